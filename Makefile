@@ -1,0 +1,40 @@
+# The two commands a new user needs: `make demo` (the main job) and `make test`. Both set up on first use.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+BROWNIE := $(VENV)/bin/brownie
+STAMP := $(VENV)/.rp-setup-stamp
+NETWORK ?= anvil
+
+.PHONY: setup doctor test test-fast demo world fork-world lint clean
+
+$(STAMP): pyproject.toml constraints.txt package-lock.json tools/setup.sh tools/solc-adapter.js
+	@bash tools/setup.sh
+
+setup:
+	@bash tools/setup.sh
+
+doctor:
+	@bash tools/doctor.sh
+
+# Unit, keeper and integration tests on anvil, then the integration tests again on Ganache.
+test: $(STAMP)
+	@bash tools/run-tests.sh
+
+demo: $(STAMP)
+	@$(PY) -m scripts.demo
+
+# Deploy the world on a local chain started by the project and leave it running (Ctrl-C stops it).
+world: $(STAMP)
+	@$(PY) -m keeper.devnet serve --chain $(if $(filter ganache-cli,$(NETWORK)),ganache,anvil) --deploy-world
+
+# Deploy the world onto a fork of FORK_URL (any JSON-RPC endpoint).
+fork-world: $(STAMP)
+	@test -n "$(FORK_URL)" || { echo "FORK_URL is not set: make fork-world FORK_URL=http://host:port"; exit 2; }
+	@$(PY) -m keeper.devnet serve --chain $(if $(filter ganache-cli,$(NETWORK)),ganache,anvil) --fork-url "$(FORK_URL)" --deploy-world
+
+lint: $(STAMP)
+	@$(VENV)/bin/ruff check keeper scripts tests benchmarks
+
+clean:
+	rm -rf build reports out .hypothesis .pytest_cache

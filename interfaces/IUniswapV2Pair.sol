@@ -1,0 +1,14 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.20;
+
+/// @notice The subset of a Uniswap V2 pair that the project reads.
+interface IUniswapV2Pair {
+    function token0() external view returns (address);
+
+    function token1() external view returns (address);
+
+    /// @return reserve0 Reserve of token0 in its own units.
+    /// @return reserve1 Reserve of token1 in its own units.
+    /// @return blockTimestampLast Time of the last reserve update.
+    function getReserves() external view returns (uint112 reserve0, uint112 reserve1, uint32 blockTimestampLast);
+}

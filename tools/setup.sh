@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# One-command, idempotent setup: Python venv, JS toolchain, compiler adapter, brownie fix-up.
+# Everything lands inside the repository except brownie's own ~/.brownie folder, which it insists on.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT="$PWD"
+SOLC_VERSION="0.8.24"
+STAMP=".venv/.rp-setup-stamp"
+
+die() { printf 'setup: %s\n' "$*" >&2; exit 1; }
+
+command -v python3 >/dev/null || die "python3 is missing: install Python 3.10+ (Debian: apt-get install python3 python3-venv)"
+python3 -c 'import sys; sys.exit(sys.version_info < (3, 10))' \
+  || die "python3 is $(python3 --version 2>&1); 3.10 or newer is needed"
+command -v node >/dev/null || die "node is missing: install Node.js 18+ (Debian: apt-get install nodejs npm)"
+command -v npm >/dev/null || die "npm is missing: install it (Debian: apt-get install npm)"
+node -e 'process.exit(parseInt(process.versions.node) < 18 ? 1 : 0)' \
+  || die "node is $(node --version); 18 or newer is needed"
+
+want=$(cat pyproject.toml constraints.txt package-lock.json tools/setup.sh | sha256sum | cut -d' ' -f1)
+if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$want" ] && [ -x node_modules/.bin/anvil ] \
+   && [ -x ".solcx/solc-v$SOLC_VERSION" ]; then
+  exit 0
+fi
+
+echo "setup: Python environment (.venv)"
+[ -x .venv/bin/python ] || python3 -m venv .venv || die "could not create .venv (Debian: apt-get install python3-venv)"
+.venv/bin/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]' \
+  || die "pip install failed: check that PyPI is reachable, then rerun 'make setup'"
+
+echo "setup: JS toolchain (npm ci: solc, anvil, ganache, OpenZeppelin, Uniswap V2, Aave V3)"
+npm ci --no-audit --no-fund --loglevel=error >/dev/null || die "npm ci failed: check that the npm registry is reachable, then rerun 'make setup'"
+
+# brownie 1.22.2 ships brownie/test/stateful compiled with mypyc; its state_machine then fails with a TypeError.
+# Removing the compiled module makes Python import the pure stateful.py that ships beside it.
+site=$(.venv/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+rm -f "$site"/brownie/test/stateful.cpython-*.so
+
+# py-solc-x only drives a native solc binary, and none can be downloaded here: register the adapter over npm's
+# solc-js under the name py-solc-x looks for, in a folder inside the repo.
+mkdir -p .solcx
+ln -sfn ../tools/solc-adapter.js ".solcx/solc-v$SOLC_VERSION"
+chmod +x tools/solc-adapter.js
+
+# Anything run with this venv's Python (brownie, pytest, rp-keeper) finds the adapter and the npm binaries
+# (anvil, ganache-cli) without the caller exporting anything.
+cat > "$site/_rp_env.pth" <<PTH
+import os; os.environ.setdefault("SOLCX_BINARY_PATH", "$ROOT/.solcx"); os.environ["PATH"] = "$ROOT/node_modules/.bin" + os.pathsep + os.environ.get("PATH", "") if "$ROOT/node_modules/.bin" not in os.environ.get("PATH", "") else os.environ["PATH"]
+PTH
+
+.venv/bin/python -c 'import solcx; v = solcx.get_installed_solc_versions(); assert v, "no solc registered"' \
+  || die "the solc adapter is not visible to py-solc-x"
+echo "$want" > "$STAMP"
+echo "setup: done"
