@@ -17,3 +17,49 @@ class ToolchainError(KeeperError):
 
 class NodeUnreachableError(KeeperError):
     """No JSON-RPC node answered at the given URL."""
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Risk engine (keeper.risk): raised on inputs a caller can fix, or on a solve that did not reach its tolerance.
+# Input errors also derive from ValueError so generic numeric callers can catch them the usual way.
+# ---------------------------------------------------------------------------------------------------------------
+
+
+class ShapeMismatchError(KeeperError, ValueError):
+    """Arrays given together do not have matching shapes (e.g. an (N, N) covariance with a budget of length M)."""
+
+
+class InvalidBudgetError(KeeperError, ValueError):
+    """A risk budget has an entry that is zero, negative or not finite."""
+
+
+class ZeroVarianceAssetError(KeeperError, ValueError):
+    """An asset has zero (or negative, or non-finite) variance, so its risk contribution cannot be set."""
+
+
+class NotPositiveDefiniteError(KeeperError, ValueError):
+    """A covariance matrix is not positive (semi-)definite; repair it with ``keeper.risk.repair_covariance``."""
+
+
+class InsufficientDataError(KeeperError, ValueError):
+    """Too few observations for an estimator (e.g. fewer than two returns for a covariance)."""
+
+
+class SolverNotConvergedError(KeeperError):
+    """The risk-budgeting solver stopped before the risk contributions matched the budget to the tolerance.
+
+    Attributes
+    ----------
+    iterations : int
+        Newton iterations performed.
+    error : float
+        Final max absolute gap between relative risk contributions and the budget.
+    tol : float
+        Tolerance that was asked for.
+    """
+
+    def __init__(self, message: str, *, iterations: int, error: float, tol: float) -> None:
+        super().__init__(message)
+        self.iterations = iterations
+        self.error = error
+        self.tol = tol

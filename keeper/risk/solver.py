@@ -1,0 +1,428 @@
+"""Risk-budgeting solver: long-only weights whose risk contributions match a budget.
+
+Method
+------
+Spinu (2013) shows that the risk-budgeting portfolio is, up to scale, the unique minimiser of the strictly convex
+
+    f(y) = ½ yᵀCy − Σ bᵢ log yᵢ,     y > 0,
+
+whose first-order condition ``yᵢ (Cy)ᵢ = bᵢ`` says exactly that the risk contributions equal the budget. We
+solve it on the correlation matrix ``C = D⁻¹ΣD⁻¹`` (``D = diag(σ)``): the weights are then ``w ∝ y / σ``, the
+problem no longer depends on the assets' volatility scale, and scaling Σ provably leaves the weights unchanged.
+
+Each Newton step is written in the scaled unknown ``u = d / y``,
+
+    (YCY + diag(b)) u = y ∘ Cy − b,       Y = diag(y),
+
+whose right-hand side is the risk-contribution residual and whose matrix is positive definite for every positive
+``y`` and positive ``b`` (even when C is only semi-definite). The update is multiplicative, ``y ← y ∘ exp(−u)``:
+to first order it is the Newton step ``y − d``, but it can never leave the positive orthant, so no damping to the
+boundary is needed. After every step ``y`` is rescaled along its ray to the point where ``yᵀCy = Σb`` (the
+minimiser of f on that ray), which makes f decrease monotonically; a backtracking test on f guards the rare step
+that would not.
+
+The starting point is the one of Choi & Chen (2022): one cyclical-coordinate-descent sweep from the equal-``y``
+point, in closed form. A previous solution passed as ``x0`` (warm start) replaces it.
+
+For large N the Newton system is solved by conjugate gradients preconditioned with its diagonal (an inexact
+Newton method whose forcing term shrinks with the error, so convergence stays quadratic) instead of a Cholesky
+factorisation; ``benchmarks/solver.py`` measures the crossover that sets ``CG_MIN_ASSETS``.
+
+The stopping rule is the true error: the largest absolute gap between the relative risk contributions
+``RCᵢ / Σⱼ RCⱼ`` of the returned weights under the caller's Σ and the normalised budget.
+
+References
+----------
+- F. Spinu, "An algorithm for computing risk parity weights", SSRN 2297383, 2013.
+- J. Choi, R. Chen, "Improved iterative methods for solving risk parity portfolio", Journal of Derivatives and
+  Quantitative Studies 30(2), 2022.
+- S. Maillard, T. Roncalli, J. Teïletche, "The properties of equally weighted risk contribution portfolios",
+  Journal of Portfolio Management 36(4), 2010.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+from scipy.linalg import lapack
+
+from keeper.errors import (
+    InvalidBudgetError,
+    NotPositiveDefiniteError,
+    ShapeMismatchError,
+    SolverNotConvergedError,
+    ZeroVarianceAssetError,
+)
+from keeper.risk.types import FloatArray
+
+logger = logging.getLogger(__name__)
+
+SolveMethod = Literal["auto", "cholesky", "cg"]
+
+#: From this many assets up, ``method="auto"`` solves the Newton system by preconditioned CG (measured crossover,
+#: see benchmarks/README.md ``## Solver``).
+CG_MIN_ASSETS = 300
+#: Newton iterations before giving up. Spinu's convergence proof gives a handful in the quadratic phase; the
+#: hardest matrices in the tests need fewer than 20.
+MAX_ITERATIONS = 100
+#: Halvings of a Newton step before the line search gives up.
+_MAX_BACKTRACKS = 40
+#: CG iterations per Newton step before falling back to Cholesky for that step.
+_MAX_CG_ITERATIONS = 200
+
+
+@dataclass(frozen=True)
+class RiskBudgetResult:
+    """Outcome of :func:`solve_risk_budget`.
+
+    Attributes
+    ----------
+    weights : FloatArray, shape (N,)
+        Long-only weights, strictly positive, summing to 1.
+    risk_contributions : FloatArray, shape (N,)
+        Relative risk contributions of ``weights`` under the given covariance (sum to 1).
+    budget : FloatArray, shape (N,)
+        The budget normalised to sum to 1.
+    error : float
+        ``max |risk_contributions − budget|`` (dimensionless, absolute).
+    iterations : int
+        Newton iterations performed (0 when the starting point already met the tolerance).
+    method : str
+        ``"cholesky"`` or ``"cg"``: how the Newton systems were solved.
+    cg_iterations : int
+        Total conjugate-gradient iterations over all Newton steps (0 for Cholesky).
+    """
+
+    weights: FloatArray
+    risk_contributions: FloatArray
+    budget: FloatArray
+    error: float
+    iterations: int
+    method: str
+    cg_iterations: int
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# PUBLIC API
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def risk_contributions(weights: FloatArray, cov: FloatArray) -> FloatArray:
+    """Relative risk contributions ``wᵢ (Σw)ᵢ / wᵀΣw`` (Euler decomposition of portfolio variance).
+
+    Parameters
+    ----------
+    weights : FloatArray, shape (N,)
+        Portfolio weights (any scale; the result is scale-free).
+    cov : FloatArray, shape (N, N)
+        Covariance matrix of asset returns (any consistent unit, e.g. annualised variance).
+
+    Returns
+    -------
+    FloatArray, shape (N,)
+        Fractions of total portfolio risk, summing to 1.
+
+    Raises
+    ------
+    ShapeMismatchError
+        If the shapes do not match.
+    ZeroVarianceAssetError
+        If the portfolio variance is not positive.
+    """
+    w = np.asarray(weights, dtype=np.float64)
+    c = np.asarray(cov, dtype=np.float64)
+    if c.ndim != 2 or c.shape[0] != c.shape[1] or w.shape != (c.shape[0],):
+        raise ShapeMismatchError(f"weights shape {w.shape} does not match covariance shape {c.shape}")
+    marginal = c @ w
+    rc = w * marginal
+    total = float(rc.sum())
+    if not total > 0.0:
+        raise ZeroVarianceAssetError(f"portfolio variance is {total}, risk contributions are undefined")
+    return rc / total
+
+
+def risk_budget_weights(
+    cov: FloatArray,
+    budget: FloatArray | None = None,
+    *,
+    x0: FloatArray | None = None,
+    tol: float = 1e-12,
+) -> FloatArray:
+    """Long-only weights whose relative risk contributions equal ``budget``.
+
+    Thin wrapper over :func:`solve_risk_budget` for callers that only need the weights.
+
+    Parameters
+    ----------
+    cov : FloatArray, shape (N, N)
+        Covariance of asset returns, symmetric positive (semi-)definite, positive diagonal.
+    budget : FloatArray, shape (N,), optional
+        Positive risk budget (normalised internally to sum to 1). ``None`` means equal risk contribution.
+    x0 : FloatArray, shape (N,), optional
+        Warm start, typically the previous solution's weights.
+    tol : float
+        Maximum absolute gap between relative risk contributions and the normalised budget.
+
+    Returns
+    -------
+    FloatArray, shape (N,)
+        Weights, strictly positive, summing to 1.
+    """
+    return solve_risk_budget(cov, budget, x0=x0, tol=tol).weights
+
+
+def solve_risk_budget(
+    cov: FloatArray,
+    budget: FloatArray | None = None,
+    *,
+    x0: FloatArray | None = None,
+    tol: float = 1e-12,
+    max_iter: int = MAX_ITERATIONS,
+    method: SolveMethod = "auto",
+) -> RiskBudgetResult:
+    """Solve the long-only risk-budgeting problem and return weights with diagnostics.
+
+    Parameters
+    ----------
+    cov : FloatArray, shape (N, N)
+        Covariance of asset returns, symmetric positive (semi-)definite, positive diagonal. Only the symmetric
+        part is used.
+    budget : FloatArray, shape (N,), optional
+        Positive risk budget, any scale (normalised to sum to 1). ``None`` means equal risk contribution.
+    x0 : FloatArray, shape (N,), optional
+        Warm start weights (any positive scale). Ignored, with a debug log, if not all entries are positive and
+        finite.
+    tol : float
+        Stop when ``max |RC/ΣRC − b| ≤ tol``, measured on the returned weights under ``cov``.
+    max_iter : int
+        Maximum Newton iterations.
+    method : {"auto", "cholesky", "cg"}
+        How to solve the Newton systems; ``"auto"`` uses CG from ``CG_MIN_ASSETS`` assets up.
+
+    Returns
+    -------
+    RiskBudgetResult
+
+    Raises
+    ------
+    ShapeMismatchError
+        ``cov`` is not square, or ``budget``/``x0`` do not have length N.
+    InvalidBudgetError
+        A budget entry is zero, negative or not finite.
+    ZeroVarianceAssetError
+        A diagonal entry of ``cov`` is not positive and finite.
+    NotPositiveDefiniteError
+        ``cov`` is indefinite badly enough that the Newton system loses definiteness.
+    SolverNotConvergedError
+        ``max_iter`` iterations did not reach ``tol``.
+    """
+    sigma, corr = _correlation(cov)
+    n = sigma.shape[0]
+    b = _normalised_budget(budget, n)
+    if tol <= 0.0 or not np.isfinite(tol):
+        raise ValueError(f"tol must be positive and finite, got {tol}")
+    use_cg = method == "cg" or (method == "auto" and n >= CG_MIN_ASSETS)
+
+    y = _start(corr, b, sigma, x0)
+    cy = corr @ y
+    y, cy = _rescale(y, cy)
+    iterations = 0
+    cg_total = 0
+    while True:
+        error = _rc_error(y, cy, b)
+        if error <= tol:
+            # Measured in correlation space so far; the contract is on the caller's Σ, so confirm it there.
+            error = _weights_error(y / sigma, cov, b)
+            if error <= tol:
+                break
+        if iterations >= max_iter:
+            raise SolverNotConvergedError(
+                f"risk budget solver stopped after {iterations} iterations with error {error:.3e} > tol {tol:.1e}",
+                iterations=iterations,
+                error=error,
+                tol=tol,
+            )
+        iterations += 1
+        residual = y * cy - b
+        if use_cg:
+            u, used = _newton_direction_cg(corr, y, b, residual, forcing=min(0.1, error))
+            cg_total += used
+        else:
+            u = _newton_direction_cholesky(corr, y, b, residual)
+        y, cy = _line_search(corr, y, cy, b, u)
+
+    weights = y / sigma
+    weights = weights / weights.sum()
+    rc = risk_contributions(weights, np.asarray(cov, dtype=np.float64))
+    final_error = float(np.max(np.abs(rc - b)))
+    logger.debug(
+        "risk budget solved n=%d iterations=%d error=%.3e method=%s cg_iterations=%d",
+        n,
+        iterations,
+        final_error,
+        "cg" if use_cg else "cholesky",
+        cg_total,
+    )
+    return RiskBudgetResult(
+        weights=weights,
+        risk_contributions=rc,
+        budget=b,
+        error=final_error,
+        iterations=iterations,
+        method="cg" if use_cg else "cholesky",
+        cg_iterations=cg_total,
+    )
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# INPUT CHECKS
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def _correlation(cov: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """Volatilities and the symmetrised correlation matrix of ``cov``, after shape and variance checks."""
+    c = np.asarray(cov, dtype=np.float64)
+    if c.ndim != 2 or c.shape[0] != c.shape[1] or c.shape[0] == 0:
+        raise ShapeMismatchError(f"covariance must be a non-empty square matrix, got shape {c.shape}")
+    if not np.all(np.isfinite(c)):
+        raise NotPositiveDefiniteError("covariance has non-finite entries")
+    var = np.diag(c).copy()
+    bad = np.flatnonzero(~(var > 0.0))
+    if bad.size:
+        raise ZeroVarianceAssetError(f"assets {bad.tolist()} have non-positive variance {var[bad].tolist()}")
+    sigma = np.sqrt(var)
+    corr = c / np.outer(sigma, sigma)
+    corr = 0.5 * (corr + corr.T)
+    np.fill_diagonal(corr, 1.0)
+    return sigma, corr
+
+
+def _normalised_budget(budget: FloatArray | None, n: int) -> FloatArray:
+    if budget is None:
+        return np.full(n, 1.0 / n)
+    b = np.asarray(budget, dtype=np.float64)
+    if b.shape != (n,):
+        raise ShapeMismatchError(f"budget shape {b.shape} does not match {n} assets")
+    bad = np.flatnonzero(~(np.isfinite(b) & (b > 0.0)))
+    if bad.size:
+        raise InvalidBudgetError(f"budget entries {bad.tolist()} are not positive and finite: {b[bad].tolist()}")
+    return b / b.sum()
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# NEWTON ITERATION
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def _start(corr: FloatArray, b: FloatArray, sigma: FloatArray, x0: FloatArray | None) -> FloatArray:
+    """Starting point in correlation space: the warm start if usable, else Choi & Chen's closed-form guess."""
+    n = b.shape[0]
+    if x0 is not None:
+        x = np.asarray(x0, dtype=np.float64)
+        if x.shape != (n,):
+            raise ShapeMismatchError(f"x0 shape {x.shape} does not match {n} assets")
+        if np.all(np.isfinite(x)) and np.all(x > 0.0):
+            return x * sigma
+        logger.debug("warm start ignored reason=non_positive_or_non_finite_entries")
+    # One coordinate-descent sweep from y = 1/sqrt(1ᵀC1): each coordinate solves yᵢ² + 2aᵢyᵢ = bᵢ in closed
+    # form, with aᵢ the half-sum of its off-diagonal correlations times the common start value.
+    row = corr.sum(axis=1)
+    total = float(row.sum())
+    if not total > 0.0:
+        raise NotPositiveDefiniteError(f"1ᵀC1 = {total} ≤ 0: the correlation matrix is not positive definite")
+    a = 0.5 * (row - 1.0) / np.sqrt(total)
+    return np.sqrt(a * a + b) - a
+
+
+def _rescale(y: FloatArray, cy: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """Move ``y`` along its ray to the minimiser of f there (``yᵀCy = Σb = 1``)."""
+    q = float(y @ cy)
+    if not q > 0.0:
+        raise NotPositiveDefiniteError(f"yᵀCy = {q} ≤ 0 at a positive y: the covariance is not positive definite")
+    s = 1.0 / np.sqrt(q)
+    return y * s, cy * s
+
+
+def _rc_error(y: FloatArray, cy: FloatArray, b: FloatArray) -> float:
+    rc = y * cy
+    return float(np.max(np.abs(rc / rc.sum() - b)))
+
+
+def _weights_error(w: FloatArray, cov: FloatArray, b: FloatArray) -> float:
+    return float(np.max(np.abs(risk_contributions(w, np.asarray(cov, dtype=np.float64)) - b)))
+
+
+def _objective(y: FloatArray, b: FloatArray) -> float:
+    # After _rescale, ½yᵀCy = ½ is constant, so f differs between points only through the log barrier.
+    return float(-(b @ np.log(y)))
+
+
+def _line_search(
+    corr: FloatArray, y: FloatArray, cy: FloatArray, b: FloatArray, u: FloatArray
+) -> tuple[FloatArray, FloatArray]:
+    """Take the multiplicative step ``y ∘ exp(−t u)``, halving t until f does not increase."""
+    f0 = _objective(y, b)
+    # Round-off makes f flat to ~1e-16 near the optimum; allow that much so the final quadratic steps pass.
+    slack = 1e-13 * max(1.0, abs(f0))
+    step = 1.0
+    for _ in range(_MAX_BACKTRACKS):
+        exponent = np.minimum(step * u, 700.0)  # exp(−700) is still a positive double
+        y_new = y * np.exp(-exponent)
+        if np.all(np.isfinite(y_new)) and np.all(y_new > 0.0):
+            cy_new = corr @ y_new
+            q = float(y_new @ cy_new)
+            if q > 0.0:
+                y_new, cy_new = _rescale(y_new, cy_new)
+                if _objective(y_new, b) <= f0 + slack:
+                    return y_new, cy_new
+        step *= 0.5
+    raise NotPositiveDefiniteError(
+        "no decreasing step along the Newton direction: the covariance is probably indefinite"
+    )
+
+
+def _newton_direction_cholesky(corr: FloatArray, y: FloatArray, b: FloatArray, residual: FloatArray) -> FloatArray:
+    """Solve ``(YCY + diag(b)) u = residual`` by Cholesky (LAPACK dposv)."""
+    system = corr * np.outer(y, y)
+    system.flat[:: system.shape[0] + 1] += b
+    _, u, info = lapack.dposv(system, residual[:, None], lower=0, overwrite_a=1, overwrite_b=0)
+    if info != 0:
+        raise NotPositiveDefiniteError(f"Newton system is not positive definite (dposv info={info})")
+    return u[:, 0]
+
+
+def _newton_direction_cg(
+    corr: FloatArray, y: FloatArray, b: FloatArray, residual: FloatArray, *, forcing: float
+) -> tuple[FloatArray, int]:
+    """Solve ``(YCY + diag(b)) u = residual`` by Jacobi-preconditioned CG to relative residual ``forcing²``.
+
+    A forcing term that shrinks like the square of the current error keeps Newton's quadratic convergence while
+    the early, far-from-optimum steps stay cheap. Falls back to Cholesky if CG does not converge.
+    """
+    rtol = max(forcing * forcing, 1e-15)
+    diag_inv = 1.0 / (y * y + b)
+    u = np.zeros_like(residual)
+    r = residual.copy()
+    z = diag_inv * r
+    p = z.copy()
+    rz = float(r @ z)
+    target = rtol * float(np.linalg.norm(residual))
+    for k in range(1, _MAX_CG_ITERATIONS + 1):
+        ap = y * (corr @ (y * p)) + b * p
+        pap = float(p @ ap)
+        if not pap > 0.0:
+            raise NotPositiveDefiniteError("Newton system lost positive definiteness inside CG")
+        alpha = rz / pap
+        u += alpha * p
+        r -= alpha * ap
+        if float(np.linalg.norm(r)) <= target:
+            return u, k
+        z = diag_inv * r
+        rz_new = float(r @ z)
+        p = z + (rz_new / rz) * p
+        rz = rz_new
+    logger.debug("cg fell back to cholesky iterations=%d", _MAX_CG_ITERATIONS)
+    return _newton_direction_cholesky(corr, y, b, residual), _MAX_CG_ITERATIONS
