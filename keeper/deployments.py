@@ -6,13 +6,14 @@ Written by ``scripts/deploy_world.py`` (and extended by later deploy scripts), r
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from keeper.errors import ConfigError
 
-DEPLOYMENTS_DIR = Path(__file__).resolve().parent.parent / "deployments"
+DEPLOYMENTS_DIR = Path(os.environ.get("RP_DEPLOYMENTS_DIR") or Path(__file__).resolve().parent.parent / "deployments")
 
 
 @dataclass(frozen=True)

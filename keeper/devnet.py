@@ -1,0 +1,229 @@
+"""Local chains for development: start anvil or Ganache (optionally forking any JSON-RPC URL) and stop them.
+
+Both run at the Shanghai hardfork with the same mnemonic, chain id and balances as the brownie networks in
+``brownie-config.yaml``, so brownie attaches to a chain started here as if it had launched it.
+
+    python -m keeper.devnet serve --chain anvil [--port 8545] [--fork-url URL] [--deploy-world]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+
+from keeper.artifacts import ROOT
+from keeper.errors import NodeUnreachableError, ToolchainError
+
+log = logging.getLogger(__name__)
+
+MNEMONIC = "test test test test test test test test test test test junk"
+HARDFORK = "shanghai"
+CHAIN_ID = 1337
+BROWNIE_NETWORK = {"anvil": "anvil", "ganache": "ganache-cli"}
+DEFAULT_PORT = {"anvil": 8545, "ganache": 8546}
+FORK_NETWORK = {"anvil": "anvil-fork", "ganache": "mainnet-fork"}
+FORK_PORT = {"anvil": 8547, "ganache": 8548}
+
+
+@dataclass(frozen=True)
+class ChainSpec:
+    kind: str
+    """"anvil" or "ganache"."""
+    port: int
+    fork_url: str | None = None
+    chain_id: int = CHAIN_ID
+    accounts: int = 10
+    balance_eth: int = 100_000
+    gas_limit: int = 30_000_000
+    host: str = "127.0.0.1"
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+
+def binary(kind: str) -> str:
+    """Path of the chain's executable from the project's node_modules (or PATH)."""
+    name = {"anvil": "anvil", "ganache": "ganache"}.get(kind)
+    if name is None:
+        raise ToolchainError(f"unknown chain {kind!r}: use 'anvil' or 'ganache'")
+    local = ROOT / "node_modules" / ".bin" / name
+    if local.exists():
+        return str(local)
+    found = shutil.which(name)
+    if found:
+        return found
+    raise ToolchainError(f"{name} is not installed: run 'make setup' (npm ci installs it into node_modules)")
+
+
+def command(spec: ChainSpec) -> list[str]:
+    exe = binary(spec.kind)
+    if spec.kind == "anvil":
+        cmd = [
+            exe, "--port", str(spec.port), "--host", spec.host, "--hardfork", HARDFORK,
+            "--accounts", str(spec.accounts), "--balance", str(spec.balance_eth), "--mnemonic", MNEMONIC,
+            "--gas-limit", str(spec.gas_limit),
+        ]
+        if spec.fork_url:
+            cmd += ["--fork-url", spec.fork_url]
+        else:
+            cmd += ["--chain-id", str(spec.chain_id)]
+        return cmd
+    cmd = [
+        exe, "--server.port", str(spec.port), "--server.host", spec.host, "--hardfork", HARDFORK,
+        "--wallet.totalAccounts", str(spec.accounts), "--wallet.defaultBalance", str(spec.balance_eth),
+        "--wallet.mnemonic", MNEMONIC, "--miner.blockGasLimit", str(spec.gas_limit),
+        "--chain.chainId", str(spec.chain_id), "--chain.vmErrorsOnRPCResponse", "true", "--logging.quiet",
+    ]
+    if spec.fork_url:
+        cmd += ["--fork.url", spec.fork_url]
+    return cmd
+
+
+def rpc_call(url: str, method: str, params: list | None = None, timeout: float = 3.0) -> object:
+    """One JSON-RPC call with the standard library; raises NodeUnreachableError naming the URL."""
+    body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": method, "params": params or []}).encode()
+    req = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as resp:
+            payload = json.loads(resp.read())
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        raise NodeUnreachableError(
+            f"no JSON-RPC node answered {method} at {url} ({exc}): check the URL and that the node is running"
+        ) from exc
+    if "error" in payload:
+        raise NodeUnreachableError(f"{url} answered {method} with an error: {payload['error']}")
+    return payload.get("result")
+
+
+def port_in_use(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.settimeout(0.2)
+        return s.connect_ex((host, port)) == 0
+
+
+class LocalChain:
+    """A chain process owned by the caller; use as a context manager or call start()/stop()."""
+
+    def __init__(self, spec: ChainSpec, startup_timeout_s: float = 60.0) -> None:
+        self.spec = spec
+        self.startup_timeout_s = startup_timeout_s
+        self.proc: subprocess.Popen[bytes] | None = None
+        self._log = tempfile.TemporaryFile()
+
+    @property
+    def url(self) -> str:
+        return self.spec.url
+
+    def start(self) -> LocalChain:
+        if self.spec.fork_url:
+            # Fail here, with the URL in the message, rather than with the chain's own stack trace.
+            rpc_call(self.spec.fork_url, "eth_chainId")
+        if port_in_use(self.spec.host, self.spec.port):
+            raise ToolchainError(
+                f"port {self.spec.port} is already in use: stop whatever listens there or choose another --port"
+            )
+        cmd = command(self.spec)
+        log.info("chain=%s port=%d fork=%s starting", self.spec.kind, self.spec.port, self.spec.fork_url or "-")
+        self.proc = subprocess.Popen(cmd, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True)
+        deadline = time.monotonic() + self.startup_timeout_s
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise ToolchainError(f"{self.spec.kind} exited at start-up (code {self.proc.returncode}):\n"
+                                     f"{self._tail()}")
+            try:
+                rpc_call(self.url, "eth_blockNumber", timeout=1.0)
+                return self
+            except NodeUnreachableError:
+                time.sleep(0.2)
+        self.stop()
+        raise ToolchainError(f"{self.spec.kind} did not answer on {self.url} within {self.startup_timeout_s:.0f}s:\n"
+                             f"{self._tail()}")
+
+    def _tail(self) -> str:
+        self._log.seek(0)
+        return self._log.read().decode(errors="replace")[-2000:]
+
+    def stop(self) -> None:
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        os.killpg(self.proc.pid, signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(timeout=10)
+
+    def __enter__(self) -> LocalChain:
+        return self.start()
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.stop()
+
+
+def deploy_world_with_brownie(network: str, env: dict[str, str] | None = None) -> None:
+    """Run ``scripts/deploy_world.py`` with brownie, attached to the chain listening on the network's port."""
+    brownie = Path(sys.executable).with_name("brownie")
+    if not brownie.exists():
+        raise ToolchainError("brownie is not installed in this environment: run 'make setup'")
+    result = subprocess.run([str(brownie), "run", "scripts/deploy_world.py", "--network", network],
+                            cwd=ROOT, env={**os.environ, **(env or {})})
+    if result.returncode != 0:
+        raise ToolchainError(f"deploying the world on '{network}' failed (exit {result.returncode}); see above")
+
+
+def _serve(args: argparse.Namespace) -> int:
+    fork = args.fork_url
+    port = args.port or (FORK_PORT if fork else DEFAULT_PORT)[args.chain]
+    spec = ChainSpec(kind=args.chain, port=port, fork_url=fork)
+    with LocalChain(spec) as chain:
+        print(f"{args.chain} listening on {chain.url}" + (f" (fork of {fork})" if fork else ""))
+        if args.deploy_world:
+            network = (FORK_NETWORK if fork else BROWNIE_NETWORK)[args.chain]
+            expected = (FORK_PORT if fork else DEFAULT_PORT)[args.chain]
+            if port != expected:
+                raise ToolchainError(f"brownie's '{network}' network attaches on port {expected}; drop --port")
+            deploy_world_with_brownie(network, {"FORK_URL": fork} if fork else None)
+        print("Ctrl-C stops the chain")
+        try:
+            while chain.proc is not None and chain.proc.poll() is None:
+                time.sleep(0.5)
+        except KeyboardInterrupt:
+            pass
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m keeper.devnet", description=__doc__.split("\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="start a local chain and keep it running")
+    serve.add_argument("--chain", choices=["anvil", "ganache"], default="anvil")
+    serve.add_argument("--port", type=int, default=None)
+    serve.add_argument("--fork-url", default=os.environ.get("FORK_URL") or None)
+    serve.add_argument("--deploy-world", action="store_true")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s %(message)s")
+    try:
+        return _serve(args)
+    except (ToolchainError, NodeUnreachableError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
