@@ -22,7 +22,7 @@ test: $(STAMP)
 	@bash tools/run-tests.sh
 
 demo: $(STAMP)
-	@$(PY) -m scripts.demo
+	@$(BROWNIE) run scripts/demo.py --network $(NETWORK) --silent
 
 # Deploy the world on a local chain started by the project and leave it running (Ctrl-C stops it).
 world: $(STAMP)
