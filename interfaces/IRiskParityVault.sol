@@ -1,0 +1,246 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.20;
+
+/// @title IRiskParityVault
+/// @notice An ERC-4626 vault over a USD stablecoin (the base asset) that holds a basket of ERC-20 assets valued by
+///         Chainlink-style feeds, rebalanced by a keeper toward risk-parity target weights through a DEX adapter.
+/// @dev Units: token amounts in the token's own decimals; "base units" are amounts of the base asset; prices as
+///      the feed reports them; weights and budgets in basis points (10,000 = 100%). Registry index 0 is always
+///      the base asset; weight, budget and balance arrays follow the registry order.
+interface IRiskParityVault {
+    /*//////////////////////////////////////////////////////////////
+                                 TYPES
+    //////////////////////////////////////////////////////////////*/
+
+    /// @notice What governance supplies to register an asset or change its oracle settings.
+    /// @param feed Chainlink-style USD feed; for the base asset, address(0) prices it at exactly 1 base unit.
+    /// @param heartbeatSeconds Oldest accepted answer age.
+    /// @param minPrice Lowest accepted answer, in feed units. @param maxPrice Highest, in feed units.
+    struct AssetParams {
+        address token;
+        address feed;
+        uint32 heartbeatSeconds;
+        uint128 minPrice;
+        uint128 maxPrice;
+    }
+
+    /// @notice One registry entry as the vault stores it (decimals read from the token and the feed).
+    struct AssetConfig {
+        address token;
+        address feed;
+        uint32 heartbeatSeconds;
+        uint8 tokenDecimals;
+        uint8 feedDecimals;
+        uint128 minPrice;
+        uint128 maxPrice;
+    }
+
+    /// @notice Rebalance limits the manager sets inside the contract's hard bounds.
+    /// @param maxSlippageBps Each trade must return at least the oracle value of its input minus this.
+    /// @param maxNavLossBps The whole rebalance may lose at most this share of NAV (oracle-valued).
+    /// @param maxTurnoverBps The oracle value of all inputs may be at most this share of NAV.
+    /// @param cooldownSeconds Minimum time between two rebalances.
+    struct Thresholds {
+        uint16 maxSlippageBps;
+        uint16 maxNavLossBps;
+        uint16 maxTurnoverBps;
+        uint32 cooldownSeconds;
+    }
+
+    /// @param minAmountOut The keeper's own minimum, in `tokenOut` units; the vault applies the stricter of this
+    ///        and its oracle floor.
+    struct Trade {
+        address tokenIn;
+        address tokenOut;
+        uint256 amountIn;
+        uint256 minAmountOut;
+    }
+
+    /// @param expectedEpoch Must equal `epoch()`; the rebalance then increments it, so a second keeper
+    ///        transaction built on the same state reverts instead of trading twice.
+    /// @param deadline Unix seconds; passed to the DEX as well.
+    /// @param targetWeightsBps One weight per registry entry (base first), summing to 10,000.
+    struct RebalanceParams {
+        uint64 expectedEpoch;
+        uint256 deadline;
+        uint16[] targetWeightsBps;
+        Trade[] trades;
+    }
+
+    /// @notice Everything the keeper needs, read in one call. `answers`/`updatedAt` are the feeds' raw latest
+    ///         rounds (zero when the feed call fails); `navOk` is false when any oracle check fails.
+    struct KeeperView {
+        uint64 epoch;
+        uint64 lastRebalanceAt;
+        Thresholds thresholds;
+        bool depositsPaused;
+        bool rebalancesPaused;
+        uint256 depositCapAssets;
+        uint256 totalSupply;
+        bool navOk;
+        uint256 navBaseUnits;
+        AssetConfig[] assets;
+        uint16[] targetWeightsBps;
+        uint16[] riskBudgetsBps;
+        uint256[] balances;
+        int256[] answers;
+        uint256[] updatedAt;
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                                 ERRORS
+    //////////////////////////////////////////////////////////////*/
+
+    error RiskParityVaultZeroAddress();
+    error RiskParityVaultTooManyAssets(uint256 count, uint256 maxCount);
+    error RiskParityVaultAssetAlreadyRegistered(address token);
+    error RiskParityVaultAssetNotRegistered(address token);
+    error RiskParityVaultDecimalsTooLarge(address tokenOrFeed, uint8 decimals);
+    error RiskParityVaultInvalidOracleParams(address token, uint32 heartbeatSeconds, uint128 minPrice, uint128 maxPrice);
+    error RiskParityVaultAssetStillTargeted(address token, uint16 riskBudgetBps, uint16 targetWeightBps);
+    error RiskParityVaultCannotRemoveBase();
+    error RiskParityVaultWrongLength(uint256 given, uint256 expected);
+    error RiskParityVaultBudgetOutOfBounds(uint256 index, uint16 riskBudgetBps, uint16 maxBps);
+    error RiskParityVaultWeightsDoNotSum(uint256 sumBps);
+    error RiskParityVaultThresholdOutOfBounds(string field, uint256 value, uint256 min, uint256 max);
+    error RiskParityVaultDepositCapTooLarge(uint256 depositCapAssets);
+    error RiskParityVaultAdapterVaultMismatch(address adapter, address adapterVault);
+    error RiskParityVaultUnauthorizedUnpause(address caller);
+    error RiskParityVaultDepositsPaused();
+    error RiskParityVaultRebalancesPaused();
+    error RiskParityVaultZeroShares(uint256 assets);
+    error RiskParityVaultZeroAmount();
+    error RiskParityVaultInsufficientIdle(uint256 assets, uint256 idleAssets);
+    error RiskParityVaultDeadlinePassed(uint256 deadline, uint256 nowSeconds);
+    error RiskParityVaultInsufficientOutput(uint256 assets, uint256 minAssetsOut);
+    error RiskParityVaultNoSwapAdapter();
+    error RiskParityVaultWrongEpoch(uint64 expectedEpoch, uint64 currentEpoch);
+    error RiskParityVaultCooldownActive(uint256 nextAllowedAt, uint256 nowSeconds);
+    error RiskParityVaultEmpty();
+    error RiskParityVaultInvalidTrade(uint256 index, address tokenIn, address tokenOut, uint256 amountIn);
+    error RiskParityVaultTradeBelowMinimum(uint256 index, uint256 amountOut, uint256 minAmountOut);
+    error RiskParityVaultTurnoverExceeded(uint256 turnoverBaseUnits, uint256 maxTurnoverBaseUnits);
+    error RiskParityVaultNavLossExceeded(uint256 navBeforeBaseUnits, uint256 navAfterBaseUnits, uint256 minNavAfter);
+    error RiskParityVaultDistanceGrew(uint256 distanceBeforeWad, uint256 distanceAfterWad);
+    error RiskParityVaultReentrantView();
+
+    /*//////////////////////////////////////////////////////////////
+                                 EVENTS
+    //////////////////////////////////////////////////////////////*/
+
+    event AssetAdded(address indexed token, address feed, uint32 heartbeatSeconds, uint128 minPrice, uint128 maxPrice);
+    event AssetOracleUpdated(
+        address indexed token, address feed, uint32 heartbeatSeconds, uint128 minPrice, uint128 maxPrice
+    );
+    /// @param balanceLeft Tokens still held; no longer counted in NAV nor paid by in-kind exits.
+    event AssetRemoved(address indexed token, uint256 balanceLeft);
+    event RiskBudgetsUpdated(uint16[] riskBudgetsBps);
+    event ThresholdsUpdated(Thresholds thresholds);
+    event DepositCapUpdated(uint256 depositCapAssets);
+    event SwapAdapterUpdated(address indexed previousAdapter, address indexed newAdapter);
+    event DepositsPausedSet(bool paused, address indexed by);
+    event RebalancesPausedSet(bool paused, address indexed by);
+    /// @param navBeforeBaseUnits NAV before the trades; @param navAfterBaseUnits after, at the same prices.
+    /// @param turnoverBaseUnits Oracle value of all trade inputs.
+    event Rebalanced(
+        uint64 indexed epoch,
+        uint256 navBeforeBaseUnits,
+        uint256 navAfterBaseUnits,
+        uint256 turnoverBaseUnits,
+        uint16[] targetWeightsBps
+    );
+    event RedeemedInKind(
+        address indexed caller, address indexed receiver, address indexed owner, uint256 shares, uint256[] amounts
+    );
+
+    /*//////////////////////////////////////////////////////////////
+                                 EXITS
+    //////////////////////////////////////////////////////////////*/
+
+    /// @notice Burn `shares` and sell their pro-rata slice of every non-base asset through the swap adapter; the
+    ///         redeemer bears the slippage. Needs no oracle. Emits the ERC-4626 `Withdraw` event.
+    /// @param minAssetsOut Least base units `receiver` must get (idle slice plus swap proceeds), else revert.
+    /// @param deadline Unix seconds; passed to the DEX.
+    /// @return assets Base units sent to `receiver`.
+    function redeemWithSwap(uint256 shares, address receiver, address owner, uint256 minAssetsOut, uint256 deadline)
+        external
+        returns (uint256 assets);
+
+    /// @notice Burn `shares` and pay a pro-rata slice (rounded down) of every registered token. Needs no oracle,
+    ///         works while deposits and rebalances are paused.
+    /// @return amounts Paid per registry entry, in each token's units.
+    function redeemInKind(uint256 shares, address receiver, address owner) external returns (uint256[] memory amounts);
+
+    /*//////////////////////////////////////////////////////////////
+                               REBALANCE
+    //////////////////////////////////////////////////////////////*/
+
+    /// @notice Keeper only. Record new target weights and execute `trades` through the swap adapter. Each trade
+    ///         must clear the stricter of its own minimum and the vault's oracle floor; afterwards NAV may have
+    ///         fallen by at most `maxNavLossBps`, the distance to the targets may not have grown, and the
+    ///         oracle value traded may not exceed `maxTurnoverBps` of NAV.
+    function rebalance(RebalanceParams calldata params) external;
+
+    /*//////////////////////////////////////////////////////////////
+                                 VIEWS
+    //////////////////////////////////////////////////////////////*/
+
+    function keeperView() external view returns (KeeperView memory);
+
+    function assets() external view returns (AssetConfig[] memory);
+
+    function epoch() external view returns (uint64);
+
+    function lastRebalanceAt() external view returns (uint64);
+
+    function thresholds() external view returns (Thresholds memory);
+
+    function targetWeightsBps() external view returns (uint16[] memory);
+
+    function riskBudgetsBps() external view returns (uint16[] memory);
+
+    function depositCap() external view returns (uint256 depositCapAssets);
+
+    function depositsPaused() external view returns (bool);
+
+    function rebalancesPaused() external view returns (bool);
+
+    function swapAdapter() external view returns (address);
+
+    function sequencerUptimeFeed() external view returns (address);
+
+    function sequencerGracePeriod() external view returns (uint256 graceSeconds);
+
+    /*//////////////////////////////////////////////////////////////
+                             ADMINISTRATION
+    //////////////////////////////////////////////////////////////*/
+
+    /// @notice Governance. Register a token (not the base, not a duplicate) with a zero budget and target.
+    function addAsset(AssetParams calldata params) external;
+
+    /// @notice Governance. Change the feed, heartbeat or bounds of a registered token (the base included).
+    function setAssetOracle(AssetParams calldata params) external;
+
+    /// @notice Governance. Drop a token whose risk budget and target weight are zero. Any balance left stops
+    ///         counting in NAV, so sell it first (a rebalance to a zero target).
+    function removeAsset(address token) external;
+
+    /// @notice Manager. One budget per registry entry, base first and zero, each at most MAX_RISK_BUDGET_BPS,
+    ///         summing to 10,000.
+    function setRiskBudgets(uint16[] calldata riskBudgetsBps_) external;
+
+    /// @notice Manager. Each field inside its hard bound (see the MIN_/MAX_ constants).
+    function setThresholds(Thresholds calldata thresholds_) external;
+
+    /// @notice Governance. Deposits stop once NAV reaches `depositCapAssets` (base units).
+    function setDepositCap(uint256 depositCapAssets) external;
+
+    /// @notice Governance. The adapter must name this vault as its only caller.
+    function setSwapAdapter(address adapter) external;
+
+    /// @notice Guardian or governance may pause; only governance may unpause.
+    function setDepositsPaused(bool paused) external;
+
+    /// @notice Guardian or governance may pause; only governance may unpause.
+    function setRebalancesPaused(bool paused) external;
+}
