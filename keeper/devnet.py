@@ -181,7 +181,7 @@ def deploy_world_with_brownie(network: str, env: dict[str, str] | None = None) -
     brownie = Path(sys.executable).with_name("brownie")
     if not brownie.exists():
         raise ToolchainError("brownie is not installed in this environment: run 'make setup'")
-    result = subprocess.run([str(brownie), "run", "scripts/deploy_world.py", "--network", network],
+    result = subprocess.run([str(brownie), "run", "scripts/deploy_world.py", "--network", network, "--silent"],
                             cwd=ROOT, env={**os.environ, **(env or {})})
     if result.returncode != 0:
         raise ToolchainError(f"deploying the world on '{network}' failed (exit {result.returncode}); see above")
