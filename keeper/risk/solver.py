@@ -260,9 +260,7 @@ def solve_risk_budget(
         iterations += 1
         residual = y * cy - b
         if use_cg:
-            u, used = _newton_direction_cg(
-                corr, y, b, residual, forcing=min(_CG_FORCING, error), max_iter=cg_budget
-            )
+            u, used = _newton_direction_cg(corr, y, b, residual, forcing=min(_CG_FORCING, error), max_iter=cg_budget)
             cg_total += used
             if u is None:
                 # CG would need more matrix-vector products than a factorisation costs on this matrix (a spread

@@ -1,0 +1,260 @@
+"""Rebalance policy: whether, and how far, to move toward the target weights. Pure functions over floats.
+
+Deviation is measured on risk contributions, ``max_i |RCᵢ(w) − bᵢ|``, because the product promises a risk split,
+not a weight split: weights can drift while risk stays balanced (and the other way round when correlations move).
+
+A rebalance happens only when all hold, in this order:
+
+1. the cooldown since the last rebalance has elapsed (checked first: nothing inside it can trigger);
+2. the deviation exceeds the trigger threshold;
+3. some move toward the target (full, or a partial fraction) has an expected benefit at least ``cost_multiple``
+   times its expected cost. Benefit = NAV × ``value_per_deviation`` × (deviation reduction); cost = gas per swap
+   + the constant-product fee and price impact of each swap against the pool's reserves. Trades smaller than the
+   minimum trade size are dropped before costing. Among passing moves the one with the largest net benefit wins.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from keeper.errors import ShapeMismatchError
+from keeper.risk.solver import risk_contributions
+from keeper.risk.types import FloatArray
+
+logger = logging.getLogger(__name__)
+
+#: Uniswap V2 swap fee: 0.3 % of the input stays in the pool.
+POOL_FEE = 0.003
+
+
+@dataclass(frozen=True)
+class Pool:
+    """Constant-product pool pairing one asset with the base asset, reserves in whole tokens (not raw units).
+
+    Attributes
+    ----------
+    reserve_asset : float
+        Asset reserve, in asset tokens.
+    reserve_base : float
+        Base-asset reserve, in base tokens.
+    """
+
+    reserve_asset: float
+    reserve_base: float
+
+
+@dataclass(frozen=True)
+class PolicyConfig:
+    """Tunable policy parameters.
+
+    Attributes
+    ----------
+    trigger_threshold : float
+        Deviation (absolute, as a fraction of total risk) above which a rebalance is considered. 0.05 = 5 points.
+    cooldown_seconds : int
+        Minimum time between rebalances.
+    min_trade_value : float
+        Trades worth less than this (in base-asset units) are skipped.
+    value_per_deviation : float
+        Fraction of NAV that removing a deviation of 1.0 is worth (the exchange rate between risk balance and
+        money). 0.01 means cutting the deviation by 0.05 is worth 5 bps of NAV.
+    cost_multiple : float
+        Required benefit / cost ratio (≥ 1 leaves a margin for estimation error).
+    fractions : tuple of float
+        Moves to evaluate, as fractions of the way from current to target weights (1.0 = full move).
+    """
+
+    trigger_threshold: float = 0.05
+    cooldown_seconds: int = 6 * 3600
+    min_trade_value: float = 50.0
+    value_per_deviation: float = 0.01
+    cost_multiple: float = 1.5
+    fractions: tuple[float, ...] = (1.0, 0.5, 0.25)
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What the policy decided and why.
+
+    Attributes
+    ----------
+    rebalance : bool
+    reason : str
+        ``cooldown``, ``below_threshold``, ``trades_below_minimum``, ``not_worth_cost`` or ``rebalance``.
+    fraction : float
+        Chosen fraction of the full move (0 when not rebalancing).
+    weights : FloatArray, shape (N,)
+        Weights to move to (the current weights when not rebalancing), fractions of NAV.
+    deviation_before, deviation_after : float
+        RC deviation now and after the chosen move.
+    expected_benefit, expected_cost : float
+        In base-asset units.
+    """
+
+    rebalance: bool
+    reason: str
+    fraction: float
+    weights: FloatArray
+    deviation_before: float
+    deviation_after: float
+    expected_benefit: float
+    expected_cost: float
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# METRICS
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def rc_deviation(weights: npt.ArrayLike, cov: npt.ArrayLike, budget: npt.ArrayLike) -> float:
+    """``max_i |RCᵢ(w) − bᵢ|`` with RC the relative risk contributions and b the normalised budget.
+
+    Parameters
+    ----------
+    weights : array_like, shape (N,)
+        Risky-asset weights (any scale).
+    cov : array_like, shape (N, N)
+    budget : array_like, shape (N,)
+        Positive risk budget (normalised here).
+    """
+    b = np.asarray(budget, dtype=np.float64)
+    b = b / b.sum()
+    w = np.asarray(weights, dtype=np.float64)
+    if not np.any(w > 0.0):
+        return float(np.max(b))
+    return float(np.max(np.abs(risk_contributions(w, np.asarray(cov, dtype=np.float64)) - b)))
+
+
+def swap_output(amount_in: float, reserve_in: float, reserve_out: float, fee: float = POOL_FEE) -> float:
+    """Constant-product output for ``amount_in`` (Uniswap V2 ``getAmountOut`` in real numbers)."""
+    a = amount_in * (1.0 - fee)
+    return a * reserve_out / (reserve_in + a)
+
+
+def trade_cost(value: float, price: float, pool: Pool, *, sell: bool) -> float:
+    """Value lost to fee and price impact when trading ``value`` base units of one asset through its pool.
+
+    Parameters
+    ----------
+    value : float
+        Trade size in base-asset units (positive).
+    price : float
+        Oracle price, base units per asset token.
+    pool : Pool
+    sell : bool
+        True to sell the asset for base, False to buy it with base.
+    """
+    if value <= 0.0:
+        return 0.0
+    if sell:
+        out_base = swap_output(value / price, pool.reserve_asset, pool.reserve_base)
+        return value - out_base
+    out_asset = swap_output(value, pool.reserve_base, pool.reserve_asset)
+    return value - out_asset * price
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# DECISION
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def decide(
+    *,
+    now: int,
+    last_rebalance: int | None,
+    nav: float,
+    current_weights: npt.ArrayLike,
+    target_weights: npt.ArrayLike,
+    cov: npt.ArrayLike,
+    budget: npt.ArrayLike,
+    prices: npt.ArrayLike,
+    pools: Sequence[Pool],
+    gas_cost_per_trade: float,
+    config: PolicyConfig,
+) -> Decision:
+    """Decide whether to rebalance the risky assets and how far.
+
+    Parameters
+    ----------
+    now, last_rebalance : int
+        Unix seconds; ``last_rebalance`` None means never.
+    nav : float
+        Net asset value in base-asset units.
+    current_weights, target_weights : array_like, shape (N,)
+        Risky-asset values as fractions of NAV (the rest is held in the base asset).
+    cov : array_like, shape (N, N)
+        Covariance of the risky assets.
+    budget : array_like, shape (N,)
+        Risk budget of the risky assets.
+    prices : array_like, shape (N,)
+        Oracle prices, base units per asset token.
+    pools : sequence of Pool, length N
+        Each asset's pool with the base asset.
+    gas_cost_per_trade : float
+        Gas cost of one swap, in base units.
+    config : PolicyConfig
+
+    Returns
+    -------
+    Decision
+    """
+    w0 = np.asarray(current_weights, dtype=np.float64)
+    wt = np.asarray(target_weights, dtype=np.float64)
+    px = np.asarray(prices, dtype=np.float64)
+    n = w0.size
+    if wt.shape != (n,) or px.shape != (n,) or len(pools) != n:
+        raise ShapeMismatchError("current_weights, target_weights, prices and pools must all have length N")
+    dev0 = rc_deviation(w0, cov, budget)
+
+    def hold(reason: str, dev_after: float = dev0, benefit: float = 0.0, cost: float = 0.0) -> Decision:
+        logger.debug("policy hold reason=%s deviation=%.4f", reason, dev0)
+        return Decision(False, reason, 0.0, w0.copy(), dev0, dev_after, benefit, cost)
+
+    # Cooldown first, unconditionally: a stale or noisy estimate must never be able to force trades inside it.
+    if last_rebalance is not None and now - last_rebalance < config.cooldown_seconds:
+        return hold("cooldown")
+    if dev0 <= config.trigger_threshold:
+        return hold("below_threshold")
+
+    best: Decision | None = None
+    any_trade = False
+    for f in config.fractions:
+        w_f = w0 + f * (wt - w0)
+        trade_values = (w_f - w0) * nav
+        small = np.abs(trade_values) < config.min_trade_value
+        trade_values[small] = 0.0
+        w_f = w0 + trade_values / nav
+        if not np.any(trade_values != 0.0):
+            continue
+        any_trade = True
+        cost = float(
+            sum(
+                trade_cost(abs(v), px[i], pools[i], sell=v < 0.0) + gas_cost_per_trade
+                for i, v in enumerate(trade_values)
+                if v != 0.0
+            )
+        )
+        dev_f = rc_deviation(w_f, cov, budget)
+        benefit = nav * config.value_per_deviation * (dev0 - dev_f)
+        if benefit >= config.cost_multiple * cost and (
+            best is None or benefit - cost > best.expected_benefit - best.expected_cost
+        ):
+            best = Decision(True, "rebalance", f, w_f, dev0, dev_f, benefit, cost)
+    if not any_trade:
+        return hold("trades_below_minimum")
+    if best is None:
+        return hold("not_worth_cost")
+    logger.info(
+        "policy rebalance fraction=%.2f deviation_before=%.4f deviation_after=%.4f benefit=%.2f cost=%.2f",
+        best.fraction,
+        best.deviation_before,
+        best.deviation_after,
+        best.expected_benefit,
+        best.expected_cost,
+    )
+    return best
