@@ -1,0 +1,191 @@
+"""Deploy the RiskParityVault on a deployed world (local, or a fork) and add it to deployments/<network>.json.
+
+    .venv/bin/brownie run scripts/deploy_vault.py --network anvil
+    VAULT_CONFIG=path/to/vault.yaml .venv/bin/brownie run scripts/deploy_vault.py --network anvil-fork
+
+The deployer wires everything (assets, budgets, adapter, roles), then hands DEFAULT_ADMIN_ROLE to an OpenZeppelin
+TimelockController and renounces its own: from then on every governance change waits out the timelock delay.
+Tests call ``deploy_vault`` directly, optionally with a plain account as governance.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import yaml
+from brownie import (  # type: ignore[attr-defined]
+    RiskParityVault,
+    UniswapV2SwapAdapter,
+    VaultTimelock,
+    accounts,
+    network,
+)
+
+from keeper.artifacts import ROOT
+from keeper.deployments import deployment_path, load_deployment, save_deployment
+from keeper.errors import ConfigError
+
+DEFAULT_CONFIG = ROOT / "config" / "vault.yaml"
+ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
+UNCAPPED = 2**128 - 1  # the vault's "no deposit cap"
+
+
+@dataclass(frozen=True)
+class OracleGuard:
+    heartbeat_s: int
+    min_usd: float
+    max_usd: float
+
+
+@dataclass(frozen=True)
+class VaultConfig:
+    name: str
+    symbol: str
+    assets: list[str]
+    oracles: dict[str, OracleGuard]
+    risk_budgets_bps: dict[str, int]
+    max_slippage_bps: int
+    max_nav_loss_bps: int
+    max_turnover_bps: int
+    cooldown_s: int
+    deposit_cap_usd: float | None
+    sequencer_feed: str | None
+    sequencer_grace_s: int
+    timelock_delay_s: int
+    proposer: int | str
+    executor: int | str
+    roles: dict[str, int | str]
+
+    @property
+    def thresholds(self) -> tuple[int, int, int, int]:
+        """As the contract's ``Thresholds`` struct."""
+        return (self.max_slippage_bps, self.max_nav_loss_bps, self.max_turnover_bps, self.cooldown_s)
+
+
+def load_vault_config(path: str | Path = DEFAULT_CONFIG) -> VaultConfig:
+    """Read and check ``config/vault.yaml``; a ``ConfigError`` says which field to fix."""
+    try:
+        raw = yaml.safe_load(Path(path).read_text())
+        oracles = {s: OracleGuard(int(o["heartbeat_s"]), float(o["min_usd"]), float(o["max_usd"]))
+                   for s, o in raw["oracles"].items()}
+        cfg = VaultConfig(
+            name=str(raw["name"]),
+            symbol=str(raw["symbol"]),
+            assets=[str(s) for s in raw["assets"]],
+            oracles=oracles,
+            risk_budgets_bps={str(s): int(b) for s, b in raw["risk_budgets_bps"].items()},
+            max_slippage_bps=int(raw["thresholds"]["max_slippage_bps"]),
+            max_nav_loss_bps=int(raw["thresholds"]["max_nav_loss_bps"]),
+            max_turnover_bps=int(raw["thresholds"]["max_turnover_bps"]),
+            cooldown_s=int(raw["thresholds"]["cooldown_s"]),
+            deposit_cap_usd=None if raw.get("deposit_cap_usd") is None else float(raw["deposit_cap_usd"]),
+            sequencer_feed=(raw.get("sequencer") or {}).get("feed"),
+            sequencer_grace_s=int((raw.get("sequencer") or {}).get("grace_s", 0)),
+            timelock_delay_s=int(raw["governance"]["timelock_delay_s"]),
+            proposer=raw["governance"]["proposer"],
+            executor=raw["governance"]["executor"],
+            roles=dict(raw["roles"]),
+        )
+    except (OSError, KeyError, TypeError, ValueError, yaml.YAMLError) as exc:
+        raise ConfigError(f"{path}: invalid vault config ({exc!r}); compare with config/vault.yaml") from exc
+    if set(cfg.risk_budgets_bps) != set(cfg.assets) or sum(cfg.risk_budgets_bps.values()) != 10_000:
+        raise ConfigError(f"{path}: risk_budgets_bps must name every asset in `assets` and sum to 10000")
+    missing = [s for s in cfg.assets if s not in cfg.oracles]
+    if missing:
+        raise ConfigError(f"{path}: `oracles` has no entry for {missing}")
+    if not {"manager", "keeper", "guardian"} <= set(cfg.roles):
+        raise ConfigError(f"{path}: `roles` needs manager, keeper and guardian")
+    return cfg
+
+
+@dataclass
+class DeployedVault:
+    vault: Any
+    adapter: Any
+    timelock: Any | None
+    """None when governance is a plain account (tests)."""
+
+
+def _account(ref: int | str | Any) -> Any:
+    """``accounts[i]`` for an index, the account or address itself otherwise."""
+    return accounts[ref] if isinstance(ref, int) else ref
+
+
+def _asset_params(world: Any, symbol: str, guard: OracleGuard) -> tuple[Any, ...]:
+    feed = world.feeds[symbol]
+    scale = 10 ** feed.decimals()
+    return (world.tokens[symbol], feed, guard.heartbeat_s, round(guard.min_usd * scale), round(guard.max_usd * scale))
+
+
+def deploy_vault(
+    world: Any,
+    deployer: Any,
+    cfg: VaultConfig,
+    *,
+    governance: Any | None = None,
+    roles: dict[str, Any] | None = None,
+) -> DeployedVault:
+    """Deploy and wire the vault and its Uniswap V2 adapter on ``world``.
+
+    ``governance``: an account to hold DEFAULT_ADMIN_ROLE directly (tests); by default a TimelockController
+    configured from ``cfg`` gets it. ``roles``: accounts for manager/keeper/guardian, overriding ``cfg.roles``.
+    """
+    tx = {"from": deployer}
+    base = world.cfg.base
+    base_guard = cfg.oracles[base]
+    _, base_feed, *base_rest = _asset_params(world, base, base_guard)
+    cap = UNCAPPED if cfg.deposit_cap_usd is None else round(cfg.deposit_cap_usd * 10 ** world.base.decimals())
+    vault = RiskParityVault.deploy(
+        world.base, cfg.name, cfg.symbol, deployer, (ZERO_ADDRESS, base_feed, *base_rest), cfg.thresholds, cap,
+        cfg.sequencer_feed or ZERO_ADDRESS, cfg.sequencer_grace_s, tx,
+    )
+    for symbol in cfg.assets:
+        vault.addAsset(_asset_params(world, symbol, cfg.oracles[symbol]), tx)
+    manager_role = vault.MANAGER_ROLE()
+    vault.grantRole(manager_role, deployer, tx)
+    vault.setRiskBudgets([0] + [cfg.risk_budgets_bps[s] for s in cfg.assets], tx)
+    vault.renounceRole(manager_role, deployer, tx)
+    adapter = UniswapV2SwapAdapter.deploy(vault, world.router, tx)
+    vault.setSwapAdapter(adapter, tx)
+
+    who = {k: _account(v) for k, v in cfg.roles.items()} | (roles or {})
+    vault.grantRole(manager_role, who["manager"], tx)
+    vault.grantRole(vault.KEEPER_ROLE(), who["keeper"], tx)
+    vault.grantRole(vault.GUARDIAN_ROLE(), who["guardian"], tx)
+
+    timelock = None
+    if governance is None:
+        timelock = VaultTimelock.deploy(
+            cfg.timelock_delay_s, [_account(cfg.proposer)], [_account(cfg.executor)], ZERO_ADDRESS, tx
+        )
+        governance = timelock
+    admin_role = vault.DEFAULT_ADMIN_ROLE()
+    if governance != deployer:
+        vault.grantRole(admin_role, governance, tx)
+        vault.renounceRole(admin_role, deployer, tx)
+    return DeployedVault(vault, adapter, timelock)
+
+
+def main() -> None:
+    from scripts.world import load_world
+
+    cfg = load_vault_config(os.environ.get("VAULT_CONFIG", DEFAULT_CONFIG))
+    world = load_world()
+    deployed = deploy_vault(world, accounts[0], cfg)
+    vault = deployed.vault
+    dep = load_deployment(network.show_active())
+    section = {
+        "address": vault.address,
+        "adapter": deployed.adapter.address,
+        "timelock": deployed.timelock.address if deployed.timelock else None,
+        "assets": [world.cfg.base, *cfg.assets],
+        "block": network.web3.eth.block_number,
+    }
+    save_deployment(replace(dep, extra={**dep.extra, "vault": section}))
+    print(f"\nRiskParityVault {vault.address} on '{network.show_active()}'")
+    print(f"  adapter {deployed.adapter.address}  timelock {section['timelock']} (delay {cfg.timelock_delay_s} s)")
+    print(f"  assets {', '.join(section['assets'])}  thresholds {cfg.thresholds}")
+    print(f"Address written to {deployment_path(dep.network)}")

@@ -1,0 +1,60 @@
+"""Fixtures for the vault on the world: deployed once per module by the deploy script's own function, with a
+plain account as governance; ``fn_isolation`` undoes each test."""
+
+from __future__ import annotations
+
+import pytest
+
+from scripts.deploy_vault import deploy_vault, load_vault_config
+from tests.integration.vault.vault_helpers import (  # noqa: F401  (fixtures)
+    alice,
+    bob,
+    gov,
+    guardian,
+    keeper,
+    mallory,
+    manager,
+)
+
+
+@pytest.fixture(autouse=True)
+def isolation(fn_isolation):
+    pass
+
+
+@pytest.fixture(scope="module")
+def vault_cfg():
+    return load_vault_config()
+
+
+@pytest.fixture(scope="module")
+def deployed(world, deployer, vault_cfg, gov, manager, keeper, guardian):
+    return deploy_vault(
+        world, deployer, vault_cfg, governance=gov, roles={"manager": manager, "keeper": keeper, "guardian": guardian}
+    )
+
+
+@pytest.fixture(scope="module")
+def vault(deployed):
+    return deployed.vault
+
+
+@pytest.fixture(scope="module")
+def adapter(deployed):
+    return deployed.adapter
+
+
+@pytest.fixture(scope="module")
+def base(world):
+    return world.base
+
+
+@pytest.fixture(scope="module")
+def seeded(world, vault, base, alice, bob):
+    """Alice and Bob each hold 100,000 USDC of shares; everything idle in the base asset."""
+    for who in (alice, bob):
+        amount = 100_000 * 10 ** base.decimals()
+        world.fund("USDC", who, amount)
+        base.approve(vault, amount, {"from": who})
+        vault.deposit(amount, who, {"from": who})
+    return vault
