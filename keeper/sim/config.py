@@ -98,7 +98,7 @@ class _Reader:
         if key not in data or data[key] is None:
             if default is not None:
                 return default
-            raise self.fail(name, "is missing", f"add it (see config/world.yaml for an example)")
+            raise self.fail(name, "is missing", "add it (see config/world.yaml for an example)")
         value = data[key]
         if kind is float and isinstance(value, int) and not isinstance(value, bool):
             value = float(value)
@@ -141,6 +141,11 @@ def parse_world_config(raw: Any, path: str = "<world config>") -> WorldConfig:
     raw_assets = top.get("assets")
     if not isinstance(raw_assets, list) or len(raw_assets) < 2:
         raise r.fail("assets", "must be a list of at least two assets (the base and one more)", "add assets")
+    listed = [item.get("symbol") if isinstance(item, dict) else None for item in raw_assets]
+    if len(set(listed)) != len(listed):
+        raise r.fail("assets", f"has duplicate symbols {listed}", "give every asset its own symbol")
+    if base not in listed:
+        raise r.fail("base", f"names {base!r}, which is not among the assets {listed}", "name one of them")
     assets: list[AssetSpec] = []
     for i, item in enumerate(raw_assets):
         where = f"assets[{i}]"
@@ -162,8 +167,10 @@ def parse_world_config(raw: Any, path: str = "<world config>") -> WorldConfig:
         )
         r.at_least(feed.deviation_bps, 1, f"{where}.feed.deviation_bps")
         r.at_least(feed.heartbeat_s, 1, f"{where}.feed.heartbeat_s")
-        depth = r.get(a, "pool_depth_usd", where, float, default=0.0)
-        if symbol != base:
+        if symbol == base:
+            depth = r.get(a, "pool_depth_usd", where, float, default=0.0)
+        else:
+            depth = r.get(a, "pool_depth_usd", where, float)
             r.at_least(depth, 1.0, f"{where}.pool_depth_usd")
         assets.append(
             AssetSpec(
@@ -180,10 +187,6 @@ def parse_world_config(raw: Any, path: str = "<world config>") -> WorldConfig:
             )
         )
     symbols = [a.symbol for a in assets]
-    if len(set(symbols)) != len(symbols):
-        raise r.fail("assets", f"has duplicate symbols {symbols}", "give every asset its own symbol")
-    if base not in symbols:
-        raise r.fail("base", f"names {base!r}, which is not among the assets {symbols}", "name one of them")
     if sum(a.weth9 for a in assets) > 1:
         raise r.fail("assets", "marks more than one asset weth9: true", "mark at most one")
 

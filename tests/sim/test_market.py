@@ -1,0 +1,65 @@
+"""The price model: deterministic per seed, calibrated vols, and a stress regime with higher vol and correlation."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from keeper.sim.config import load_world_config
+from keeper.sim.market import CALM, SECONDS_PER_YEAR, STRESS, MarketModel, regime_params, simulate_path
+
+CFG = load_world_config("config/world.yaml")
+HOUR = 3600
+
+
+def test_simulate_path__same_seed__same_path():
+    a = simulate_path(CFG, 200, HOUR, seed=5)
+    b = simulate_path(CFG, 200, HOUR, seed=5)
+    np.testing.assert_array_equal(a.prices, b.prices)
+    np.testing.assert_array_equal(a.regimes, b.regimes)
+
+
+def test_simulate_path__different_seed__different_path():
+    assert not np.array_equal(simulate_path(CFG, 10, HOUR, 1).prices, simulate_path(CFG, 10, HOUR, 2).prices)
+
+
+def _realized(model: MarketModel, regime: int, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Returns (annualized vols, correlation matrix) of n hourly steps pinned to one regime."""
+    rets = np.empty((n, len(CFG.assets)))
+    for t in range(n):
+        model.force_regime(regime)
+        before = model.prices.copy()
+        rets[t] = np.log(model.step(HOUR) / before)
+    return rets.std(axis=0, ddof=1) * np.sqrt(SECONDS_PER_YEAR / HOUR), np.corrcoef(rets.T)
+
+
+def test_market_model__calm_regime__realizes_configured_vols_and_correlations():
+    vols, corr = _realized(MarketModel(CFG, seed=3), CALM, 20_000)
+    expected = np.array([a.vol for a in CFG.assets])
+    np.testing.assert_allclose(vols, expected, rtol=0.03)
+    i, j = CFG.symbols.index("WBTC"), CFG.symbols.index("WETH")
+    assert corr[i, j] == pytest.approx(0.80, abs=0.02)
+
+
+def test_market_model__stress_regime__raises_risky_vols_and_correlations():
+    calm_vols, calm_corr = _realized(MarketModel(CFG, seed=4), CALM, 20_000)
+    stress_vols, stress_corr = _realized(MarketModel(CFG, seed=4), STRESS, 20_000)
+    risky = [CFG.symbols.index(s) for s in ("WBTC", "WETH", "LINK", "XAU")]
+    np.testing.assert_allclose(stress_vols[risky] / calm_vols[risky], 2.5, rtol=0.05)
+    i, j = CFG.symbols.index("WBTC"), CFG.symbols.index("XAU")
+    assert stress_corr[i, j] > calm_corr[i, j] + 0.4
+    # The T-bill and the stablecoin keep their calm behaviour.
+    k = CFG.symbols.index("TBILL")
+    assert stress_vols[k] == pytest.approx(calm_vols[k], rel=0.05)
+
+
+def test_regime_params__stress_correlation__stays_positive_definite():
+    p = regime_params(CFG)
+    assert np.linalg.eigvalsh(p.corrs[STRESS]).min() > 0
+
+
+def test_market_model__switching__spends_time_in_both_regimes():
+    path = simulate_path(CFG, 24 * 365, HOUR, seed=9)
+    share = path.regimes.mean()
+    # Stationary stress share is p_cs / (p_cs + p_sc) = 0.02 / 0.12 ~ 17%.
+    assert 0.05 < share < 0.35
