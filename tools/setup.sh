@@ -25,8 +25,8 @@ fi
 
 echo "setup: Python environment (.venv)"
 [ -x .venv/bin/python ] || python3 -m venv .venv || die "could not create .venv (Debian: apt-get install python3-venv)"
-.venv/bin/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]' \
-  || die "pip install failed: check that PyPI is reachable, then rerun 'make setup'"
+.venv/bin/python -m pip install --disable-pip-version-check -c constraints.txt -e '.[dev]' >.venv/pip.log 2>&1 \
+  || { tail -30 .venv/pip.log >&2; die "pip install failed (log: .venv/pip.log): check that PyPI is reachable, then rerun 'make setup'"; }
 
 echo "setup: JS toolchain (npm ci: solc, anvil, ganache, OpenZeppelin, Uniswap V2, Aave V3)"
 npm ci --no-audit --no-fund --loglevel=error >/dev/null || die "npm ci failed: check that the npm registry is reachable, then rerun 'make setup'"
