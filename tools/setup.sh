@@ -22,14 +22,26 @@ if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$want" ] && [ -x node_modules/.bin/
    && [ -x ".solcx/solc-v$SOLC_VERSION" ]; then
   exit 0
 fi
+# Each part reinstalls only when its own lock changed (npm ci wipes node_modules, which running chains use).
+py_want=$(cat pyproject.toml constraints.txt | sha256sum | cut -d' ' -f1)
+js_want=$(sha256sum package-lock.json | cut -d' ' -f1)
 
-echo "setup: Python environment (.venv)"
-[ -x .venv/bin/python ] || python3 -m venv .venv || die "could not create .venv (Debian: apt-get install python3-venv)"
-.venv/bin/python -m pip install --disable-pip-version-check -c constraints.txt -e '.[dev]' >.venv/pip.log 2>&1 \
-  || { tail -30 .venv/pip.log >&2; die "pip install failed (log: .venv/pip.log): check that PyPI is reachable, then rerun 'make setup'"; }
+if [ "$(cat .venv/.rp-py-stamp 2>/dev/null)" != "$py_want" ]; then
+  echo "setup: Python environment (.venv)"
+  [ -x .venv/bin/python ] || python3 -m venv .venv || die "could not create .venv (Debian: apt-get install python3-venv)"
+  .venv/bin/python -m pip install --disable-pip-version-check -c constraints.txt -e '.[dev]' >.venv/pip.log 2>&1 || {
+    tail -30 .venv/pip.log >&2
+    die "pip install failed (log: .venv/pip.log): check that PyPI is reachable, then rerun 'make setup'"
+  }
+  echo "$py_want" > .venv/.rp-py-stamp
+fi
 
-echo "setup: JS toolchain (npm ci: solc, anvil, ganache, OpenZeppelin, Uniswap V2, Aave V3)"
-npm ci --no-audit --no-fund --loglevel=error >/dev/null || die "npm ci failed: check that the npm registry is reachable, then rerun 'make setup'"
+if [ "$(cat node_modules/.rp-js-stamp 2>/dev/null)" != "$js_want" ] || [ ! -x node_modules/.bin/anvil ]; then
+  echo "setup: JS toolchain (npm ci: solc, anvil, ganache, OpenZeppelin, Uniswap V2, Aave V3)"
+  npm ci --no-audit --no-fund --loglevel=error >/dev/null \
+    || die "npm ci failed: check that the npm registry is reachable, then rerun 'make setup'"
+  echo "$js_want" > node_modules/.rp-js-stamp
+fi
 
 # brownie 1.22.2 ships brownie/test/stateful compiled with mypyc; its state_machine then fails with a TypeError.
 # Removing the compiled module makes Python import the pure stateful.py that ships beside it.
