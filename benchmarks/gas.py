@@ -1,0 +1,167 @@
+"""Gas of the vault's entry points next to their peers, measured side by side in one run on a fresh world.
+
+    .venv/bin/python benchmarks/gas.py             # starts anvil on port 8545; or: ... benchmarks/gas.py <network>
+
+Writes benchmarks/results/gas.json (a flat object: name -> gas used by the transaction, 21,000 included) and
+prints the table that goes into benchmarks/README.md. Peers: OpenZeppelin's ERC4626 as shipped
+(contracts/test/PlainERC4626.sol) over the same base token, and a plain Uniswap V2 router swap sent by an EOA.
+
+Every measured deposit is a user's first deposit into a vault that already holds funds; the router swap and the
+rebalances trade tokens that both sides already hold, so neither side pays for a storage slot going from zero
+to non-zero that the other does not. `vault_deposit_0_assets` is the same deposit while the vault holds only the
+base (it still reads all six feeds); `*_first_buy` and `vault_redeem_in_kind` include first-time balances.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from brownie import accounts, chain  # type: ignore[attr-defined]
+
+RESULTS = Path(__file__).resolve().parent / "results" / "gas.json"
+BPS = 10_000
+
+
+def _deadline() -> int:
+    return chain.time() + 600
+
+
+def _refresh(world) -> None:
+    for feed in world.feeds.values():
+        feed.submit(feed.latestRoundData()[1], {"from": world.deployer})
+
+
+def _weights(vault) -> list[int]:
+    """Current oracle weights in bps (base absorbs the rounding)."""
+    view = vault.keeperView()
+    nav = view["navBaseUnits"]
+    values = [view["balances"][0]]
+    for i, a in enumerate(view["assets"][1:], start=1):
+        values.append(view["balances"][i] * view["answers"][i] * 10**6 // 10 ** (a[3] + a[4]))
+    w = [v * BPS // nav for v in values]
+    w[0] += BPS - sum(w)
+    return w
+
+
+def _rebalance_buys(world, vault, keeper, symbols: list[str], usd_each: int) -> int:
+    """One rebalance buying ``usd_each`` of each symbol with base; targets moved the same way. Gas used."""
+    chain.sleep(vault.thresholds()[3] + 1)
+    _refresh(world)
+    w = _weights(vault)
+    tokens = [a[0] for a in vault.assets()]
+    nav_usd = vault.totalAssets() / 10**6
+    trades = []
+    for s in symbols:
+        i = tokens.index(world.tokens[s].address)
+        shift = round(usd_each / nav_usd * BPS)
+        w[i] += shift
+        w[0] -= shift
+        trades.append((world.base, world.tokens[s], usd_each * 10**6 // 2, 0))  # half-way to the target
+    tx = vault.rebalance((vault.epoch(), _deadline(), w, trades), {"from": keeper})
+    return tx.gas_used
+
+
+def main() -> None:
+    # Imported here: the project's contract containers exist only once the project is loaded.
+    from brownie import PlainERC4626  # type: ignore[attr-defined]
+
+    from scripts.deploy_vault import deploy_vault, load_vault_config
+    from scripts.world import deploy_world
+
+    deployer, gov, manager, keeper, guardian, alice, bob, carol, trader = (
+        accounts[i] for i in (0, 1, 2, 3, 4, 5, 6, 7, 8)
+    )
+    world = deploy_world(deployer, save=False)
+    cfg = load_vault_config()
+    vault = deploy_vault(
+        world, deployer, cfg, governance=gov, roles={"manager": manager, "keeper": keeper, "guardian": guardian}
+    ).vault
+    plain = PlainERC4626.deploy(world.base, {"from": deployer})
+    usdc = world.base
+    amount = 10_000 * 10**6
+    for who in (alice, bob, carol, trader):
+        world.fund("USDC", who, 10**6 * 10**6)
+    gas: dict[str, int] = {}
+
+    # Deposits: Alice first (fills the vaults), then Bob measured.
+    for v in (plain, vault):
+        for who in (alice, bob):
+            usdc.approve(v, amount * 50, {"from": who})
+        v.deposit(amount * 50, alice, {"from": alice})
+    gas["oz_erc4626_deposit"] = plain.deposit(amount, bob, {"from": bob}).gas_used
+    gas["vault_deposit_0_assets"] = vault.deposit(amount, bob, {"from": bob}).gas_used
+
+    # Put the vault into all five assets (small enough that price impact stays inside the slippage bound).
+    symbols = cfg.assets
+    gas["rebalance_5_trades_first_buy"] = _rebalance_buys(world, vault, keeper, symbols, 40_000)
+    # An arbitrageur sells the same amounts back, so the pools sit at the oracle prices again.
+    for s in symbols:
+        token, held = world.tokens[s], world.tokens[s].balanceOf(vault)
+        world.fund(s, trader, held)
+        token.approve(world.router, held, {"from": trader})
+        world.router.swapExactTokensForTokens(held, 0, [token, usdc], trader, _deadline(), {"from": trader})
+
+    # Carol: a first deposit, like Bob's into the plain vault.
+    usdc.approve(vault, amount, {"from": carol})
+    gas["vault_deposit_5_assets"] = vault.deposit(amount, carol, {"from": carol}).gas_used
+
+    # A plain router swap by an EOA holding both tokens (the vault holds both in its rebalances too).
+    weth = world.tokens["WETH"]
+    world.fund("WETH", trader, 10**18)
+    usdc.approve(world.router, 1_000 * 10**6, {"from": trader})
+    gas["router_swap"] = world.router.swapExactTokensForTokens(
+        1_000 * 10**6, 0, [usdc, weth], trader, _deadline(), {"from": trader}
+    ).gas_used
+
+    gas["rebalance_1_trade"] = _rebalance_buys(world, vault, keeper, symbols[:1], 2_000)
+    gas["rebalance_3_trades"] = _rebalance_buys(world, vault, keeper, symbols[:3], 2_000)
+    gas["rebalance_5_trades"] = _rebalance_buys(world, vault, keeper, symbols[:5], 2_000)
+
+    shares = vault.balanceOf(bob) // 10
+    gas["vault_redeem"] = vault.redeem(shares, bob, bob, {"from": bob}).gas_used
+    gas["vault_redeem_with_swap"] = vault.redeemWithSwap(shares, bob, bob, 0, _deadline(), {"from": bob}).gas_used
+    gas["vault_redeem_in_kind"] = vault.redeemInKind(shares, bob, bob, {"from": bob}).gas_used
+    gas["vault_redeem_in_kind_again"] = vault.redeemInKind(shares, bob, bob, {"from": bob}).gas_used
+
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(gas, indent=2) + "\n")
+    print(_table(gas))
+    print(f"\nwritten to {RESULTS}")
+
+
+def _table(gas: dict[str, int]) -> str:
+    deposit_ratio = gas["vault_deposit_5_assets"] / gas["oz_erc4626_deposit"]
+    rows = [
+        "| measurement | gas | peer / target |",
+        "|---|---:|---|",
+        f"| `oz_erc4626_deposit` | {gas['oz_erc4626_deposit']:,} | peer |",
+        f"| `router_swap` | {gas['router_swap']:,} | peer |",
+        f"| `vault_deposit_0_assets` | {gas['vault_deposit_0_assets']:,} | base only |",
+        f"| `vault_deposit_5_assets` | {gas['vault_deposit_5_assets']:,} | {deposit_ratio:.2f}x peer (target <= 1.50x) |",
+    ]
+    for n, key in ((1, "rebalance_1_trade"), (3, "rebalance_3_trades"), (5, "rebalance_5_trades")):
+        budget = n * gas["router_swap"] + 60_000
+        rows.append(f"| `{key}` | {gas[key]:,} | target <= {n} x router_swap + 60k = {budget:,} |")
+    rows.append(f"| `rebalance_5_trades_first_buy` | {gas['rebalance_5_trades_first_buy']:,} | vault holds none yet |")
+    for key in ("vault_redeem", "vault_redeem_with_swap", "vault_redeem_in_kind", "vault_redeem_in_kind_again"):
+        rows.append(f"| `{key}` | {gas[key]:,} | |")
+    return "\n".join(rows)
+
+
+if __name__ == "__main__":
+    # `brownie run` only runs files under scripts/; this starts the project and the chain the same way.
+    import sys
+
+    from brownie import network, project
+
+    root = Path(__file__).resolve().parent.parent
+    sys.path.insert(0, str(root))  # for `scripts.*`
+    active = project.load(root)
+    active.load_config()
+    active._add_to_main_namespace()  # what `brownie run` does, so `from brownie import <Contract>` works
+    network.connect(sys.argv[1] if len(sys.argv) > 1 else "anvil")
+    try:
+        main()
+    finally:
+        network.disconnect()
