@@ -66,7 +66,9 @@ class BacktestConfig:
     initial_nav: float = 1_000_000.0
     pool_depth: float = 50_000_000.0
     gas_cost_per_trade: float = 5.0
-    policy: PolicyConfig = field(default_factory=lambda: PolicyConfig(cooldown_seconds=0, value_per_deviation=0.05))
+    policy: PolicyConfig = field(
+        default_factory=lambda: PolicyConfig(cooldown_seconds=0, value_per_squared_deviation=0.5)
+    )
     budget: FloatArray | None = None
 
 

@@ -8,9 +8,14 @@ A rebalance happens only when all hold, in this order:
 1. the cooldown since the last rebalance has elapsed (checked first: nothing inside it can trigger);
 2. the deviation exceeds the trigger threshold;
 3. some move toward the target (full, or a partial fraction) has an expected benefit at least ``cost_multiple``
-   times its expected cost. Benefit = NAV × ``value_per_deviation`` × (deviation reduction); cost = gas per swap
-   + the constant-product fee and price impact of each swap against the pool's reserves. Trades smaller than the
-   minimum trade size are dropped before costing. Among passing moves the one with the largest net benefit wins.
+   times its expected cost. Benefit = NAV × ``value_per_squared_deviation`` × (dev_before² − dev_after²); cost =
+   gas per swap + the constant-product fee and price impact of each swap against the pool's reserves. Trades
+   smaller than the minimum trade size are dropped before costing. Among passing moves the largest net benefit
+   wins.
+
+The loss from being off target is taken as quadratic in the deviation (like a tracking-error variance): the first
+part of a move back removes most of the loss, while price impact grows faster than linearly with size, so when
+pools are shallow a partial move nets more than a full one.
 """
 
 from __future__ import annotations
@@ -60,9 +65,9 @@ class PolicyConfig:
         Minimum time between rebalances.
     min_trade_value : float
         Trades worth less than this (in base-asset units) are skipped.
-    value_per_deviation : float
-        Fraction of NAV that removing a deviation of 1.0 is worth (the exchange rate between risk balance and
-        money). 0.01 means cutting the deviation by 0.05 is worth 5 bps of NAV.
+    value_per_squared_deviation : float
+        Fraction of NAV that the quadratic loss ``deviation²`` is worth (the exchange rate between risk balance
+        and money). 0.2 means a deviation of 0.1 costs 0.2 × 0.01 = 20 bps of NAV.
     cost_multiple : float
         Required benefit / cost ratio (≥ 1 leaves a margin for estimation error).
     fractions : tuple of float
@@ -72,7 +77,7 @@ class PolicyConfig:
     trigger_threshold: float = 0.05
     cooldown_seconds: int = 6 * 3600
     min_trade_value: float = 50.0
-    value_per_deviation: float = 0.01
+    value_per_squared_deviation: float = 0.2
     cost_multiple: float = 1.5
     fractions: tuple[float, ...] = (1.0, 0.5, 0.25)
 
@@ -93,7 +98,7 @@ class Decision:
     deviation_before, deviation_after : float
         RC deviation now and after the chosen move.
     expected_benefit, expected_cost : float
-        In base-asset units.
+        In base-asset units: of the chosen move, or of the largest move considered when it was not worth it.
     """
 
     rebalance: bool
@@ -222,6 +227,7 @@ def decide(
         return hold("below_threshold")
 
     best: Decision | None = None
+    first: tuple[float, float, float] | None = None  # (dev_after, benefit, cost) of the largest move, for the log
     any_trade = False
     for f in config.fractions:
         w_f = w0 + f * (wt - w0)
@@ -240,7 +246,9 @@ def decide(
             )
         )
         dev_f = rc_deviation(w_f, cov, budget)
-        benefit = nav * config.value_per_deviation * (dev0 - dev_f)
+        benefit = nav * config.value_per_squared_deviation * (dev0 * dev0 - dev_f * dev_f)
+        if first is None:
+            first = (dev_f, benefit, cost)
         if benefit >= config.cost_multiple * cost and (
             best is None or benefit - cost > best.expected_benefit - best.expected_cost
         ):
@@ -248,7 +256,8 @@ def decide(
     if not any_trade:
         return hold("trades_below_minimum")
     if best is None:
-        return hold("not_worth_cost")
+        assert first is not None
+        return hold("not_worth_cost", *first)
     logger.info(
         "policy rebalance fraction=%.2f deviation_before=%.4f deviation_after=%.4f benefit=%.2f cost=%.2f",
         best.fraction,

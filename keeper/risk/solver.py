@@ -320,6 +320,9 @@ def _correlation(cov: FloatArray) -> tuple[FloatArray, FloatArray]:
     corr = np.multiply(c, inv[:, None])
     corr *= inv[None, :]
     np.fill_diagonal(corr, 1.0)
+    # Two reductions, no (N, N) temporary: a correlation outside [-1, 1] proves the matrix is not a covariance.
+    if corr.max() > 1.0 + 1e-12 or corr.min() < -1.0 - 1e-12:
+        raise NotPositiveDefiniteError("covariance implies a correlation outside [-1, 1]; repair it first")
     return sigma, corr
 
 

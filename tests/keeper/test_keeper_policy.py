@@ -1,0 +1,110 @@
+"""Rebalance policy: cooldown, threshold, cost gate, minimum trade, partial moves."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from keeper.policy import PolicyConfig, Pool, decide, rc_deviation, swap_output, trade_cost
+from keeper.risk import risk_budget_weights
+
+VOL = np.array([0.8, 0.6, 0.15])
+CORR = np.array([[1.0, 0.6, 0.1], [0.6, 1.0, 0.1], [0.1, 0.1, 1.0]])
+COV = CORR * np.outer(VOL, VOL)
+BUDGET = np.full(3, 1 / 3)
+TARGET = risk_budget_weights(COV)
+PRICES = np.array([3000.0, 60000.0, 2000.0])
+NAV = 1_000_000.0
+
+
+def pools(depth: float) -> list[Pool]:
+    return [Pool(depth / p, depth) for p in PRICES]
+
+
+def run(current: np.ndarray, *, now: int = 10_000, last: int | None = None, depth: float = 1e8, **cfg) -> object:
+    return decide(
+        now=now,
+        last_rebalance=last,
+        nav=NAV,
+        current_weights=current,
+        target_weights=TARGET,
+        cov=COV,
+        budget=BUDGET,
+        prices=PRICES,
+        pools=pools(depth),
+        gas_cost_per_trade=5.0,
+        config=PolicyConfig(**cfg),
+    )
+
+
+DRIFTED = np.array([0.3, 0.3, 0.4])
+
+
+def test_decide__drifted_and_cheap__full_rebalance_to_target() -> None:
+    d = run(DRIFTED)
+    assert d.rebalance and d.reason == "rebalance" and d.fraction == 1.0
+    np.testing.assert_allclose(d.weights, TARGET)
+    assert d.deviation_after < 1e-12 < d.deviation_before
+
+
+def test_decide__at_target__below_threshold() -> None:
+    d = run(TARGET.copy())
+    assert not d.rebalance and d.reason == "below_threshold"
+
+
+def test_decide__shallow_pools__holds_as_not_worth_cost() -> None:
+    d = run(DRIFTED, depth=2e4)
+    assert not d.rebalance and d.reason == "not_worth_cost"
+    assert d.expected_cost > 0
+
+
+def test_decide__impact_grows_faster_than_benefit__partial_move() -> None:
+    # Price impact is convex in size while the deviation benefit is concave near the target: with moderately
+    # deep pools a part of the way earns more net than the whole way.
+    d = run(DRIFTED, depth=5e6, value_per_squared_deviation=0.5)
+    assert d.rebalance
+    assert d.fraction < 1.0
+
+
+def test_decide__all_trades_below_minimum__holds() -> None:
+    current = TARGET + np.array([1e-5, -1e-5, 0.0])
+    d = run(current, trigger_threshold=0.0, min_trade_value=100.0)
+    assert not d.rebalance and d.reason == "trades_below_minimum"
+
+
+@settings(max_examples=100, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    since=st.integers(0, 6 * 3600 - 1),
+    w=st.lists(st.floats(0.01, 1.0), min_size=3, max_size=3),
+    threshold=st.floats(0.0, 0.2),
+)
+def test_decide__inside_cooldown__never_rebalances(since: int, w: list[float], threshold: float) -> None:
+    current = np.array(w) / sum(w)
+    d = run(current, now=1_000_000, last=1_000_000 - since, trigger_threshold=threshold, cost_multiple=0.0)
+    assert not d.rebalance and d.reason == "cooldown"
+    np.testing.assert_array_equal(d.weights, current)
+
+
+def test_decide__cooldown_elapsed__may_rebalance() -> None:
+    d = run(DRIFTED, now=1_000_000, last=1_000_000 - 6 * 3600)
+    assert d.rebalance
+
+
+def test_rc_deviation__measured_on_risk_not_weights() -> None:
+    # Equal weights are 0 away from equal weights but far from equal risk when vols differ.
+    assert rc_deviation(np.full(3, 1 / 3), COV, BUDGET) > 0.2
+    assert rc_deviation(TARGET, COV, BUDGET) < 1e-12
+
+
+def test_swap_output__constant_product__fee_and_impact() -> None:
+    assert swap_output(1.0, 1e12, 1e12) == pytest.approx(0.997, rel=1e-9)
+    assert swap_output(100.0, 1000.0, 1000.0) == pytest.approx(99.7 * 1000.0 / 1099.7, rel=1e-12)
+
+
+def test_trade_cost__bigger_trade__higher_cost_rate() -> None:
+    pool = Pool(1000.0, 3_000_000.0)
+    small = trade_cost(1000.0, 3000.0, pool, sell=True) / 1000.0
+    big = trade_cost(300_000.0, 3000.0, pool, sell=True) / 300_000.0
+    assert 0.003 <= small < big
