@@ -231,3 +231,14 @@ def plan_trades(vault: Any, targets_bps: list[int], *, fraction: float = 1.0) ->
 
 def rebalance_params(vault: Any, targets_bps: list[int], trades: list[tuple[Any, ...]], **kw: Any) -> tuple:
     return (kw.get("epoch", vault.epoch()), kw.get("deadline", deadline()), targets_bps, trades)
+
+
+def plain(value: Any) -> Any:
+    """A contract return value as plain Python lists/ints/strs (brownie's ReturnValue refuses some compares)."""
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        return int(value)
+    return str(value)

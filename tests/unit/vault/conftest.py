@@ -1,0 +1,64 @@
+"""Unit-test fixtures: a small world (base + two assets, real Uniswap V2) per module and the vault on it, with a
+plain account as governance. ``fn_isolation`` undoes each test."""
+
+from __future__ import annotations
+
+import pytest
+
+from scripts.deploy_vault import deploy_vault
+from tests.integration.vault.vault_helpers import (  # noqa: F401  (fixtures)
+    TokenSpec,
+    alice,
+    bob,
+    deploy_mini_world,
+    gov,
+    guardian,
+    keeper,
+    mallory,
+    manager,
+    mini_vault_config,
+)
+
+BASE = TokenSpec("USDC", 6, 1.0)
+ASSETS = [TokenSpec("WBTC", 8, 90_000.0), TokenSpec("NRT", 18, 20.0, no_return=True)]
+
+
+@pytest.fixture(autouse=True)
+def isolation(fn_isolation):
+    pass
+
+
+@pytest.fixture(scope="module")
+def mini(deployer):
+    return deploy_mini_world(deployer, BASE, ASSETS)
+
+
+@pytest.fixture(scope="module")
+def vault_cfg():
+    return mini_vault_config(ASSETS, BASE)
+
+
+@pytest.fixture(scope="module")
+def deployed(mini, deployer, vault_cfg, gov, manager, keeper, guardian):
+    return deploy_vault(
+        mini, deployer, vault_cfg, governance=gov, roles={"manager": manager, "keeper": keeper, "guardian": guardian}
+    )
+
+
+@pytest.fixture(scope="module")
+def vault(deployed):
+    return deployed.vault
+
+
+@pytest.fixture(scope="module")
+def base(mini):
+    return mini.base
+
+
+@pytest.fixture(scope="module")
+def funded(mini, vault, base, alice, bob):
+    """Alice and Bob hold 1,000,000 USDC each and have approved the vault for all of it."""
+    for who in (alice, bob):
+        mini.fund("USDC", who, 1_000_000 * 10**6)
+        base.approve(vault, 2**256 - 1, {"from": who})
+    return vault
