@@ -63,3 +63,41 @@ class SolverNotConvergedError(KeeperError):
         self.iterations = iterations
         self.error = error
         self.tol = tol
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Chain, transactions and the service
+# ---------------------------------------------------------------------------------------------------------------
+
+
+class StaleOracleError(KeeperError):
+    """A feed's latest answer is older than its heartbeat, not positive, or outside its bounds: no trading on it."""
+
+
+class SignerError(KeeperError):
+    """The keeper's key could not be loaded (missing env var, bad keystore or password)."""
+
+
+class SimulationRevertedError(KeeperError):
+    """``eth_call`` of the transaction reverted; ``error_name`` is the contract's named error when decodable."""
+
+    def __init__(self, message: str, error_name: str | None = None, args: tuple = ()) -> None:
+        super().__init__(message)
+        self.error_name = error_name
+        self.error_args = args
+
+
+class GasPriceTooHighError(KeeperError):
+    """The fee the transaction would pay is above the configured cap; nothing was sent."""
+
+
+class TransactionStuckError(KeeperError):
+    """A sent transaction was not mined after the allowed number of fee-bumped replacements."""
+
+
+class TransactionRevertedError(KeeperError):
+    """A transaction was mined but reverted."""
+
+
+class InvariantBreachError(KeeperError):
+    """Something that must never happen did (e.g. NAV fell more than the vault allows): the service stops at once."""

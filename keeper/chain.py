@@ -1,0 +1,519 @@
+"""The keeper's only door to a node (web3.py; no brownie).
+
+Reads are retried with backoff and fail over across RPC URLs; feed history comes in JSON-RPC batches and is
+cached (rounds never change once published). Writes go through one pipeline: build -> simulate with ``eth_call``
+-> estimate gas (x1.1) -> check the fee against a cap -> sign locally -> send -> await -> replace a stuck
+transaction with the same nonce and a fee bump of at least 12.5%, a bounded number of times. A signed transaction
+is only ever re-broadcast byte for byte, never re-signed blindly; reverts are decoded into the vault's named errors.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+import eth_abi
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+from eth_utils import function_signature_to_4byte_selector
+from web3 import Web3
+from web3.exceptions import ContractCustomError, ContractLogicError, TimeExhausted, Web3RPCError
+
+from keeper.artifacts import abi
+from keeper.errors import (
+    ConfigError,
+    GasPriceTooHighError,
+    KeeperError,
+    NodeUnreachableError,
+    SignerError,
+    SimulationRevertedError,
+    TransactionRevertedError,
+    TransactionStuckError,
+)
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+MIN_FEE_BUMP = 0.125
+"""Nodes replace a pending transaction only when both fees rise by at least 12.5% (geth's and anvil's rule)."""
+BATCH_SIZE = 250
+"""Calls per JSON-RPC batch: large enough to amortize the round trip, small enough for any node's limits."""
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Data read from the chain
+# ---------------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AssetState:
+    token: str
+    feed: str
+    heartbeat_s: int
+    token_decimals: int
+    feed_decimals: int
+    min_price: int
+    max_price: int
+    balance: int
+    answer: int
+    updated_at: int
+    target_bps: int
+    budget_bps: int
+
+
+@dataclass(frozen=True)
+class VaultState:
+    """The vault as its one-call keeper view shows it, plus the block it was read at."""
+
+    block: int
+    timestamp: int
+    epoch: int
+    last_rebalance_at: int
+    max_slippage_bps: int
+    max_nav_loss_bps: int
+    max_turnover_bps: int
+    cooldown_s: int
+    deposits_paused: bool
+    rebalances_paused: bool
+    total_supply: int
+    nav_ok: bool
+    nav: int
+    """Oracle NAV in base units (meaningless when ``nav_ok`` is False)."""
+    assets: tuple[AssetState, ...]
+
+    @property
+    def base(self) -> AssetState:
+        return self.assets[0]
+
+
+@dataclass
+class FeedHistory:
+    """Rounds of one feed, oldest first: answers scaled by 10**decimals, times in unix seconds."""
+
+    round_ids: list[int] = field(default_factory=list)
+    answers: list[int] = field(default_factory=list)
+    updated_at: list[int] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class TxOutcome:
+    tx_hash: str
+    block: int
+    gas_used: int
+    effective_gas_price: int
+    replacements: int
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Signer
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def load_signer(private_key_env: str | None = None, keystore: str | None = None,
+                password_env: str | None = None) -> LocalAccount:
+    """The keeper's key, from an env var holding a hex private key or from an encrypted JSON keystore.
+
+    The key never appears in a message or a log line.
+    """
+    if keystore:
+        path = Path(keystore)
+        if not path.is_file():
+            raise SignerError(f"keystore {path} not found: point signer.keystore at an encrypted JSON keystore")
+        password = os.environ.get(password_env or "")
+        if password is None:
+            raise SignerError(f"env var {password_env!r} (the keystore password) is not set: export it")
+        try:
+            key = Account.decrypt(path.read_text(), password)
+        except (ValueError, KeyError) as exc:
+            raise SignerError(f"could not decrypt {path}: wrong password or not a keystore ({type(exc).__name__})") \
+                from None
+        return Account.from_key(key)
+    if not private_key_env:
+        raise SignerError("no signer configured: set signer.private_key_env or signer.keystore")
+    raw = os.environ.get(private_key_env)
+    if not raw:
+        raise SignerError(f"env var {private_key_env} is not set: export the keeper's private key in it")
+    try:
+        return Account.from_key(raw.strip())
+    except (ValueError, TypeError):
+        raise SignerError(f"env var {private_key_env} does not hold a valid hex private key") from None
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Revert decoding
+# ---------------------------------------------------------------------------------------------------------------
+
+
+class ErrorDecoder:
+    """Maps 4-byte selectors of the ABI's custom errors (and Error(string), Panic(uint256)) to names and args."""
+
+    def __init__(self, *abis: Sequence[dict[str, Any]]) -> None:
+        self._errors: dict[bytes, tuple[str, list[str]]] = {
+            function_signature_to_4byte_selector("Error(string)"): ("Error", ["string"]),
+            function_signature_to_4byte_selector("Panic(uint256)"): ("Panic", ["uint256"]),
+        }
+        for entries in abis:
+            for e in entries:
+                if e.get("type") == "error":
+                    types = [_abi_type(i) for i in e["inputs"]]
+                    selector = function_signature_to_4byte_selector(f"{e['name']}({','.join(types)})")
+                    self._errors[selector] = (e["name"], types)
+
+    def decode(self, data: str | bytes | None) -> tuple[str | None, tuple]:
+        if not data:
+            return None, ()
+        raw = bytes.fromhex(data[2:] if data.startswith("0x") else data) if isinstance(data, str) else data
+        entry = self._errors.get(raw[:4])
+        if entry is None:
+            return None, ()
+        name, types = entry
+        try:
+            return name, tuple(eth_abi.decode(types, raw[4:]))
+        except Exception:  # noqa: BLE001 - malformed revert data still has a usable name
+            return name, ()
+
+
+def _abi_type(param: dict[str, Any]) -> str:
+    if param["type"].startswith("tuple"):
+        inner = ",".join(_abi_type(c) for c in param["components"])
+        return f"({inner}){param['type'][5:]}"
+    return param["type"]
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The client
+# ---------------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TxPolicy:
+    gas_price_cap_wei: int
+    gas_limit_multiplier: float = 1.1
+    receipt_timeout_s: float = 30.0
+    max_replacements: int = 3
+    fee_bump: float = MIN_FEE_BUMP
+    priority_fee_wei: int = 10**9
+
+
+class ChainClient:
+    """Reads and writes for one vault, over one or more RPC URLs (the first that answers is used)."""
+
+    def __init__(
+        self,
+        rpc_urls: Sequence[str],
+        *,
+        chain_id: int | None = None,
+        timeout_s: float = 10.0,
+        read_retries: int = 3,
+        backoff_s: float = 0.5,
+        signer: LocalAccount | None = None,
+        tx_policy: TxPolicy | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        if not rpc_urls:
+            raise ConfigError("chain.rpc_urls is empty: give at least one JSON-RPC URL")
+        self.urls = list(rpc_urls)
+        self.expected_chain_id = chain_id
+        self.timeout_s = timeout_s
+        self.read_retries = read_retries
+        self.backoff_s = backoff_s
+        self.signer = signer
+        self.tx_policy = tx_policy or TxPolicy(gas_price_cap_wei=200 * 10**9)
+        self._sleep = sleep
+        self._index = 0
+        self._w3 = self._connect(self.urls[0])
+        self._history: dict[str, FeedHistory] = {}
+        self.decoder = ErrorDecoder(abi("RiskParityVault"))
+
+    # ------------------------------------------------------------ connection
+
+    def _connect(self, url: str) -> Web3:
+        return Web3(Web3.HTTPProvider(url, request_kwargs={"timeout": self.timeout_s}))
+
+    @property
+    def w3(self) -> Web3:
+        return self._w3
+
+    @property
+    def url(self) -> str:
+        return self.urls[self._index]
+
+    def _failover(self) -> None:
+        if len(self.urls) > 1:
+            self._index = (self._index + 1) % len(self.urls)
+            self._w3 = self._connect(self.urls[self._index])
+            log.warning("rpc failover url=%s", self.url)
+
+    def read(self, fn: Callable[[Web3], T], what: str) -> T:
+        """Run a read with retries (exponential backoff) and failover; NodeUnreachableError after the last try."""
+        attempts = self.read_retries * max(1, len(self.urls))
+        last: Exception | None = None
+        for attempt in range(attempts):
+            try:
+                return fn(self._w3)
+            except (OSError, TimeoutError, TimeExhausted) as exc:
+                last = exc
+            except Exception as exc:  # requests' ConnectionError, aiohttp errors, web3 transport errors
+                if not _is_transport_error(exc):
+                    raise
+                last = exc
+            log.warning("rpc read failed what=%s url=%s attempt=%d error=%s", what, self.url, attempt + 1,
+                        type(last).__name__)
+            self._failover()
+            self._sleep(self.backoff_s * 2 ** (attempt // max(1, len(self.urls))))
+        raise NodeUnreachableError(
+            f"reading {what} failed {attempts} times on {', '.join(self.urls)} ({last!r}): check the node(s)"
+        )
+
+    def check_chain(self) -> int:
+        chain_id = self.read(lambda w3: w3.eth.chain_id, "chain id")
+        if self.expected_chain_id is not None and chain_id != self.expected_chain_id:
+            raise ConfigError(f"{self.url} is chain {chain_id}, the config says chain.chain_id "
+                              f"{self.expected_chain_id}: fix the URL or the chain id")
+        return chain_id
+
+    def contract(self, name: str, address: str) -> Any:
+        return self._w3.eth.contract(address=Web3.to_checksum_address(address), abi=abi(name))
+
+    # ------------------------------------------------------------ reads
+
+    def latest_block(self) -> dict[str, Any]:
+        return self.read(lambda w3: w3.eth.get_block("latest"), "latest block")
+
+    def vault_state(self, vault: str) -> VaultState:
+        """The vault's keeper view and the block it belongs to, read at one block number."""
+
+        def go(w3: Web3) -> VaultState:
+            block = w3.eth.get_block("latest")
+            c = w3.eth.contract(address=Web3.to_checksum_address(vault), abi=abi("RiskParityVault"))
+            v = c.functions.keeperView().call(block_identifier=block["number"])
+            return _vault_state_from_view(v, int(block["number"]), int(block["timestamp"]))
+
+        return self.read(go, "vault keeper view")
+
+    def feed_history(self, feeds: Sequence[str], max_rounds: int, *, batched: bool = True) -> dict[str, FeedHistory]:
+        """The newest ``max_rounds`` rounds of each feed, oldest first. Rounds already read are not read again."""
+        latest = self._latest_round_ids(feeds, batched)
+        out: dict[str, FeedHistory] = {}
+        wanted: list[tuple[str, int]] = []
+        for feed, last_id in zip(feeds, latest, strict=True):
+            hist = self._history.setdefault(feed, FeedHistory())
+            first = max(1, last_id - max_rounds + 1)
+            have = set(hist.round_ids)
+            wanted += [(feed, r) for r in range(first, last_id + 1) if r not in have]
+        rows = self._get_rounds(wanted, batched)
+        for (feed, _), row in zip(wanted, rows, strict=True):
+            hist = self._history[feed]
+            hist.round_ids.append(int(row[0]))
+            hist.answers.append(int(row[1]))
+            hist.updated_at.append(int(row[3]))
+        for feed, last_id in zip(feeds, latest, strict=True):
+            hist = self._history[feed]
+            order = sorted(range(len(hist.round_ids)), key=hist.round_ids.__getitem__)
+            keep = [i for i in order if hist.round_ids[i] > last_id - max_rounds]
+            hist.round_ids = [hist.round_ids[i] for i in keep]
+            hist.answers = [hist.answers[i] for i in keep]
+            hist.updated_at = [hist.updated_at[i] for i in keep]
+            out[feed] = FeedHistory(list(hist.round_ids), list(hist.answers), list(hist.updated_at))
+        return out
+
+    def clear_history_cache(self) -> None:
+        self._history.clear()
+
+    def _latest_round_ids(self, feeds: Sequence[str], batched: bool) -> list[int]:
+        calls = [self.contract("PriceFeed", f).functions.latestRoundData() for f in feeds]
+        return [int(r[0]) for r in self._call_many(calls, batched, "feeds' latest rounds")]
+
+    def _get_rounds(self, wanted: Sequence[tuple[str, int]], batched: bool) -> list[Any]:
+        calls = [self.contract("PriceFeed", f).functions.getRoundData(r) for f, r in wanted]
+        return self._call_many(calls, batched, "feed rounds")
+
+    def _call_many(self, calls: Sequence[Any], batched: bool, what: str) -> list[Any]:
+        if not calls:
+            return []
+        if not batched:
+            return [self.read(lambda w3, c=c: c.call(), what) for c in calls]
+        results: list[Any] = []
+        for start in range(0, len(calls), BATCH_SIZE):
+            chunk = calls[start:start + BATCH_SIZE]
+
+            def go(w3: Web3, chunk: Sequence[Any] = chunk) -> list[Any]:
+                with w3.batch_requests() as batch:
+                    for c in chunk:
+                        batch.add(c)
+                    return list(batch.execute())
+
+            results += self.read(go, what)
+        return results
+
+    def pool_reserves(self, pairs: Sequence[str | None], assets: Sequence[str]) -> list[tuple[int, int] | None]:
+        """(asset reserve, base reserve) of each pair, None where there is no pair."""
+        out: list[tuple[int, int] | None] = []
+        for pair, asset in zip(pairs, assets, strict=True):
+            if pair is None:
+                out.append(None)
+                continue
+            c = self.contract("UniswapV2Pair", pair)
+            token0 = self.read(lambda w3, c=c: c.functions.token0().call(), "pair token0")
+            r0, r1, _ = self.read(lambda w3, c=c: c.functions.getReserves().call(), "pair reserves")
+            out.append((r0, r1) if token0.lower() == asset.lower() else (r1, r0))
+        return out
+
+    def balance_of(self, address: str) -> int:
+        return self.read(lambda w3: w3.eth.get_balance(Web3.to_checksum_address(address)), "keeper balance")
+
+    # ------------------------------------------------------------ writes
+
+    def simulate(self, tx: dict[str, Any]) -> None:
+        """``eth_call`` the transaction at the latest block; SimulationRevertedError with the decoded error."""
+        try:
+            self.read(lambda w3: w3.eth.call(tx, "latest"), "simulation")
+        except (ContractCustomError, ContractLogicError, Web3RPCError) as exc:
+            raise self._revert_error(exc, "simulation") from None
+
+    def _revert_error(self, exc: Exception, stage: str) -> SimulationRevertedError:
+        data = getattr(exc, "data", None)
+        if isinstance(data, dict):
+            data = data.get("data")
+        if data is None and isinstance(exc, Web3RPCError):
+            data = _rpc_error_data(exc)
+        name, args = self.decoder.decode(data if isinstance(data, str | bytes) else None)
+        detail = f"{name}{args}" if name else str(exc)
+        return SimulationRevertedError(f"{stage} reverted: {detail}", name, args)
+
+    def send(self, to: str, data: str, *, value: int = 0, dry_run: bool = False) -> TxOutcome | None:
+        """Simulate, then (unless ``dry_run``) sign, send and await a transaction; replace it if it gets stuck."""
+        if self.signer is None:
+            raise SignerError("no signer loaded: the keeper cannot send transactions (use dry-run or set a key)")
+        sender = self.signer.address
+        call = {"from": sender, "to": Web3.to_checksum_address(to), "data": data, "value": value}
+        self.simulate(call)
+        if dry_run:
+            return None
+        gas = self.read(lambda w3: w3.eth.estimate_gas(call), "gas estimate")
+        gas_limit = int(gas * self.tx_policy.gas_limit_multiplier)
+        base_fee = int(self.latest_block().get("baseFeePerGas", 0))
+        priority = self.tx_policy.priority_fee_wei
+        max_fee = 2 * base_fee + priority
+        self._check_cap(max_fee)
+        nonce = self.read(lambda w3: w3.eth.get_transaction_count(sender, "pending"), "nonce")
+        chain_id = self.read(lambda w3: w3.eth.chain_id, "chain id")
+        hashes: list[str] = []
+        for replacement in range(self.tx_policy.max_replacements + 1):
+            tx = {**call, "gas": gas_limit, "nonce": nonce, "chainId": chain_id, "type": 2,
+                  "maxFeePerGas": max_fee, "maxPriorityFeePerGas": priority}
+            signed = self.signer.sign_transaction(tx)
+            tx_hash = self._broadcast(signed.raw_transaction)
+            hashes.append(tx_hash)
+            log.info("tx sent hash=%s nonce=%d max_fee_gwei=%.3f replacement=%d", tx_hash, nonce, max_fee / 1e9,
+                     replacement)
+            receipt = self._await_any(hashes, self.tx_policy.receipt_timeout_s)
+            if receipt is not None:
+                if receipt["status"] != 1:
+                    raise TransactionRevertedError(f"transaction {receipt['transactionHash'].to_0x_hex()} reverted "
+                                                   f"in block {receipt['blockNumber']}")
+                return TxOutcome(receipt["transactionHash"].to_0x_hex(), int(receipt["blockNumber"]),
+                                 int(receipt["gasUsed"]), int(receipt.get("effectiveGasPrice", 0)), replacement)
+            bump = 1.0 + max(MIN_FEE_BUMP, self.tx_policy.fee_bump)
+            max_fee, priority = int(max_fee * bump) + 1, int(priority * bump) + 1
+            self._check_cap(max_fee)
+            log.warning("tx stuck hash=%s nonce=%d: replacing with fees +%.1f%%", tx_hash, nonce, (bump - 1) * 100)
+        raise TransactionStuckError(
+            f"transaction with nonce {nonce} not mined after {self.tx_policy.max_replacements} replacements "
+            f"({', '.join(hashes)}): check the node's mempool and the gas price cap"
+        )
+
+    def _check_cap(self, max_fee: int) -> None:
+        if max_fee > self.tx_policy.gas_price_cap_wei:
+            raise GasPriceTooHighError(
+                f"fee {max_fee / 1e9:.2f} gwei is above the cap {self.tx_policy.gas_price_cap_wei / 1e9:.2f} gwei: "
+                "waiting for cheaper gas (raise transactions.gas_price_cap_gwei to pay more)"
+            )
+
+    def _broadcast(self, raw: bytes) -> str:
+        """Send signed bytes; on a transport error the same bytes go to the next URL (same hash, no re-signing)."""
+
+        def go(w3: Web3) -> str:
+            try:
+                return w3.eth.send_raw_transaction(raw).to_0x_hex()
+            except Web3RPCError as exc:
+                if "already known" in str(exc).lower():
+                    return Web3.keccak(raw).to_0x_hex()
+                raise
+
+        return self.read(go, "transaction broadcast")
+
+    def _await_any(self, hashes: Sequence[str], timeout_s: float) -> Any | None:
+        deadline = time.monotonic() + timeout_s
+        while True:
+            for h in hashes:
+                receipt = self.read(lambda w3, h=h: _receipt_or_none(w3, h), "receipt")
+                if receipt is not None:
+                    return receipt
+            if time.monotonic() >= deadline:
+                return None
+            self._sleep(min(0.2, max(0.0, deadline - time.monotonic())))
+
+
+def _receipt_or_none(w3: Web3, tx_hash: str) -> Any | None:
+    from web3.exceptions import TransactionNotFound
+
+    try:
+        return w3.eth.get_transaction_receipt(tx_hash)
+    except TransactionNotFound:
+        return None
+
+
+def _rpc_error_data(exc: Web3RPCError) -> str | None:
+    rpc = getattr(exc, "rpc_response", None) or {}
+    err = rpc.get("error") if isinstance(rpc, dict) else None
+    data = err.get("data") if isinstance(err, dict) else None
+    if isinstance(data, dict):  # Ganache nests it
+        data = data.get("data") or data.get("result")
+    return data if isinstance(data, str) else None
+
+
+def _is_transport_error(exc: Exception) -> bool:
+    names = {type(e).__name__ for e in _chain(exc)}
+    return bool(names & {"ConnectionError", "ConnectTimeout", "ReadTimeout", "Timeout", "ClientConnectorError",
+                         "ProviderConnectionError", "RemoteDisconnected", "ChunkedEncodingError"})
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    out, seen = [], set()
+    cur: BaseException | None = exc
+    while cur is not None and id(cur) not in seen:
+        out.append(cur)
+        seen.add(id(cur))
+        cur = cur.__cause__ or cur.__context__
+    return out
+
+
+def _vault_state_from_view(v: Any, block: int, timestamp: int) -> VaultState:
+    (epoch, last_rebalance_at, thresholds, deposits_paused, rebalances_paused, _cap, total_supply, nav_ok, nav,
+     assets, targets, budgets, balances, answers, updated_at) = v
+    max_slippage, max_nav_loss, max_turnover, cooldown = thresholds
+    rows = tuple(
+        AssetState(token=a[0], feed=a[1], heartbeat_s=int(a[2]), token_decimals=int(a[3]), feed_decimals=int(a[4]),
+                   min_price=int(a[5]), max_price=int(a[6]), balance=int(balances[i]), answer=int(answers[i]),
+                   updated_at=int(updated_at[i]), target_bps=int(targets[i]) if i < len(targets) else 0,
+                   budget_bps=int(budgets[i]) if i < len(budgets) else 0)
+        for i, a in enumerate(assets)
+    )
+    return VaultState(block=block, timestamp=timestamp, epoch=int(epoch), last_rebalance_at=int(last_rebalance_at),
+                      max_slippage_bps=int(max_slippage), max_nav_loss_bps=int(max_nav_loss),
+                      max_turnover_bps=int(max_turnover), cooldown_s=int(cooldown),
+                      deposits_paused=bool(deposits_paused), rebalances_paused=bool(rebalances_paused),
+                      total_supply=int(total_supply), nav_ok=bool(nav_ok), nav=int(nav), assets=rows)
+
+
+__all__ = [
+    "AssetState", "ChainClient", "ErrorDecoder", "FeedHistory", "KeeperError", "TxOutcome", "TxPolicy",
+    "VaultState", "load_signer",
+]

@@ -1,0 +1,258 @@
+"""The keeper's settings: one YAML file plus env vars for secrets, validated at start.
+
+Every problem is a :class:`~keeper.errors.ConfigError` that names the field and says what to write instead.
+See ``config/keeper.local.yaml`` (the local world) and ``config/keeper.fork.yaml`` (a mainnet fork).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from keeper.errors import ConfigError
+
+ESTIMATORS = ("sample", "ewma", "ledoit_wolf")
+
+
+@dataclass(frozen=True)
+class ChainSettings:
+    rpc_urls: tuple[str, ...]
+    chain_id: int | None
+    deployment: str
+    """Path of the deployment file (``deployments/<network>.json``) that holds the vault's and feeds' addresses."""
+    vault: str | None
+    """Vault address; defaults to the deployment file's ``vault.address``."""
+    request_timeout_s: float = 10.0
+    read_retries: int = 3
+    retry_backoff_s: float = 0.5
+
+
+@dataclass(frozen=True)
+class SignerSettings:
+    private_key_env: str | None = "KEEPER_PRIVATE_KEY"
+    keystore: str | None = None
+    password_env: str | None = None
+
+
+@dataclass(frozen=True)
+class TxSettings:
+    gas_price_cap_gwei: float = 200.0
+    gas_limit_multiplier: float = 1.1
+    priority_fee_gwei: float = 1.0
+    receipt_timeout_s: float = 30.0
+    max_replacements: int = 3
+    fee_bump_pct: float = 12.5
+    deadline_s: int = 600
+
+
+@dataclass(frozen=True)
+class RiskSettings:
+    estimator: str = "ewma"
+    ewma_decay: float = 0.94
+    interval_s: int = 3600
+    """Returns are resampled to this grid (the last known price carried forward)."""
+    lookback_s: int = 30 * 86400
+    max_rounds: int = 500
+    min_observations: int = 24
+    implied_vol_weight: float = 0.0
+    """0 = realized vol only; 1 = implied vol only (correlations always realized)."""
+
+
+@dataclass(frozen=True)
+class PolicySettings:
+    trigger_rc_deviation: float = 0.05
+    cooldown_s: int = 6 * 3600
+    min_trade_usd: float = 100.0
+    max_trade_usd: float | None = None
+    slippage_bps: int = 50
+    cash_buffer_bps: int = 200
+    """Share of NAV kept in the base asset to serve plain ERC-4626 withdrawals."""
+    value_per_squared_deviation: float = 0.2
+    """Fraction of NAV that removing a squared deviation of 1.0 is worth (see keeper.policy)."""
+    cost_multiple: float = 1.5
+    gas_per_trade: int = 120_000
+    eth_price_usd: float | None = None
+    """Gas costs are converted at this price; None reads the WETH feed of the deployment when there is one."""
+
+
+@dataclass(frozen=True)
+class ScheduleSettings:
+    interval_s: float = 300.0
+    max_consecutive_failures: int = 3
+
+
+@dataclass(frozen=True)
+class KeeperConfig:
+    path: str
+    chain: ChainSettings
+    signer: SignerSettings = field(default_factory=SignerSettings)
+    tx: TxSettings = field(default_factory=TxSettings)
+    risk: RiskSettings = field(default_factory=RiskSettings)
+    policy: PolicySettings = field(default_factory=PolicySettings)
+    schedule: ScheduleSettings = field(default_factory=ScheduleSettings)
+    journal: str = "keeper.sqlite"
+    metrics_port: int | None = None
+    dry_run: bool = False
+
+
+_SECTIONS: dict[str, type] = {
+    "signer": SignerSettings,
+    "transactions": TxSettings,
+    "risk": RiskSettings,
+    "policy": PolicySettings,
+    "schedule": ScheduleSettings,
+}
+
+
+def load_keeper_config(path: str | Path, overrides: dict[str, Any] | None = None) -> KeeperConfig:
+    """Read, merge env overrides (``RP_KEEPER_RPC_URLS``, comma separated) and validate a keeper YAML file."""
+    p = Path(path)
+    if not p.is_file():
+        raise ConfigError(f"keeper config {p} not found: pass --config with a YAML file "
+                          "(examples: config/keeper.local.yaml, config/keeper.fork.yaml)")
+    try:
+        raw = yaml.safe_load(p.read_text()) or {}
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{p}: not valid YAML ({exc}); fix the syntax") from exc
+    return parse_keeper_config(raw, str(p), overrides)
+
+
+def parse_keeper_config(raw: Any, path: str = "<keeper config>", overrides: dict[str, Any] | None = None
+                        ) -> KeeperConfig:
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: the top level must be a mapping of sections (chain, signer, ...)")
+    known = {"chain", "journal", "metrics_port", "dry_run", *_SECTIONS}
+    for key in raw:
+        if key not in known:
+            raise ConfigError(f"{path}: unknown section '{key}'; known sections: {', '.join(sorted(known))}")
+
+    chain_raw = raw.get("chain")
+    if not isinstance(chain_raw, dict):
+        raise ConfigError(f"{path}: section 'chain' is missing; add chain.rpc_urls and chain.deployment")
+    urls = os.environ.get("RP_KEEPER_RPC_URLS")
+    rpc_urls = [u.strip() for u in urls.split(",") if u.strip()] if urls else chain_raw.get("rpc_urls")
+    if isinstance(rpc_urls, str):
+        rpc_urls = [rpc_urls]
+    if not rpc_urls or not all(isinstance(u, str) and u.startswith(("http://", "https://")) for u in rpc_urls):
+        raise ConfigError(f"{path}: field 'chain.rpc_urls' must be a list of http(s) URLs, got {rpc_urls!r}")
+    deployment = chain_raw.get("deployment")
+    if not isinstance(deployment, str) or not deployment:
+        raise ConfigError(f"{path}: field 'chain.deployment' is missing; write the deployment file's path "
+                          "(e.g. deployments/anvil.json)")
+    unknown = set(chain_raw) - {"rpc_urls", "chain_id", "deployment", "vault", "request_timeout_s", "read_retries",
+                                "retry_backoff_s"}
+    if unknown:
+        raise ConfigError(f"{path}: unknown field(s) chain.{', chain.'.join(sorted(unknown))}")
+    chain = ChainSettings(
+        rpc_urls=tuple(rpc_urls),
+        chain_id=_typed(chain_raw, "chain_id", int, path, "chain", optional=True),
+        deployment=deployment,
+        vault=_typed(chain_raw, "vault", str, path, "chain", optional=True),
+        request_timeout_s=_typed(chain_raw, "request_timeout_s", float, path, "chain", default=10.0),
+        read_retries=_typed(chain_raw, "read_retries", int, path, "chain", default=3),
+        retry_backoff_s=_typed(chain_raw, "retry_backoff_s", float, path, "chain", default=0.5),
+    )
+    sections: dict[str, Any] = {}
+    for name, cls in _SECTIONS.items():
+        sections[name] = _section(raw.get(name) or {}, cls, name, path)
+    cfg = KeeperConfig(
+        path=path,
+        chain=chain,
+        signer=sections["signer"],
+        tx=sections["transactions"],
+        risk=sections["risk"],
+        policy=sections["policy"],
+        schedule=sections["schedule"],
+        journal=str(raw.get("journal", "keeper.sqlite")),
+        metrics_port=_typed(raw, "metrics_port", int, path, "", optional=True),
+        dry_run=bool(raw.get("dry_run", False)),
+    )
+    for key, value in (overrides or {}).items():
+        if value is not None:
+            cfg = _replace(cfg, key, value)
+    _validate(cfg)
+    return cfg
+
+
+def _replace(cfg: KeeperConfig, key: str, value: Any) -> KeeperConfig:
+    from dataclasses import replace
+
+    return replace(cfg, **{key: value})
+
+
+def _typed(data: dict[str, Any], key: str, kind: type, path: str, section: str, *, default: Any = None,
+           optional: bool = False) -> Any:
+    name = f"{section}.{key}" if section else key
+    if key not in data or data[key] is None:
+        if default is None and not optional:
+            raise ConfigError(f"{path}: field '{name}' is missing")
+        return default
+    value = data[key]
+    if kind is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if not isinstance(value, kind) or isinstance(value, bool) and kind is not bool:
+        raise ConfigError(f"{path}: field '{name}' must be {kind.__name__}, got {value!r}")
+    return value
+
+
+def _section(data: Any, cls: type, name: str, path: str) -> Any:
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: section '{name}' must be a mapping")
+    fields = cls.__dataclass_fields__
+    unknown = set(data) - set(fields)
+    if unknown:
+        raise ConfigError(f"{path}: unknown field(s) {', '.join(f'{name}.{u}' for u in sorted(unknown))}; "
+                          f"known: {', '.join(fields)}")
+    values: dict[str, Any] = {}
+    for key, value in data.items():
+        default = fields[key].default
+        if value is None:
+            values[key] = None
+            continue
+        if isinstance(default, bool):
+            ok = isinstance(value, bool)
+        elif isinstance(default, float) or (default is None and key.endswith(("_usd", "_gwei"))):
+            ok = isinstance(value, int | float) and not isinstance(value, bool)
+            value = float(value) if ok else value
+        elif isinstance(default, int):
+            ok = isinstance(value, int) and not isinstance(value, bool)
+        else:
+            ok = isinstance(value, str)
+        if not ok:
+            raise ConfigError(f"{path}: field '{name}.{key}' has the wrong type ({value!r}); "
+                              f"the default is {default!r}")
+        values[key] = value
+    return cls(**values)
+
+
+def _validate(cfg: KeeperConfig) -> None:
+    p = cfg.path
+
+    def need(cond: bool, field_: str, problem: str) -> None:
+        if not cond:
+            raise ConfigError(f"{p}: field '{field_}' {problem}")
+
+    need(cfg.risk.estimator in ESTIMATORS, "risk.estimator", f"must be one of {', '.join(ESTIMATORS)}")
+    need(0.0 < cfg.risk.ewma_decay < 1.0, "risk.ewma_decay", "must be in (0, 1) (RiskMetrics uses 0.94)")
+    need(cfg.risk.interval_s > 0, "risk.interval_s", "must be > 0 seconds")
+    need(cfg.risk.max_rounds >= 2, "risk.max_rounds", "must be >= 2")
+    need(cfg.risk.min_observations >= 2, "risk.min_observations", "must be >= 2")
+    need(0.0 <= cfg.risk.implied_vol_weight <= 1.0, "risk.implied_vol_weight", "must be in [0, 1]")
+    need(0.0 < cfg.policy.trigger_rc_deviation < 1.0, "policy.trigger_rc_deviation", "must be in (0, 1)")
+    need(cfg.policy.cooldown_s >= 0, "policy.cooldown_s", "must be >= 0")
+    need(0 <= cfg.policy.slippage_bps <= 1000, "policy.slippage_bps", "must be within 0..1000")
+    need(0 <= cfg.policy.cash_buffer_bps < 10_000, "policy.cash_buffer_bps", "must be within 0..9999")
+    need(cfg.tx.gas_price_cap_gwei > 0, "transactions.gas_price_cap_gwei", "must be > 0")
+    need(cfg.tx.gas_limit_multiplier >= 1.0, "transactions.gas_limit_multiplier", "must be >= 1.0")
+    need(cfg.tx.fee_bump_pct >= 12.5, "transactions.fee_bump_pct",
+         "must be >= 12.5 (nodes refuse smaller replacement bumps)")
+    need(cfg.tx.max_replacements >= 0, "transactions.max_replacements", "must be >= 0")
+    need(cfg.schedule.interval_s > 0, "schedule.interval_s", "must be > 0 seconds")
+    need(cfg.schedule.max_consecutive_failures >= 1, "schedule.max_consecutive_failures", "must be >= 1")
+    if not cfg.dry_run:
+        need(bool(cfg.signer.private_key_env or cfg.signer.keystore), "signer",
+             "needs private_key_env or keystore (or run with dry_run: true)")

@@ -1,0 +1,262 @@
+"""The keeper service: a lifecycle (start, tick every N seconds, stop on SIGTERM/SIGINT) and a failure policy.
+
+A tick is read -> estimate -> solve -> policy -> plan -> simulate -> send -> record. Ticks never overlap and
+missed ones are coalesced (APScheduler ``max_instances=1``, ``coalesce=True``). Failure policy: a tick that fails
+counts toward ``schedule.max_consecutive_failures`` (reached -> the service stops with exit code 1); an invariant
+breach stops it at once (exit code 3). Every tick, failed or not, is journaled with its reason.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.schedulers.background import BackgroundScheduler
+from web3 import Web3
+
+from keeper.chain import ChainClient, TxOutcome, TxPolicy, VaultState, load_signer
+from keeper.config import KeeperConfig
+from keeper.deployments import WorldDeployment, load_deployment
+from keeper.engine import Proposal, TickInputs, propose
+from keeper.errors import (
+    ConfigError,
+    GasPriceTooHighError,
+    InvariantBreachError,
+    KeeperError,
+    SimulationRevertedError,
+)
+from keeper.journal import Journal, TickRecord
+from keeper.metrics import Metrics
+
+log = logging.getLogger(__name__)
+
+EXIT_OK, EXIT_FAILURES, EXIT_INVARIANT = 0, 1, 3
+
+
+@dataclass(frozen=True)
+class TickResult:
+    record: TickRecord
+    proposal: Proposal | None
+    outcome: TxOutcome | None = None
+
+
+class Keeper:
+    """One vault's keeper. ``tick()`` is the unit of work; ``run()`` schedules it until stopped."""
+
+    def __init__(self, cfg: KeeperConfig, *, client: ChainClient | None = None, journal: Journal | None = None,
+                 metrics: Metrics | None = None, deployment: WorldDeployment | None = None) -> None:
+        self.cfg = cfg
+        self.deployment = deployment or load_deployment(cfg.chain.deployment)
+        vault = cfg.chain.vault or (self.deployment.extra.get("vault") or {}).get("address")
+        if not vault:
+            raise ConfigError(f"{cfg.path}: no vault address: set chain.vault or deploy the vault into "
+                              f"{cfg.chain.deployment} (scripts/deploy_vault.py)")
+        self.vault = Web3.to_checksum_address(vault)
+        signer = None if cfg.dry_run and not _signer_configured(cfg) else load_signer(
+            cfg.signer.private_key_env, cfg.signer.keystore, cfg.signer.password_env)
+        self.client = client or ChainClient(
+            cfg.chain.rpc_urls, chain_id=cfg.chain.chain_id, timeout_s=cfg.chain.request_timeout_s,
+            read_retries=cfg.chain.read_retries, backoff_s=cfg.chain.retry_backoff_s, signer=signer,
+            tx_policy=TxPolicy(
+                gas_price_cap_wei=int(cfg.tx.gas_price_cap_gwei * 1e9),
+                gas_limit_multiplier=cfg.tx.gas_limit_multiplier,
+                receipt_timeout_s=cfg.tx.receipt_timeout_s,
+                max_replacements=cfg.tx.max_replacements,
+                fee_bump=cfg.tx.fee_bump_pct / 100,
+                priority_fee_wei=int(cfg.tx.priority_fee_gwei * 1e9),
+            ),
+        )
+        if client is not None and signer is not None and client.signer is None:
+            client.signer = signer
+        self.journal = journal or Journal(cfg.journal)
+        self.metrics = metrics or Metrics()
+        self.consecutive_failures = 0
+        self.exit_code: int | None = None
+        self._stop = threading.Event()
+        self._iv_feeds = {a.token.lower(): a.iv_feed for a in self.deployment.assets.values() if a.iv_feed}
+        self._pairs = {a.token.lower(): a.pair for a in self.deployment.assets.values()}
+        self._weth_feed = next((a.feed for a in self.deployment.assets.values()
+                                if a.token.lower() == self.deployment.weth.lower()), None)
+
+    # ------------------------------------------------------------ one tick
+
+    def read(self) -> TickInputs:
+        state = self.client.vault_state(self.vault)
+        feeds = [a.feed for a in state.assets]
+        histories = self.client.feed_history(feeds, self.cfg.risk.max_rounds)
+        reserves = self.client.pool_reserves(
+            [None if i == 0 else self._pairs.get(a.token.lower()) for i, a in enumerate(state.assets)],
+            [a.token for a in state.assets],
+        )
+        implied: dict[str, float] = {}
+        if self.cfg.risk.implied_vol_weight > 0:
+            for a in state.assets:
+                feed = self._iv_feeds.get(a.token.lower())
+                if feed:
+                    c = self.client.contract("PriceFeed", feed)
+                    implied[a.token] = self.client.read(lambda w3, c=c: c.functions.latestAnswer().call(),
+                                                        "implied vol") / 1e8
+        block = self.client.latest_block()
+        eth_usd = self.cfg.policy.eth_price_usd or 0.0
+        if not eth_usd and self._weth_feed:
+            eth_usd = histories[self._weth_feed].answers[-1] / 1e8 if self._weth_feed in histories else \
+                self.client.read(lambda w3: self.client.contract("PriceFeed", self._weth_feed).functions
+                                 .latestAnswer().call(), "ETH price") / 1e8
+        gas_price = int(block.get("baseFeePerGas", 0)) + int(self.cfg.tx.priority_fee_gwei * 1e9)
+        return TickInputs(state, histories, reserves, implied, gas_price, eth_usd)
+
+    def decide(self) -> tuple[TickInputs, Proposal]:
+        inputs = self.read()
+        last = self.journal.last_rebalance()
+        last_at = int(last["chain_time"]) if last and last.get("chain_time") else None
+        if inputs.state.last_rebalance_at:
+            last_at = max(last_at or 0, inputs.state.last_rebalance_at)
+        return inputs, propose(inputs, self.cfg, last_at)
+
+    def tick(self, *, dry_run: bool | None = None) -> TickResult:
+        """One pass of the pipeline. Market conditions become journaled holds/skips; errors propagate."""
+        dry = self.cfg.dry_run if dry_run is None else dry_run
+        inputs, p = self.decide()
+        s = inputs.state
+        base = dict(block=s.block, chain_time=s.timestamp, epoch=s.epoch, deviation=p.deviation,
+                    deviation_after=p.deviation_after, targets_bps=p.target_bps,
+                    trades=[list(t.as_tuple()) for t in p.trades] or None)
+        if p.decision != "rebalance":
+            log.info("tick decision=%s reason=%s block=%d deviation=%s", p.decision, p.reason, s.block,
+                     f"{p.deviation:.4f}" if p.deviation is not None else "-")
+            rec = TickRecord(decision=p.decision, reason=p.reason, status="ok", **base)
+            self._after(rec, p)
+            return TickResult(rec, p)
+        data = self.rebalance_calldata(s, p)
+        try:
+            outcome = self.client.send(self.vault, data, dry_run=dry)
+        except SimulationRevertedError as exc:
+            if exc.error_name == "RiskParityVaultWrongEpoch":
+                # Another keeper rebalanced first: nothing to do this tick.
+                rec = TickRecord(decision="skip", reason=f"epoch_moved: {exc}", status="ok", **base)
+                self._after(rec, p)
+                return TickResult(rec, p)
+            raise
+        except GasPriceTooHighError as exc:
+            rec = TickRecord(decision="skip", reason=f"gas_price_cap: {exc}", status="ok", **base)
+            self._after(rec, p)
+            return TickResult(rec, p)
+        if outcome is None:
+            rec = TickRecord(decision="rebalance", reason=p.reason, status="dry_run", **base)
+            self._after(rec, p)
+            return TickResult(rec, p)
+        self._check_invariants(s)
+        rec = TickRecord(decision="rebalance", reason=p.reason, status="ok", tx_hash=outcome.tx_hash,
+                         gas_used=outcome.gas_used, **base)
+        self.metrics.gas_spent.inc(outcome.gas_used)
+        log.info("tick decision=rebalance tx=%s gas=%d trades=%d deviation=%.4f->%.4f", outcome.tx_hash,
+                 outcome.gas_used, len(p.trades), p.deviation or 0.0, p.deviation_after or 0.0)
+        self._after(rec, p)
+        return TickResult(rec, p, outcome)
+
+    def rebalance_calldata(self, s: VaultState, p: Proposal) -> str:
+        c = self.client.contract("RiskParityVault", self.vault)
+        params = (s.epoch, s.timestamp + self.cfg.tx.deadline_s, list(p.target_bps or []),
+                  [t.as_tuple() for t in p.trades])
+        return c.encode_abi("rebalance", args=[params])
+
+    def _check_invariants(self, before: VaultState) -> None:
+        after = self.client.vault_state(self.vault)
+        if after.epoch != before.epoch + 1:
+            raise InvariantBreachError(f"rebalance mined but epoch went {before.epoch} -> {after.epoch}")
+        floor = before.nav * (10_000 - before.max_nav_loss_bps) // 10_000
+        # NAV is re-priced at the new block; only a loss beyond the vault's own bound plus price moves is a breach.
+        if after.nav_ok and after.nav < floor * 9 // 10:
+            raise InvariantBreachError(f"NAV fell from {before.nav} to {after.nav} across a rebalance")
+
+    def _after(self, rec: TickRecord, p: Proposal | None) -> None:
+        self.journal.record(rec)
+        self.metrics.ticks.labels(decision=rec.decision).inc()
+        self.metrics.last_success.set(time.time())
+        if rec.deviation is not None:
+            self.metrics.deviation.set(rec.deviation)
+        if self.client.signer is not None:
+            try:
+                self.metrics.balance.set(self.client.balance_of(self.client.signer.address))
+            except KeeperError:
+                pass
+
+    # ------------------------------------------------------------ lifecycle
+
+    def guarded_tick(self) -> None:
+        """A tick under the failure policy (what the scheduler runs)."""
+        if self._stop.is_set():
+            return
+        try:
+            self.tick()
+            self.consecutive_failures = 0
+        except InvariantBreachError as exc:
+            log.critical("invariant breach, stopping: %s", exc)
+            self.journal.record(TickRecord(decision="error", reason=f"invariant: {exc}", status="failed"))
+            self.stop(EXIT_INVARIANT)
+        except Exception as exc:  # noqa: BLE001 - the failure policy decides, and the journal says what it was
+            self.consecutive_failures += 1
+            self.metrics.failures.inc()
+            kind = type(exc).__name__
+            log.error("tick failed error=%s consecutive=%d/%d: %s", kind, self.consecutive_failures,
+                      self.cfg.schedule.max_consecutive_failures, exc)
+            self.journal.record(TickRecord(decision="error", reason=f"{kind}: {exc}", status="failed"))
+            if self.consecutive_failures >= self.cfg.schedule.max_consecutive_failures:
+                log.critical("stopping after %d consecutive failures", self.consecutive_failures)
+                self.stop(EXIT_FAILURES)
+
+    def stop(self, code: int = EXIT_OK) -> None:
+        if self.exit_code is None:
+            self.exit_code = code
+        self._stop.set()
+
+    def run(self, *, max_ticks: int | None = None, install_signals: bool = True) -> int:
+        """Tick every ``schedule.interval_s`` until stopped; returns the exit code."""
+        self.client.check_chain()
+        last = self.journal.last(1)
+        log.info("keeper start vault=%s rpc=%s dry_run=%s journal=%s resumed_ticks=%d last_block=%s", self.vault,
+                 self.client.url, self.cfg.dry_run, self.cfg.journal, self.journal.count(),
+                 last[0]["block"] if last else "-")
+        if self.cfg.metrics_port:
+            self.metrics.serve(self.cfg.metrics_port)
+        if install_signals:
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                signal.signal(sig, lambda *_: self.stop(EXIT_OK))
+        ticks = {"n": 0}
+
+        def job() -> None:
+            self.guarded_tick()
+            ticks["n"] += 1
+            if max_ticks is not None and ticks["n"] >= max_ticks:
+                self.stop(EXIT_OK)
+
+        scheduler = BackgroundScheduler(executors={"default": ThreadPoolExecutor(1)},
+                                        job_defaults={"max_instances": 1, "coalesce": True,
+                                                      "misfire_grace_time": None})
+        scheduler.add_job(job, "interval", seconds=self.cfg.schedule.interval_s, id="tick",
+                          next_run_time=_now())
+        scheduler.start()
+        try:
+            while not self._stop.wait(0.2):
+                pass
+        finally:
+            scheduler.shutdown(wait=True)
+            log.info("keeper stop exit_code=%s ticks=%d", self.exit_code, ticks["n"])
+        return self.exit_code or EXIT_OK
+
+
+def _now() -> Any:
+    from datetime import datetime, timezone
+
+    return datetime.now(timezone.utc)
+
+
+def _signer_configured(cfg: KeeperConfig) -> bool:
+    import os
+
+    return bool(cfg.signer.keystore or (cfg.signer.private_key_env and os.environ.get(cfg.signer.private_key_env)))
