@@ -231,7 +231,7 @@ def solve_risk_budget(
 
     # One (N, N) scratch buffer for every Newton matrix: fresh allocations this size are mmap'ed and page-faulted
     # on each call, which costs more than the factorisation itself below N ≈ 500.
-    scratch = None if use_cg else np.empty_like(corr)
+    scratch = None if use_cg else np.empty((n, n))
     # CG iterations worth one Cholesky factorisation, roughly: N³/3 flops in BLAS-3 against 2N² per
     # matrix-vector product in BLAS-2, which runs several times slower per flop (measured in the benchmark).
     cg_budget = _MAX_CG_ITERATIONS if method == "cg" else max(10, n // 20)
@@ -267,7 +267,7 @@ def solve_risk_budget(
                 # spectrum: many factors, or far-apart budgets): switch to Cholesky for the remaining steps.
                 logger.debug("cg switched to cholesky iteration=%d cg_iterations=%d", iterations, used)
                 use_cg = False
-                scratch = np.empty_like(corr)
+                scratch = np.empty((n, n))
         if not use_cg:
             u = _newton_direction_cholesky(corr, y, b, residual, scratch)
         # A coupled Newton step can ask one small-budget asset to shrink by e^40 when e^4 is right; climbing back
@@ -300,11 +300,34 @@ def solve_risk_budget(
 # ---------------------------------------------------------------------------------------------------------------
 
 
-def _correlation(cov: FloatArray) -> tuple[FloatArray, FloatArray]:
-    """Volatilities and the correlation matrix of ``cov``, after shape and variance checks.
+class _Correlation:
+    """The correlation matrix ``C = D⁻¹ΣD⁻¹``, applied without being formed.
 
-    Every O(N²) pass here is a real cost at N = 1000 (about a millisecond each), so the matrix is scaled in place
-    in one fresh buffer and not symmetrised: callers pass symmetric matrices and LAPACK reads one triangle.
+    Every O(N²) pass is a real cost at N = 1000 (about a millisecond each, more when a fresh (N, N) buffer has to
+    be page-faulted in), so C is never built: products go through Σ with the scaling on the vectors, and the
+    Newton matrix ``YCY`` is written straight from Σ into the caller's scratch buffer.
+    """
+
+    def __init__(self, cov: FloatArray, inv_sigma: FloatArray) -> None:
+        self.cov = cov
+        self.inv = inv_sigma
+        self.n = inv_sigma.shape[0]
+
+    def __matmul__(self, v: FloatArray) -> FloatArray:
+        return self.inv * (self.cov @ (self.inv * v))
+
+    def scaled(self, y: FloatArray, out: FloatArray) -> FloatArray:
+        """Write ``YCY = diag(y/σ) Σ diag(y/σ)`` into ``out``."""
+        s = y * self.inv
+        np.multiply(self.cov, s[:, None], out=out)
+        np.multiply(out, s[None, :], out=out)
+        return out
+
+
+def _correlation(cov: FloatArray) -> tuple[FloatArray, _Correlation]:
+    """Volatilities and the (implicit) correlation matrix of ``cov``, after shape and variance checks.
+
+    ``cov`` must be symmetric: LAPACK reads one triangle, the matrix-vector products read both.
     """
     c = np.asarray(cov, dtype=np.float64)
     if c.ndim != 2 or c.shape[0] != c.shape[1] or c.shape[0] == 0:
@@ -316,14 +339,7 @@ def _correlation(cov: FloatArray) -> tuple[FloatArray, FloatArray]:
     if bad.size:
         raise ZeroVarianceAssetError(f"assets {bad.tolist()} have non-positive variance {var[bad].tolist()}")
     sigma = np.sqrt(var)
-    inv = 1.0 / sigma
-    corr = np.multiply(c, inv[:, None])
-    corr *= inv[None, :]
-    np.fill_diagonal(corr, 1.0)
-    # Two reductions, no (N, N) temporary: a correlation outside [-1, 1] proves the matrix is not a covariance.
-    if corr.max() > 1.0 + 1e-12 or corr.min() < -1.0 - 1e-12:
-        raise NotPositiveDefiniteError("covariance implies a correlation outside [-1, 1]; repair it first")
-    return sigma, corr
+    return sigma, _Correlation(c, 1.0 / sigma)
 
 
 def _normalised_budget(budget: FloatArray | None, n: int) -> FloatArray:
@@ -343,7 +359,7 @@ def _normalised_budget(budget: FloatArray | None, n: int) -> FloatArray:
 # ---------------------------------------------------------------------------------------------------------------
 
 
-def _start(corr: FloatArray, b: FloatArray, sigma: FloatArray, x0: FloatArray | None) -> FloatArray:
+def _start(corr: _Correlation, b: FloatArray, sigma: FloatArray, x0: FloatArray | None) -> FloatArray:
     """Starting point in correlation space: the warm start if usable, else Choi & Chen's closed-form guess."""
     n = b.shape[0]
     if x0 is not None:
@@ -387,7 +403,7 @@ def _objective(y: FloatArray, b: FloatArray) -> float:
 
 
 def _line_search(
-    corr: FloatArray, y: FloatArray, cy: FloatArray, b: FloatArray, u: FloatArray
+    corr: _Correlation, y: FloatArray, cy: FloatArray, b: FloatArray, u: FloatArray
 ) -> tuple[FloatArray, FloatArray]:
     """Take the multiplicative step ``y ∘ exp(−t u)``, halving t until f does not increase."""
     f0 = _objective(y, b)
@@ -424,12 +440,10 @@ def _step_factor(u: FloatArray) -> FloatArray:
 
 
 def _newton_direction_cholesky(
-    corr: FloatArray, y: FloatArray, b: FloatArray, residual: FloatArray, scratch: FloatArray | None = None
+    corr: _Correlation, y: FloatArray, b: FloatArray, residual: FloatArray, scratch: FloatArray | None = None
 ) -> FloatArray:
     """Solve ``(YCY + diag(b)) u = residual`` by Cholesky (LAPACK dposv), building the matrix in ``scratch``."""
-    system = np.empty_like(corr) if scratch is None else scratch
-    np.multiply(corr, y[:, None], out=system)
-    np.multiply(system, y[None, :], out=system)
+    system = corr.scaled(y, np.empty((corr.n, corr.n)) if scratch is None else scratch)
     system.flat[:: system.shape[0] + 1] += b
     # The matrix is symmetric, so its transpose is the same matrix in Fortran order: LAPACK factorises it in place.
     _, u, info = lapack.dposv(system.T, residual[:, None], lower=0, overwrite_a=1, overwrite_b=0)
@@ -439,7 +453,7 @@ def _newton_direction_cholesky(
 
 
 def _newton_direction_cg(
-    corr: FloatArray, y: FloatArray, b: FloatArray, residual: FloatArray, *, forcing: float, max_iter: int
+    corr: _Correlation, y: FloatArray, b: FloatArray, residual: FloatArray, *, forcing: float, max_iter: int
 ) -> tuple[FloatArray | None, int]:
     """Solve ``(YCY + diag(b)) u = residual`` by Jacobi-preconditioned CG to relative residual ``forcing``.
 

@@ -279,8 +279,9 @@ def test_solve_risk_budget__unreachable_tolerance__not_converged_error_with_cont
     assert info.value.error > 1e-30
 
 
-def test_solve_risk_budget__correlation_above_one__not_positive_definite_error() -> None:
-    cov = np.array([[1.0, 2.0, 0.0], [2.0, 1.0, 0.0], [0.0, 0.0, 1.0]])
+def test_solve_risk_budget__indefinite_matrix__not_positive_definite_error() -> None:
+    # Correlation -1.5: the equal-budget start already has negative portfolio variance.
+    cov = np.array([[1.0, -1.5], [-1.5, 1.0]])
     with pytest.raises(NotPositiveDefiniteError):
         solve_risk_budget(cov)
 
