@@ -32,6 +32,8 @@ from keeper.risk.types import FloatArray
 log = logging.getLogger(__name__)
 
 BPS = 10_000
+TURNOVER_MARGIN = 0.95
+"""Share of the vault's turnover cap a move may use (prices move between the read and the block)."""
 
 
 @dataclass(frozen=True)
@@ -152,12 +154,18 @@ def propose(inputs: TickInputs, cfg: KeeperConfig, last_rebalance_at: int | None
         a = s.assets[i]
         pools.append(Pool(res[0] / 10**a.token_decimals, res[1] / 10**base.token_decimals) if res else Pool(0, 0))
     gas_cost = cfg.policy.gas_per_trade * inputs.gas_price_wei / 1e18 * inputs.eth_usd / base_usd
+    # The vault refuses a rebalance whose inputs are worth more than max_turnover_bps of NAV; every trade goes
+    # through the base asset, so turnover is the sum of the weight changes. Cap the move to fit, with a margin.
+    move = float(np.abs(target - weights).sum())
+    cap = s.max_turnover_bps / BPS * TURNOVER_MARGIN
+    f_max = 1.0 if move <= cap else cap / move
     policy = PolicyConfig(
         trigger_threshold=cfg.policy.trigger_rc_deviation,
         cooldown_seconds=cfg.policy.cooldown_s,
         min_trade_value=cfg.policy.min_trade_usd / base_usd,
         value_per_squared_deviation=cfg.policy.value_per_squared_deviation,
         cost_multiple=cfg.policy.cost_multiple,
+        fractions=(f_max, f_max / 2, f_max / 4),
     )
     last = last_rebalance_at if last_rebalance_at is not None else (s.last_rebalance_at or None)
     d = decide(now=s.timestamp, last_rebalance=last, nav=nav_usd / base_usd, current_weights=weights,
