@@ -117,7 +117,7 @@ def propose(inputs: TickInputs, cfg: KeeperConfig, last_rebalance_at: int | None
     s = inputs.state
     if s.rebalances_paused:
         return Proposal("skip", "rebalances_paused")
-    if s.total_supply == 0 or s.nav == 0:
+    if s.total_supply == 0:
         return Proposal("skip", "empty_vault")
     try:
         check_oracles(s)
@@ -125,6 +125,8 @@ def propose(inputs: TickInputs, cfg: KeeperConfig, last_rebalance_at: int | None
         return Proposal("skip", f"stale_oracle: {exc}")
     if not s.nav_ok:
         return Proposal("skip", "vault_nav_unavailable")
+    if s.nav == 0:
+        return Proposal("skip", "empty_vault")
     risky = [i for i, a in enumerate(s.assets) if i != 0 and a.budget_bps > 0]
     if not risky:
         return Proposal("skip", "no_risk_budget")
