@@ -384,6 +384,7 @@ def markdown(data: dict[str, Any]) -> str:
                         cells.append(f"{r['median_ms']:.3g} / {r['max_rc_error']:.0e}")
                 lines.append(f"| {n} | {kind} | " + " | ".join(cells) + " |")
         lines.append("")
+    lines += ["### Targets", ""] + [f"- {v}" for v in verdicts(data)] + [""]
     lines += ["### Hard cases (this solver, 5 random instances each, worst over instances and repeats)", ""]
     lines.append("| case | N | max iterations | worst time ms | max error |")
     lines.append("|---|---:|---:|---:|---:|")
@@ -414,6 +415,38 @@ def markdown(data: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def verdicts(data: dict[str, Any]) -> list[str]:
+    """The issue's three targets, checked against the measured numbers (never hand-written)."""
+    ok = [r for r in data["results"] if r["status"] == "ok"]
+    mine = [r for r in ok if r["solver"] == "ours"]
+    worst_err = max(r["max_rc_error"] for r in mine)
+    out = [f"error ≤ 1e-12 at every N: {'met' if worst_err <= 1e-12 else 'MISSED'} (worst {worst_err:.1e})."]
+    losses = []
+    for r in mine:
+        if r["n"] < 100:
+            continue
+        for p in ok:
+            if (p["family"], p["n"], p["budget"]) == (r["family"], r["n"], r["budget"]) and p["solver"] != "ours":
+                if p["median_ms"] <= r["median_ms"]:
+                    losses.append(
+                        f"{p['solver']} on {r['family']} N={r['n']} {r['budget']} "
+                        f"({p['median_ms']:.3g} ms vs {r['median_ms']:.3g} ms)"
+                    )
+    out.append(
+        "faster than every peer from N = 100 up: "
+        + ("met." if not losses else "MISSED where a peer is faster: " + "; ".join(losses) + ".")
+    )
+    hard500 = [h for h in data["hard_cases"] if h["n"] == 500]
+    if hard500:
+        worst = max(h["max_ms"] for h in hard500)
+        converged = all(h["status"] == "ok" and h["max_rc_error"] <= 1e-12 for h in hard500)
+        out.append(
+            f"every hard case converges, worst time under 20 ms at N = 500: "
+            f"{'met' if converged and worst < 20 else 'MISSED'} (all converged: {converged}, worst {worst:.3g} ms)."
+        )
+    return out
+
+
 def write_readme(section: str) -> None:
     text = README.read_text() if README.exists() else "# Benchmarks\n"
     pattern = re.compile(r"^## Solver\n.*?(?=^## |\Z)", re.S | re.M)
@@ -427,7 +460,11 @@ def write_readme(section: str) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes, few repeats (smoke run, not written)")
+    parser.add_argument("--readme-only", action="store_true", help="rewrite the README section from the JSON")
     args = parser.parse_args(argv)
+    if args.readme_only:
+        write_readme(markdown(json.loads(RESULTS.read_text())))
+        return 0
     data = run(args.quick)
     if args.quick:
         print(markdown(data))
