@@ -106,6 +106,12 @@ class TokenSpec:
     pool_depth_usd: float = 10_000_000
 
 
+# The unit tests' small world: a 6-decimal base, an 8-decimal token and an 18-decimal no-return-value token.
+MINI_BASE = TokenSpec("USDC", 6, 1.0)
+MINI_ASSETS = [TokenSpec("WBTC", 8, 90_000.0), TokenSpec("NRT", 18, 20.0, no_return=True)]
+ASSETS_FOR_ORACLE_TESTS = MINI_ASSETS
+
+
 @dataclass
 class MiniWorld:
     """Duck-types the parts of ``scripts.world.World`` that ``deploy_vault`` and the tests use."""

@@ -7,7 +7,8 @@ import pytest
 
 from scripts.deploy_vault import deploy_vault
 from tests.integration.vault.vault_helpers import (  # noqa: F401  (fixtures)
-    TokenSpec,
+    MINI_ASSETS,
+    MINI_BASE,
     alice,
     bob,
     deploy_mini_world,
@@ -19,8 +20,8 @@ from tests.integration.vault.vault_helpers import (  # noqa: F401  (fixtures)
     mini_vault_config,
 )
 
-BASE = TokenSpec("USDC", 6, 1.0)
-ASSETS = [TokenSpec("WBTC", 8, 90_000.0), TokenSpec("NRT", 18, 20.0, no_return=True)]
+BASE = MINI_BASE
+ASSETS = MINI_ASSETS
 
 
 @pytest.fixture(autouse=True)
