@@ -12,6 +12,7 @@ import logging
 import signal
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -77,6 +78,8 @@ class Keeper:
         self.metrics = metrics or Metrics()
         self.consecutive_failures = 0
         self.exit_code: int | None = None
+        self.on_tick: Callable[[TickResult], None] | None = None
+        """Called with every successful tick's result (the demo's report hooks in here)."""
         self._stop = threading.Event()
         self._iv_feeds = {a.token.lower(): a.iv_feed for a in self.deployment.assets.values() if a.iv_feed}
         self._pairs = {a.token.lower(): a.pair for a in self.deployment.assets.values()}
@@ -193,8 +196,10 @@ class Keeper:
         if self._stop.is_set():
             return
         try:
-            self.tick()
+            result = self.tick()
             self.consecutive_failures = 0
+            if self.on_tick is not None:
+                self.on_tick(result)
         except InvariantBreachError as exc:
             log.critical("invariant breach, stopping: %s", exc)
             self.journal.record(TickRecord(decision="error", reason=f"invariant: {exc}", status="failed"))

@@ -1,26 +1,40 @@
-"""The main job (for now): deploy the world on a local chain and run its market for a few simulated days.
+"""The main job: the vault and its keeper through half a year of a simulated market, on a local anvil.
 
-    make demo                      # anvil, 5 days, seed 7
-    DEMO_DAYS=10 DEMO_SEED=1 make demo
+    make demo                                  # 180 days, seed 7, stress forced from day 90
+    DEMO_DAYS=30 DEMO_SEED=1 make demo
 
-Prints each simulated day (prices, regime, rounds the feeds published, arbitrage trades) and a summary, and
-writes out/demo/world.json.
+Deploys the world and the vault, deposits from three users, runs the market simulator and the real keeper (the
+daemon's own tick under its failure policy, as `rp-keeper run` runs it) over the simulated days, then the users
+leave through the three exits. Writes out/demo/: report.json, report.md and PNG plots.
 """
 
 from __future__ import annotations
 
-import json
+import logging
 import os
+import time
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
-import numpy as np
-from brownie import accounts, network, web3  # type: ignore[attr-defined]
+from brownie import accounts, chain, network, web3  # type: ignore[attr-defined]
+from eth_account import Account
 
 from keeper.artifacts import ROOT
-from keeper.sim.arbitrage import mid_price
-from keeper.sim.market import SECONDS_PER_YEAR, STRESS
-from keeper.sim.runner import MarketSimulator, StepReport, regime_name
+from keeper.config import parse_keeper_config
+from keeper.daemon import Keeper, TickResult
+from keeper.deployments import save_deployment
+from keeper.devnet import MNEMONIC
+from keeper.sim.market import STRESS
+from keeper.sim.runner import MarketSimulator, regime_name
+from scripts.demo_report import DemoLog, write_report
+from scripts.deploy_vault import deploy_vault, load_vault_config
 from scripts.world import DEFAULT_CONFIG, deploy_world
+
+STEP_S = 4 * 3600
+"""The demo's market step: four hours (feeds publish on every step, as their 1 h heartbeat has elapsed)."""
+USERS = {"alice": (5, 1_000_000, 0), "bob": (6, 500_000, 30), "carol": (7, 250_000, 60)}
+"""name -> (account index, USDC deposited, day of the deposit)."""
 
 
 def _env_int(name: str, default: int) -> int:
@@ -34,61 +48,136 @@ def _env_int(name: str, default: int) -> int:
     return value
 
 
+def _keeper_key(index: int) -> str:
+    Account.enable_unaudited_hdwallet_features()
+    return Account.from_mnemonic(MNEMONIC, account_path=f"m/44'/60'/0'/0/{index}").key.to_0x_hex()
+
+
 def main() -> None:
-    days = _env_int("DEMO_DAYS", 5)
+    days = _env_int("DEMO_DAYS", 180)
     seed = _env_int("DEMO_SEED", 7)
-    stress_day = min(2, days - 1)
-    print(f"== Deploying the world on '{network.show_active()}' ({web3.client_version})")
-    world = deploy_world(accounts[0], os.environ.get("WORLD_CONFIG", DEFAULT_CONFIG))
-    cfg = world.cfg
-    assert world.deployment is not None
-    print(f"   {len(cfg.assets)} assets, {len(world.pairs)} Uniswap V2 pools, block {web3.eth.block_number}")
-
-    sim = MarketSimulator(web3, world.deployment, cfg, seed=seed, reporter=accounts[0].address,
-                          arbitrageur=accounts[9].address)
-    steps_per_day = 86_400 // cfg.step_s
-    reports: list[StepReport] = []
-    header = "   day regime " + " ".join(f"{s:>11}" for s in cfg.symbols) + "  rounds  arbs"
-    print(f"== Running the market for {days} days ({steps_per_day} steps a day, seed {seed}; "
-          f"stress forced on day {stress_day + 1})")
-    print(header)
-    for day in range(days):
-        if day == stress_day:
-            sim.model.force_regime(STRESS)
-        today = sim.run(steps_per_day)
-        reports += today
-        last = today[-1]
-        rounds = sum(len(r.rounds) for r in today)
-        arbs = sum(len(r.arbs) for r in today)
-        prices = " ".join(f"{p:>11,.2f}" for p in last.prices_usd)
-        print(f"   {day + 1:>3} {regime_name(last.regime):<6} {prices}  {rounds:>6}  {arbs:>4}")
-
-    prices = np.array([[a.price_usd for a in cfg.assets]] + [r.prices_usd for r in reports])
-    log_ret = np.diff(np.log(prices), axis=0)
-    realized = log_ret.std(axis=0, ddof=1) * np.sqrt(SECONDS_PER_YEAR / cfg.step_s)
-    summary = {}
-    print("== Summary")
-    print(f"   {'asset':<6} {'start':>11} {'end':>11} {'real.vol':>8} {'cfg.vol':>8} {'rounds':>6} {'arbs':>5} {'dex-feed':>9}")
-    for i, a in enumerate(cfg.assets):
-        rounds = world.feeds[a.symbol].latestRound() - 1
-        arbs = sum(1 for r in reports for f in r.arbs if f.symbol == a.symbol)
-        gap = ""
-        if a.symbol in world.pairs:
-            pair = world.pairs[a.symbol]
-            r0, r1, _ = pair.getReserves()
-            r_asset, r_base = (r0, r1) if pair.token0() == world.tokens[a.symbol].address else (r1, r0)
-            dex = mid_price(r_asset, r_base, a.decimals, cfg.asset(cfg.base).decimals, world.feed_price(cfg.base))
-            gap_bps = (dex / world.feed_price(a.symbol) - 1) * 1e4
-            gap = f"{gap_bps:+.1f}bp"
-        print(f"   {a.symbol:<6} {a.price_usd:>11,.2f} {prices[-1, i]:>11,.2f} {realized[i]:>8.1%} {a.vol:>8.1%} "
-              f"{rounds:>6} {arbs:>5} {gap:>9}")
-        summary[a.symbol] = {"start": a.price_usd, "end": float(prices[-1, i]), "realized_vol": float(realized[i]),
-                             "rounds": int(rounds), "arbs": arbs}
-    stress_steps = sum(r.regime == STRESS for r in reports)
-    print(f"   {len(reports)} steps, {stress_steps} in stress; chain time advanced {days} days; "
-          f"block {web3.eth.block_number}")
+    stress_day = _env_int("DEMO_STRESS_DAY", max(1, days // 2))
     out = Path(os.environ.get("DEMO_OUT", ROOT / "out" / "demo"))
     out.mkdir(parents=True, exist_ok=True)
-    (out / "world.json").write_text(json.dumps({"days": days, "seed": seed, "steps": len(reports),
-                                                "stress_steps": int(stress_steps), "assets": summary}, indent=2))
-    print(f"== Wrote {out / 'world.json'}")
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s %(message)s")
+    started = time.monotonic()
+
+    print(f"== World and vault on '{network.show_active()}' ({web3.client_version})")
+    deployer = accounts[0]
+    world = deploy_world(deployer, os.environ.get("WORLD_CONFIG", DEFAULT_CONFIG), save=False)
+    vault_cfg = load_vault_config()
+    deployed = deploy_vault(world, deployer, vault_cfg)
+    vault = deployed.vault
+    assert world.deployment is not None
+    dep = replace(world.deployment, network="demo", extra={"vault": {"address": vault.address}})
+    dep_path = save_deployment(dep, out)
+    print(f"   vault {vault.address}, {len(world.cfg.assets)} assets, timelock {deployed.timelock.address}")
+
+    journal = out / "keeper.sqlite"
+    journal.unlink(missing_ok=True)
+    os.environ["KEEPER_PRIVATE_KEY"] = _keeper_key(3)
+    cfg = parse_keeper_config({
+        "chain": {"rpc_urls": [web3.provider.endpoint_uri], "chain_id": chain.id, "deployment": str(dep_path)},
+        "risk": {"estimator": "ewma", "interval_s": STEP_S, "lookback_s": 30 * 86400, "min_observations": 30},
+        "policy": {"trigger_rc_deviation": 0.05, "cooldown_s": 86400, "min_trade_usd": 500},
+        "schedule": {"interval_s": 60, "max_consecutive_failures": 5},
+        "journal": str(journal),
+    }, "demo keeper config")
+    keeper = Keeper(cfg)
+    log = DemoLog(symbols=world.cfg.symbols, budgets_bps=[0] + [vault_cfg.risk_budgets_bps[s] for s in
+                                                                vault_cfg.assets],
+                  threshold=cfg.policy.trigger_rc_deviation)
+    keeper.on_tick = lambda r: log.tick(r, int(web3.eth.get_block("latest")["timestamp"]))
+
+    sim = MarketSimulator(web3, dep, world.cfg, seed=seed, reporter=deployer.address,
+                          arbitrageur=accounts[9].address)
+    steps_per_day = 86_400 // STEP_S
+    users = {name: {"account": accounts[i], "deposited": 0, "withdrawn": 0, "paths": []}
+             for name, (i, _, _) in USERS.items()}
+    print(f"== {days} days of market and keeper ({steps_per_day} steps a day, seed {seed}, stress from day "
+          f"{stress_day}); users deposit on days {', '.join(str(d) for _, _, d in USERS.values())}")
+    # A month of history before the keeper's first tick: its estimator needs it.
+    warmup_days = 30
+    for _ in range(warmup_days * steps_per_day):
+        sim.step(STEP_S)
+    for day in range(days):
+        for name, (_, amount, on_day) in USERS.items():
+            if on_day == day:
+                _deposit(world, vault, users[name], amount)
+        if day == stress_day:
+            sim.model.force_regime(STRESS)
+        for _ in range(steps_per_day):
+            report = sim.step(STEP_S)
+            keeper.guarded_tick()
+            log.market(report, _nav(keeper))
+            if keeper.exit_code is not None:
+                raise SystemExit(f"keeper stopped (exit code {keeper.exit_code}); see {journal}")
+        if (day + 1) % 10 == 0 or day == days - 1:
+            last = log.rows[-1] if log.rows else {}
+            print(f"   day {day + 1:>3}  {regime_name(sim.model.regime):<6} NAV ${_nav(keeper):>13,.0f}  "
+                  f"deviation {last.get('deviation', float('nan')):.3f}  rebalances {len(log.rebalances):>3}  "
+                  f"failures {keeper.journal.count('error')}  ({time.monotonic() - started:.0f}s)")
+
+    print("== Users leave through the three exits")
+    _exit_all(world, vault, users, keeper)
+    report = write_report(out, log, users, keeper, days=days, seed=seed, stress_day=stress_day,
+                          elapsed_s=time.monotonic() - started)
+    print(f"   rebalances {len(report['rebalances'])}, gas {report['gas_total']:,}, keeper failures "
+          f"{report['keeper_failures']}, final RC deviation {report['final_rc_deviation']:.4f}, max "
+          f"{report['max_rc_deviation']:.4f}")
+    for name, u in report["users"].items():
+        print(f"   {name:<6} deposited ${u['deposited']:>12,.2f}  withdrew ${u['withdrawn']:>12,.2f}  "
+              f"via {', '.join(u['paths'])}")
+    print(f"== Wrote {out}/report.json, report.md and plots in {time.monotonic() - started:.0f}s")
+
+
+def _nav(keeper: Keeper) -> float:
+    s = keeper.client.vault_state(keeper.vault)
+    return s.nav / 10**s.base.token_decimals if s.nav_ok else float("nan")
+
+
+def _deposit(world: Any, vault: Any, user: dict[str, Any], usdc: int) -> None:
+    amount = usdc * 10**6
+    world.fund("USDC", user["account"], amount)
+    world.base.approve(vault, amount, {"from": user["account"]})
+    vault.deposit(amount, user["account"], {"from": user["account"]})
+    user["deposited"] += amount
+
+
+def _exit_all(world: Any, vault: Any, users: dict[str, Any], keeper: Keeper) -> None:
+    """alice sells her slice through the DEX; bob takes his slice in kind; carol redeems what idle cash allows
+    through plain ERC-4626 and sells the rest through the DEX."""
+    s = keeper.client.vault_state(keeper.vault)
+    prices = {a.token.lower(): a.answer / 10**a.feed_decimals for a in s.assets}
+    decimals = {a.token.lower(): a.token_decimals for a in s.assets}
+    deadline = chain.time() + 3600
+
+    def swap_exit(user: dict[str, Any], shares: int) -> None:
+        preview = vault.previewRedeem(shares)
+        before = world.base.balanceOf(user["account"])
+        vault.redeemWithSwap(shares, user["account"], user["account"], preview * 97 // 100, deadline,
+                             {"from": user["account"]})
+        user["withdrawn"] += world.base.balanceOf(user["account"]) - before
+        user["paths"].append("redeemWithSwap")
+
+    alice, bob, carol = users["alice"], users["bob"], users["carol"]
+    swap_exit(alice, vault.balanceOf(alice["account"]))
+
+    before = {t.address.lower(): t.balanceOf(bob["account"]) for t in world.tokens.values()}
+    vault.redeemInKind(vault.balanceOf(bob["account"]), bob["account"], bob["account"], {"from": bob["account"]})
+    usd = 0.0
+    for t in world.tokens.values():
+        got = t.balanceOf(bob["account"]) - before[t.address.lower()]
+        usd += got / 10 ** decimals.get(t.address.lower(), 6) * prices.get(t.address.lower(), 0.0)
+    bob["withdrawn"] += int(usd * 10**6)
+    bob["paths"].append("redeemInKind")
+
+    plain = vault.maxRedeem(carol["account"])
+    if plain > 0:
+        before_c = world.base.balanceOf(carol["account"])
+        vault.redeem(plain, carol["account"], carol["account"], {"from": carol["account"]})
+        carol["withdrawn"] += world.base.balanceOf(carol["account"]) - before_c
+        carol["paths"].append("redeem")
+    rest = vault.balanceOf(carol["account"])
+    if rest > 0:
+        swap_exit(carol, rest)

@@ -1,0 +1,194 @@
+"""The demo's record and its outputs: report.json, report.md and PNG plots (matplotlib, no screen needed)."""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only; the demo runs on machines without a display
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from keeper.daemon import Keeper, TickResult  # noqa: E402
+from keeper.sim.market import STRESS  # noqa: E402
+from keeper.sim.runner import StepReport  # noqa: E402
+
+
+@dataclass
+class DemoLog:
+    symbols: list[str]
+    budgets_bps: list[int]
+    threshold: float
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    """One per keeper tick: time, decision, deviation, weights and RC of the risky assets."""
+    market_rows: list[dict[str, Any]] = field(default_factory=list)
+    rebalances: list[dict[str, Any]] = field(default_factory=list)
+    _t0: int | None = None
+
+    def _day(self, ts: int) -> float:
+        if self._t0 is None:
+            self._t0 = ts
+        return (ts - self._t0) / 86400
+
+    def market(self, report: StepReport, nav: float) -> None:
+        self.market_rows.append({"day": self._day(report.timestamp), "nav": nav, "stress": report.regime == STRESS})
+
+    def tick(self, result: TickResult, ts: int) -> None:
+        p, rec = result.proposal, result.record
+        row: dict[str, Any] = {"day": self._day(ts), "decision": rec.decision, "reason": rec.reason}
+        if p is not None and p.deviation is not None:
+            row["deviation"] = float(p.deviation)
+            full_w = np.zeros(len(self.symbols))
+            full_rc = np.zeros(len(self.symbols))
+            for j, i in enumerate(p.risky):
+                full_w[i] = p.weights[j]
+                full_rc[i] = p.risk_contributions[j]
+            full_w[0] = max(0.0, 1.0 - full_w.sum())
+            row["weights"] = full_w.tolist()
+            row["rc"] = full_rc.tolist()
+        self.rows.append(row)
+        if rec.decision == "rebalance" and result.outcome is not None:
+            self.rebalances.append({
+                "epoch": rec.epoch, "block": result.outcome.block, "day": row["day"],
+                "deviation_before": rec.deviation, "deviation_after_expected": rec.deviation_after,
+                "gas": result.outcome.gas_used, "trades": len(rec.trades or []), "tx": result.outcome.tx_hash,
+            })
+        # The deviation a rebalance actually left is the one the next tick measures.
+        if len(self.rebalances) and "deviation_after" not in self.rebalances[-1] and rec.decision != "rebalance" \
+                and "deviation" in row:
+            self.rebalances[-1]["deviation_after"] = row["deviation"]
+
+
+def write_report(out: Path, log: DemoLog, users: dict[str, Any], keeper: Keeper, **meta: Any) -> dict[str, Any]:
+    devs = [r["deviation"] for r in log.rows if "deviation" in r]
+    after_first = [r["deviation"] for r in log.rows if "deviation" in r and log.rebalances
+                   and r["day"] > log.rebalances[0]["day"]]
+    for r in log.rebalances:
+        r.setdefault("deviation_after", r["deviation_after_expected"])
+    report = {
+        **meta,
+        "symbols": log.symbols,
+        "risk_budgets_bps": log.budgets_bps,
+        "threshold": log.threshold,
+        "rebalances": log.rebalances,
+        "final_rc_deviation": devs[-1] if devs else None,
+        "max_rc_deviation": max(devs) if devs else None,
+        "max_rc_deviation_after_first_rebalance": max(after_first) if after_first else None,
+        "users": {name: {"deposited": u["deposited"] / 1e6, "withdrawn": u["withdrawn"] / 1e6,
+                         "paths": u["paths"]} for name, u in users.items()},
+        "gas_total": sum(r["gas"] for r in log.rebalances),
+        "keeper_failures": keeper.journal.count("error"),
+        "ticks": len(log.rows),
+        "decisions": {d: sum(1 for r in log.rows if r["decision"] == d) for d in ("rebalance", "hold", "skip")},
+        "nav_start": next((m["nav"] for m in log.market_rows if not math.isnan(m["nav"])), None),
+        "nav_end_before_exits": log.market_rows[-1]["nav"] if log.market_rows else None,
+        "stress_days": sum(m["stress"] for m in log.market_rows) * (log.market_rows[1]["day"] -
+                                                                    log.market_rows[0]["day"])
+        if len(log.market_rows) > 1 else 0,
+    }
+    (out / "report.json").write_text(json.dumps(report, indent=2, default=float) + "\n")
+    _plots(out, log)
+    (out / "report.md").write_text(_markdown(report))
+    return report
+
+
+def _markdown(r: dict[str, Any]) -> str:
+    lines = [
+        "# Demo report",
+        "",
+        f"{r['days']} simulated days (seed {r['seed']}, stress forced from day {r['stress_day']}; "
+        f"{r['stress_days']:.0f} days in stress), run in {r['elapsed_s']:.0f} s.",
+        "",
+        "| metric | value |",
+        "|---|---|",
+        f"| keeper ticks | {r['ticks']} ({r['decisions']}) |",
+        f"| rebalances | {len(r['rebalances'])} |",
+        f"| gas used by rebalances | {r['gas_total']:,} |",
+        f"| keeper failures | {r['keeper_failures']} |",
+        f"| final risk-contribution deviation | {r['final_rc_deviation']:.4f} (threshold {r['threshold']}) |",
+        f"| max deviation after the first rebalance | {r['max_rc_deviation_after_first_rebalance'] or 0:.4f} |",
+        "",
+        "| user | deposited (USDC) | withdrawn (USD value) | exit path |",
+        "|---|---|---|---|",
+    ]
+    for name, u in r["users"].items():
+        lines.append(f"| {name} | {u['deposited']:,.2f} | {u['withdrawn']:,.2f} | {', '.join(u['paths'])} |")
+    lines += ["", "| epoch | day | block | deviation before | after | trades | gas |", "|---|---|---|---|---|---|---|"]
+    for b in r["rebalances"]:
+        lines.append(f"| {b['epoch']} | {b['day']:.1f} | {b['block']} | {b['deviation_before']:.4f} | "
+                     f"{b['deviation_after']:.4f} | {b['trades']} | {b['gas']:,} |")
+    lines += ["", "![NAV](nav.png)", "![Weights](weights.png)", "![Risk contributions](risk_contributions.png)",
+              "![Deviation](deviation.png)", ""]
+    return "\n".join(lines)
+
+
+def _shade_stress(ax: Any, log: DemoLog) -> None:
+    days = [m["day"] for m in log.market_rows]
+    stress = [m["stress"] for m in log.market_rows]
+    start = None
+    for d, s in zip(days, stress, strict=True):
+        if s and start is None:
+            start = d
+        if not s and start is not None:
+            ax.axvspan(start, d, color="tab:red", alpha=0.08, lw=0)
+            start = None
+    if start is not None:
+        ax.axvspan(start, days[-1], color="tab:red", alpha=0.08, lw=0, label="stress regime")
+
+
+def _plots(out: Path, log: DemoLog) -> None:
+    days = np.array([m["day"] for m in log.market_rows])
+    fig, ax = plt.subplots(figsize=(9, 4))
+    ax.plot(days, [m["nav"] for m in log.market_rows], color="tab:blue")
+    _shade_stress(ax, log)
+    ax.set(title="Vault NAV (oracle-valued, USDC)", xlabel="day", ylabel="NAV")
+    fig.tight_layout()
+    fig.savefig(out / "nav.png", dpi=110)
+    plt.close(fig)
+
+    rows = [r for r in log.rows if "weights" in r]
+    if not rows:
+        return
+    t = np.array([r["day"] for r in rows])
+    w = np.array([r["weights"] for r in rows])
+    rc = np.array([r["rc"] for r in rows])
+    fig, ax = plt.subplots(figsize=(9, 4))
+    ax.stackplot(t, w.T, labels=[f"{s} (cash)" if i == 0 else s for i, s in enumerate(log.symbols)], alpha=0.85)
+    _shade_stress(ax, log)
+    ax.set(title="Value weights", xlabel="day", ylabel="share of NAV", ylim=(0, 1))
+    ax.legend(loc="upper left", fontsize=8, ncol=3)
+    fig.tight_layout()
+    fig.savefig(out / "weights.png", dpi=110)
+    plt.close(fig)
+
+    fig, ax = plt.subplots(figsize=(9, 4))
+    budgets = np.array(log.budgets_bps) / 10_000
+    for i, s in enumerate(log.symbols):
+        if budgets[i] == 0:
+            continue
+        (line,) = ax.plot(t, rc[:, i], label=s)
+        ax.axhline(budgets[i], color=line.get_color(), ls="--", lw=0.8)
+    _shade_stress(ax, log)
+    ax.set(title="Risk contributions (solid) against the budget (dashed)", xlabel="day", ylabel="share of risk")
+    ax.legend(loc="upper right", fontsize=8, ncol=3)
+    fig.tight_layout()
+    fig.savefig(out / "risk_contributions.png", dpi=110)
+    plt.close(fig)
+
+    fig, ax = plt.subplots(figsize=(9, 4))
+    ax.plot(t, [r["deviation"] for r in rows], color="tab:purple", label="max |RC - budget|")
+    ax.axhline(log.threshold, color="black", ls="--", lw=1, label="trigger threshold")
+    for b in log.rebalances:
+        ax.axvline(b["day"], color="tab:green", lw=0.6, alpha=0.6)
+    ax.plot([], [], color="tab:green", label="rebalance")
+    _shade_stress(ax, log)
+    ax.set(title="Deviation from the risk budget", xlabel="day", ylabel="deviation")
+    ax.legend(loc="upper right", fontsize=8)
+    fig.tight_layout()
+    fig.savefig(out / "deviation.png", dpi=110)
+    plt.close(fig)
