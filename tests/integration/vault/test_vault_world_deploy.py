@@ -1,0 +1,50 @@
+"""scripts/deploy_vault.py as shipped: governance behind a TimelockController, the deployer left with nothing."""
+
+from __future__ import annotations
+
+import pytest
+from brownie import chain  # type: ignore[attr-defined]
+
+from scripts.deploy_vault import deploy_vault
+from tests.integration.vault.vault_helpers import plain, reverts_with
+
+
+@pytest.fixture(scope="module")
+def timelocked(world, deployer, vault_cfg):
+    return deploy_vault(world, deployer, vault_cfg)
+
+
+def test_deploy_vault__config__registry_budgets_and_roles(timelocked, world, deployer, vault_cfg, manager, keeper,
+                                                          guardian):
+    vault = timelocked.vault
+    assert [a[0] for a in vault.assets()] == [world.tokens[s].address for s in ["USDC", *vault_cfg.assets]]
+    assert plain(vault.riskBudgetsBps()) == [0, 2000, 2000, 2000, 2000, 2000]
+    assert vault.swapAdapter() == timelocked.adapter
+    assert timelocked.adapter.vault() == vault and timelocked.adapter.router() == world.router
+    for role, who in (("MANAGER_ROLE", manager), ("KEEPER_ROLE", keeper), ("GUARDIAN_ROLE", guardian)):
+        assert vault.hasRole(getattr(vault, role)(), who)
+    admin = vault.DEFAULT_ADMIN_ROLE()
+    assert vault.hasRole(admin, timelocked.timelock)
+    for role in (admin, vault.MANAGER_ROLE(), vault.KEEPER_ROLE(), vault.GUARDIAN_ROLE()):
+        assert not vault.hasRole(role, deployer)
+
+
+def test_governance__through_timelock__waits_out_the_delay(timelocked, gov, vault_cfg):
+    vault, timelock = timelocked.vault, timelocked.timelock
+    with reverts_with("AccessControlUnauthorizedAccount"):
+        vault.setDepositCap(123, {"from": gov})
+    data = vault.setDepositCap.encode_input(123)
+    salt = "0x" + "00" * 32
+    zero = "0x" + "00" * 32
+    timelock.schedule(vault, 0, data, zero, salt, vault_cfg.timelock_delay_s, {"from": gov})
+    with reverts_with("TimelockUnexpectedOperationState"):
+        timelock.execute(vault, 0, data, zero, salt, {"from": gov})
+    chain.sleep(vault_cfg.timelock_delay_s + 1)
+    timelock.execute(vault, 0, data, zero, salt, {"from": gov})
+    assert vault.depositCap() == 123
+
+
+def test_swap_adapter__called_by_stranger__reverts(timelocked, world, alice):
+    with reverts_with("UniswapV2SwapAdapterOnlyVault"):
+        timelocked.adapter.swapExactIn(world.base, world.tokens["WBTC"], 1, 0, alice, chain.time() + 60,
+                                       {"from": alice})
