@@ -64,7 +64,7 @@ def _rebalance_buys(world, vault, keeper, symbols: list[str], usd_each: int) -> 
 
 def main() -> None:
     # Imported here: the project's contract containers exist only once the project is loaded.
-    from brownie import PlainERC4626  # type: ignore[attr-defined]
+    from brownie import GasProbe, PlainERC4626  # type: ignore[attr-defined]
 
     from scripts.deploy_vault import deploy_vault, load_vault_config
     from scripts.world import deploy_world
@@ -124,6 +124,15 @@ def main() -> None:
     gas["vault_redeem_in_kind"] = vault.redeemInKind(shares, bob, bob, {"from": bob}).gas_used
     gas["vault_redeem_in_kind_again"] = vault.redeemInKind(shares, bob, bob, {"from": bob}).gas_used
 
+    # Where the NAV's gas goes (one cold call, the same reads a deposit makes).
+    probe = GasProbe.deploy({"from": deployer})
+    probe.store(vault.assets(), {"from": deployer})
+    load, prices, balances, total = probe.probe(vault)
+    gas["nav_step_registry_load"] = load
+    gas["nav_step_oracle_prices_6_feeds"] = prices
+    gas["nav_step_balances_6_tokens"] = balances
+    gas["nav_step_sum"] = total
+
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(gas, indent=2) + "\n")
     print(_table(gas))
@@ -146,6 +155,9 @@ def _table(gas: dict[str, int]) -> str:
     rows.append(f"| `rebalance_5_trades_first_buy` | {gas['rebalance_5_trades_first_buy']:,} | vault holds none yet |")
     for key in ("vault_redeem", "vault_redeem_with_swap", "vault_redeem_in_kind", "vault_redeem_in_kind_again"):
         rows.append(f"| `{key}` | {gas[key]:,} | |")
+    for key in ("nav_step_registry_load", "nav_step_oracle_prices_6_feeds", "nav_step_balances_6_tokens",
+                "nav_step_sum"):
+        rows.append(f"| `{key}` | {gas[key]:,} | inside one NAV read |")
     return "\n".join(rows)
 
 

@@ -15,12 +15,49 @@ library AssetRegistry {
     uint32 internal constant MIN_HEARTBEAT_SECONDS = 60;
     uint32 internal constant MAX_HEARTBEAT_SECONDS = 7 days;
 
-    function load(address pointer) internal view returns (IRiskParityVault.AssetConfig[] memory) {
-        return abi.decode(CodeStore.read(pointer), (IRiskParityVault.AssetConfig[]));
+    // Stored layout, three words per entry (abi.decode of the struct array cost twice as much gas):
+    //   word 0: token (bits 0-159) | heartbeatSeconds (160-191) | tokenDecimals (192-199) | feedDecimals (200-207)
+    //   word 1: feed (bits 0-159)
+    //   word 2: minPrice (bits 0-127) | maxPrice (128-255)
+    uint256 private constant WORDS_PER_ENTRY = 3;
+
+    function load(address pointer) internal view returns (IRiskParityVault.AssetConfig[] memory a) {
+        bytes memory data = CodeStore.read(pointer);
+        uint256 n = data.length / (32 * WORDS_PER_ENTRY);
+        a = new IRiskParityVault.AssetConfig[](n);
+        for (uint256 i; i < n; ++i) {
+            uint256 w0;
+            uint256 w1;
+            uint256 w2;
+            assembly ("memory-safe") {
+                let p := add(add(data, 0x20), mul(i, 0x60))
+                w0 := mload(p)
+                w1 := mload(add(p, 0x20))
+                w2 := mload(add(p, 0x40))
+            }
+            a[i] = IRiskParityVault.AssetConfig({
+                token: address(uint160(w0)),
+                feed: address(uint160(w1)),
+                heartbeatSeconds: uint32(w0 >> 160),
+                tokenDecimals: uint8(w0 >> 192),
+                feedDecimals: uint8(w0 >> 200),
+                minPrice: uint128(w2),
+                maxPrice: uint128(w2 >> 128)
+            });
+        }
     }
 
-    function store(IRiskParityVault.AssetConfig[] memory assets) internal returns (address pointer) {
-        return CodeStore.write(abi.encode(assets));
+    function store(IRiskParityVault.AssetConfig[] memory a) internal returns (address pointer) {
+        uint256 n = a.length;
+        uint256[] memory words = new uint256[](n * WORDS_PER_ENTRY);
+        for (uint256 i; i < n; ++i) {
+            IRiskParityVault.AssetConfig memory c = a[i];
+            words[3 * i] = uint256(uint160(c.token)) | (uint256(c.heartbeatSeconds) << 160)
+                | (uint256(c.tokenDecimals) << 192) | (uint256(c.feedDecimals) << 200);
+            words[3 * i + 1] = uint256(uint160(c.feed));
+            words[3 * i + 2] = uint256(c.minPrice) | (uint256(c.maxPrice) << 128);
+        }
+        return CodeStore.write(abi.encodePacked(words));
     }
 
     /// @notice Registry index of `token`; reverts when it is not registered.
