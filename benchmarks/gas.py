@@ -147,7 +147,8 @@ def _table(gas: dict[str, int]) -> str:
         f"| `oz_erc4626_deposit` | {gas['oz_erc4626_deposit']:,} | peer |",
         f"| `router_swap` | {gas['router_swap']:,} | peer |",
         f"| `vault_deposit_0_assets` | {gas['vault_deposit_0_assets']:,} | base only |",
-        f"| `vault_deposit_5_assets` | {gas['vault_deposit_5_assets']:,} | {deposit_ratio:.2f}x peer (target <= 1.50x) |",
+        f"| `vault_deposit_5_assets` | {gas['vault_deposit_5_assets']:,} "
+        f"| {deposit_ratio:.2f}x peer (target <= 1.50x) |",
     ]
     for n, key in ((1, "rebalance_1_trade"), (3, "rebalance_3_trades"), (5, "rebalance_5_trades")):
         budget = n * gas["router_swap"] + 60_000

@@ -143,7 +143,7 @@ class StateMachine:
         amounts = self.vault.redeemInKind(shares, user, user, {"from": user}).return_value
         assert list(amounts) == slices
         m.shares[user.address] -= shares
-        m.held = [h - s for h, s in zip(m.held, slices)]
+        m.held = [h - s for h, s in zip(m.held, slices, strict=True)]
 
     def rule_round_trip(self, st_user, st_assets):
         """Deposit then redeem the same shares at once: never more back than paid in."""

@@ -6,15 +6,16 @@ from __future__ import annotations
 import pytest
 
 from scripts.deploy_vault import deploy_vault, load_vault_config
-from tests.integration.vault.vault_helpers import (  # noqa: F401  (fixtures)
-    alice,
-    bob,
-    gov,
-    guardian,
-    keeper,
-    mallory,
-    manager,
-)
+from tests.integration.vault import vault_helpers as _roles
+
+# Role-named account fixtures shared by all the vault's test folders.
+alice = _roles.alice
+bob = _roles.bob
+gov = _roles.gov
+guardian = _roles.guardian
+keeper = _roles.keeper
+mallory = _roles.mallory
+manager = _roles.manager
 
 
 @pytest.fixture(autouse=True)

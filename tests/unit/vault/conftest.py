@@ -6,22 +6,26 @@ from __future__ import annotations
 import pytest
 
 from scripts.deploy_vault import deploy_vault
-from tests.integration.vault.vault_helpers import (  # noqa: F401  (fixtures)
+from tests.integration.vault import vault_helpers as _roles
+from tests.integration.vault.vault_helpers import (
     MINI_ASSETS,
     MINI_BASE,
-    alice,
-    bob,
     deploy_mini_world,
-    gov,
-    guardian,
-    keeper,
-    mallory,
-    manager,
     mini_vault_config,
 )
 
 BASE = MINI_BASE
 ASSETS = MINI_ASSETS
+
+
+# Role-named account fixtures shared by all the vault's test folders.
+alice = _roles.alice
+bob = _roles.bob
+gov = _roles.gov
+guardian = _roles.guardian
+keeper = _roles.keeper
+mallory = _roles.mallory
+manager = _roles.manager
 
 
 @pytest.fixture(autouse=True)

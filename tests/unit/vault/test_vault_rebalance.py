@@ -60,7 +60,8 @@ def test_rebalance__paused__reverts(deposited, keeper, guardian):
 
 def test_rebalance__deadline_passed__reverts(deposited, keeper):
     with reverts_with("RiskParityVaultDeadlinePassed"):
-        deposited.rebalance(rebalance_params(deposited, TARGETS, [], deadline=chain[-1].timestamp - 1), {"from": keeper})
+        past = chain[-1].timestamp - 1
+        deposited.rebalance(rebalance_params(deposited, TARGETS, [], deadline=past), {"from": keeper})
 
 
 def test_rebalance__stale_epoch__reverts_wrong_epoch(deposited, keeper, mini):
