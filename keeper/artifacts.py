@@ -47,7 +47,7 @@ def abi(name: str) -> list[dict[str, Any]]:
     return npm_artifact(name)["abi"] if name in NPM_ARTIFACTS else project_abi(name)
 
 
-@lru_cache(maxsize=None)
+@lru_cache(maxsize=64)  # about twenty artifacts are ever read
 def aave_artifact(name: str) -> dict[str, Any]:
     """``{"abi", "bytecode", "link_references"}`` of an Aave V3 core contract, from the hardhat artifacts that
     ``@aave/core-v3`` ships (found by contract name; the package's mocks are never picked).

@@ -6,9 +6,11 @@ from __future__ import annotations
 import json
 
 import pytest
+import yaml
 from brownie import chain, reverts  # type: ignore[attr-defined]
 
-from scripts.aave import VARIABLE_RATE, load_aave
+from keeper.errors import ConfigError
+from scripts.aave import DEFAULT_CONFIG, VARIABLE_RATE, deploy_aave, load_aave
 
 MAX_UINT = 2**256 - 1
 SECONDS_PER_YEAR = 365 * 24 * 3600
@@ -87,6 +89,17 @@ def test_load_aave__saved_section__rebuilds_the_same_market(aave, world):
     loaded = load_aave(section)
     assert loaded.to_json() == aave.to_json()
     assert loaded.pool.getReserveData(world.tokens["USDC"])[8] == aave.a_tokens["USDC"].address
+
+
+def test_deploy_aave__reserve_not_in_world__raises_config_error_before_any_transaction(world, deployer, tmp_path):
+    raw = yaml.safe_load(DEFAULT_CONFIG.read_text())
+    raw["reserves"]["DOGE"] = dict(raw["reserves"]["LINK"])
+    path = tmp_path / "aave.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    nonce = deployer.nonce
+    with pytest.raises(ConfigError, match=r"reserves \['DOGE'\] are not world assets"):
+        deploy_aave(world, deployer, path)
+    assert deployer.nonce == nonce
 
 
 # ---------------------------------------------------------------------------------------------------------------
