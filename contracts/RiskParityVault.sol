@@ -205,10 +205,9 @@ contract RiskParityVault is ERC4626, RiskParityVaultAdmin {
         PackedBps.checkWeights(targets, a.length);
 
         Valuation.Price[] memory p = Valuation.prices(a, _sequencerFeed, _sequencerGraceSeconds);
-        uint256[] memory balances = Valuation.balancesOf(a, address(this));
-        uint256 navBefore = Valuation.nav(balances, p, Math.Rounding.Floor);
+        (uint256[] memory v, uint256 navBefore) = Valuation.values(Valuation.balancesOf(a, address(this)), p);
         if (navBefore == 0) revert RiskParityVaultEmpty();
-        uint256 distanceBefore = Valuation.distanceWad(balances, p, targets, navBefore);
+        uint256 distanceBefore = Valuation.distanceWad(v, targets, navBefore);
         (uint256 turnover, uint256[] memory minOuts) = _checkTrades(params.trades, a, p, navBefore);
 
         _epoch = current + 1;
@@ -217,12 +216,12 @@ contract RiskParityVault is ERC4626, RiskParityVaultAdmin {
 
         _executeTrades(params.trades, minOuts, params.deadline);
 
-        balances = Valuation.balancesOf(a, address(this));
         // Same prices as before: the trades cannot move the oracles, so any NAV change is execution cost.
-        uint256 navAfter = Valuation.nav(balances, p, Math.Rounding.Floor);
+        uint256 navAfter;
+        (v, navAfter) = Valuation.values(Valuation.balancesOf(a, address(this)), p);
         uint256 minNavAfter = navBefore.mulDiv(BPS - _maxNavLossBps, BPS, Math.Rounding.Ceil);
         if (navAfter < minNavAfter) revert RiskParityVaultNavLossExceeded(navBefore, navAfter, minNavAfter);
-        uint256 distanceAfter = Valuation.distanceWad(balances, p, targets, navAfter);
+        uint256 distanceAfter = Valuation.distanceWad(v, targets, navAfter);
         if (distanceAfter > distanceBefore) revert RiskParityVaultDistanceGrew(distanceBefore, distanceAfter);
         emit Rebalanced(current, navBefore, navAfter, turnover, targets);
     }

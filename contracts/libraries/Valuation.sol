@@ -81,17 +81,30 @@ library Valuation {
         return value(amountIn, pIn, Math.Rounding.Floor).mulDiv(pOut.den, pOut.num);
     }
 
-    /// @notice L1 distance between actual and target weights: sum |value_i / nav - target_i|, scaled by 1e18.
-    /// @param navBaseUnits Non-zero.
-    function distanceWad(
-        uint256[] memory balances,
-        Price[] memory p,
-        uint16[] memory targetsBps,
-        uint256 navBaseUnits
-    ) internal pure returns (uint256 d) {
+    /// @notice Value of each balance in base units, rounded down, and their sum.
+    function values(uint256[] memory balances, Price[] memory p)
+        internal
+        pure
+        returns (uint256[] memory v, uint256 total)
+    {
         uint256 n = balances.length;
+        v = new uint256[](n);
         for (uint256 i; i < n; ++i) {
-            uint256 w = value(balances[i], p[i], Math.Rounding.Floor).mulDiv(WAD, navBaseUnits);
+            v[i] = value(balances[i], p[i], Math.Rounding.Floor);
+            total += v[i];
+        }
+    }
+
+    /// @notice L1 distance between actual and target weights: sum |value_i / total - target_i|, scaled by 1e18.
+    /// @param totalBaseUnits Sum of `valuesBaseUnits`, non-zero.
+    function distanceWad(uint256[] memory valuesBaseUnits, uint16[] memory targetsBps, uint256 totalBaseUnits)
+        internal
+        pure
+        returns (uint256 d)
+    {
+        uint256 n = valuesBaseUnits.length;
+        for (uint256 i; i < n; ++i) {
+            uint256 w = valuesBaseUnits[i].mulDiv(WAD, totalBaseUnits);
             uint256 t = uint256(targetsBps[i]) * (WAD / BPS);
             d += w > t ? w - t : t - w;
         }
