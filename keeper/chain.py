@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import eth_abi
+import requests
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from eth_utils import function_signature_to_4byte_selector
@@ -43,6 +44,10 @@ T = TypeVar("T")
 MIN_FEE_BUMP = 0.125
 """Nodes replace a pending transaction only when both fees rise by at least 12.5% (geth's and anvil's rule)."""
 BATCH_SIZE = 250
+SEL_LATEST_ROUND_DATA = function_signature_to_4byte_selector("latestRoundData()").hex()
+SEL_GET_ROUND_DATA = function_signature_to_4byte_selector("getRoundData(uint80)").hex()
+SEL_TOKEN0 = function_signature_to_4byte_selector("token0()").hex()
+SEL_GET_RESERVES = function_signature_to_4byte_selector("getReserves()").hex()
 """Calls per JSON-RPC batch: large enough to amortize the round trip, small enough for any node's limits."""
 
 
@@ -108,6 +113,17 @@ class TxOutcome:
     gas_used: int
     effective_gas_price: int
     replacements: int
+
+
+def connect(url: str, *, timeout_s: float = 10.0) -> Web3:
+    """An HTTP Web3 tuned for a keeper: chain id cached (not asked before every request), no proxy lookups from
+    the environment on every request, and no hidden transport retries (ChainClient retries and fails over itself).
+    """
+    session = requests.Session()
+    session.trust_env = False
+    provider = Web3.HTTPProvider(url, request_kwargs={"timeout": timeout_s}, session=session,
+                                 exception_retry_configuration=None, cache_allowed_requests=True)
+    return Web3(provider)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -229,12 +245,14 @@ class ChainClient:
         self._index = 0
         self._w3 = self._connect(self.urls[0])
         self._history: dict[str, FeedHistory] = {}
+        self._token0: dict[str, str] = {}
+        self._contracts: dict[tuple[str, str], Any] = {}
         self.decoder = ErrorDecoder(abi("RiskParityVault"))
 
     # ------------------------------------------------------------ connection
 
     def _connect(self, url: str) -> Web3:
-        return Web3(Web3.HTTPProvider(url, request_kwargs={"timeout": self.timeout_s}))
+        return connect(url, timeout_s=self.timeout_s)
 
     @property
     def w3(self) -> Web3:
@@ -248,6 +266,7 @@ class ChainClient:
         if len(self.urls) > 1:
             self._index = (self._index + 1) % len(self.urls)
             self._w3 = self._connect(self.urls[self._index])
+            self._contracts.clear()
             log.warning("rpc failover url=%s", self.url)
 
     def read(self, fn: Callable[[Web3], T], what: str) -> T:
@@ -279,7 +298,11 @@ class ChainClient:
         return chain_id
 
     def contract(self, name: str, address: str) -> Any:
-        return self._w3.eth.contract(address=Web3.to_checksum_address(address), abi=abi(name))
+        """A web3 contract object, built once per (name, address) and connection (building one parses the ABI)."""
+        key = (name, address.lower())
+        if key not in self._contracts:
+            self._contracts[key] = self._w3.eth.contract(address=Web3.to_checksum_address(address), abi=abi(name))
+        return self._contracts[key]
 
     # ------------------------------------------------------------ reads
 
@@ -291,8 +314,7 @@ class ChainClient:
 
         def go(w3: Web3) -> VaultState:
             block = w3.eth.get_block("latest")
-            c = w3.eth.contract(address=Web3.to_checksum_address(vault), abi=abi("RiskParityVault"))
-            v = c.functions.keeperView().call(block_identifier=block["number"])
+            v = self.contract("RiskParityVault", vault).functions.keeperView().call(block_identifier=block["number"])
             return _vault_state_from_view(v, int(block["number"]), int(block["timestamp"]))
 
         return self.read(go, "vault keeper view")
@@ -326,43 +348,52 @@ class ChainClient:
     def clear_history_cache(self) -> None:
         self._history.clear()
 
+    # Feed and pool reads are hot (every tick, hundreds of rounds on a cold start): they skip web3's contract
+    # machinery and go out as raw eth_call requests with precomputed selectors, decoded word by word.
+
     def _latest_round_ids(self, feeds: Sequence[str], batched: bool) -> list[int]:
-        calls = [self.contract("PriceFeed", f).functions.latestRoundData() for f in feeds]
-        return [int(r[0]) for r in self._call_many(calls, batched, "feeds' latest rounds")]
+        words = self._eth_calls([(f, SEL_LATEST_ROUND_DATA) for f in feeds], batched, "feeds' latest rounds")
+        return [w[0] for w in words]
 
-    def _get_rounds(self, wanted: Sequence[tuple[str, int]], batched: bool) -> list[Any]:
-        calls = [self.contract("PriceFeed", f).functions.getRoundData(r) for f, r in wanted]
-        return self._call_many(calls, batched, "feed rounds")
+    def _get_rounds(self, wanted: Sequence[tuple[str, int]], batched: bool) -> list[list[int]]:
+        calls = [(f, SEL_GET_ROUND_DATA + r.to_bytes(32, "big").hex()) for f, r in wanted]
+        return [_signed_word(w, 1) for w in self._eth_calls(calls, batched, "feed rounds")]
 
-    def _call_many(self, calls: Sequence[Any], batched: bool, what: str) -> list[Any]:
+    def _eth_calls(self, calls: Sequence[tuple[str, str]], batched: bool, what: str) -> list[list[int]]:
+        """``eth_call`` each (to, calldata) at the latest block; each result as a list of 32-byte words."""
         if not calls:
             return []
+        requests_ = [("eth_call", [{"to": to, "data": "0x" + data}, "latest"]) for to, data in calls]
         if not batched:
-            return [self.read(lambda w3, c=c: c.call(), what) for c in calls]
-        results: list[Any] = []
-        for start in range(0, len(calls), BATCH_SIZE):
-            chunk = calls[start:start + BATCH_SIZE]
-
-            def go(w3: Web3, chunk: Sequence[Any] = chunk) -> list[Any]:
-                with w3.batch_requests() as batch:
-                    for c in chunk:
-                        batch.add(c)
-                    return list(batch.execute())
-
-            results += self.read(go, what)
-        return results
+            raw = [self.read(lambda w3, r=r: w3.provider.make_request(*r), what) for r in requests_]
+        else:
+            raw = []
+            for start in range(0, len(requests_), BATCH_SIZE):
+                chunk = requests_[start:start + BATCH_SIZE]
+                raw += self.read(lambda w3, chunk=chunk: w3.provider.make_batch_request(chunk), what)
+        out = []
+        for (to, _), resp in zip(calls, raw, strict=True):
+            if "error" in resp or not resp.get("result") or resp["result"] == "0x":
+                raise KeeperError(f"{what}: eth_call to {to} failed: {resp.get('error', 'empty result')}")
+            data = bytes.fromhex(resp["result"][2:])
+            out.append([int.from_bytes(data[i:i + 32], "big") for i in range(0, len(data), 32)])
+        return out
 
     def pool_reserves(self, pairs: Sequence[str | None], assets: Sequence[str]) -> list[tuple[int, int] | None]:
         """(asset reserve, base reserve) of each pair, None where there is no pair."""
+        live = [(p, a) for p, a in zip(pairs, assets, strict=True) if p is not None]
+        unknown = [p for p, _ in live if p not in self._token0]
+        for p, words in zip(unknown, self._eth_calls([(p, SEL_TOKEN0) for p in unknown], True, "pair token0"),
+                            strict=True):
+            self._token0[p] = "0x" + words[0].to_bytes(32, "big")[12:].hex()
+        reserves = iter(self._eth_calls([(p, SEL_GET_RESERVES) for p, _ in live], True, "pair reserves"))
         out: list[tuple[int, int] | None] = []
         for pair, asset in zip(pairs, assets, strict=True):
             if pair is None:
                 out.append(None)
                 continue
-            c = self.contract("UniswapV2Pair", pair)
-            token0 = self.read(lambda w3, c=c: c.functions.token0().call(), "pair token0")
-            r0, r1, _ = self.read(lambda w3, c=c: c.functions.getReserves().call(), "pair reserves")
-            out.append((r0, r1) if token0.lower() == asset.lower() else (r1, r0))
+            r0, r1, _ = next(reserves)
+            out.append((r0, r1) if self._token0[pair].lower() == asset.lower() else (r1, r0))
         return out
 
     def balance_of(self, address: str) -> int:
@@ -458,7 +489,14 @@ class ChainClient:
                     return receipt
             if time.monotonic() >= deadline:
                 return None
-            self._sleep(min(0.2, max(0.0, deadline - time.monotonic())))
+            self._sleep(min(0.02, max(0.0, deadline - time.monotonic())))
+
+
+def _signed_word(words: list[int], index: int) -> list[int]:
+    """Reinterpret one ABI word as int256 (a feed's answer can be negative)."""
+    if words[index] >= 2**255:
+        words[index] -= 2**256
+    return words
 
 
 def _receipt_or_none(w3: Web3, tx_hash: str) -> Any | None:

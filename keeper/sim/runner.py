@@ -15,6 +15,7 @@ from web3 import Web3
 from web3.contract import Contract
 
 from keeper.artifacts import abi
+from keeper.chain import connect
 from keeper.deployments import WorldDeployment
 from keeper.sim.arbitrage import amount_out, trade_to_price
 from keeper.sim.config import FEED_DECIMALS, WorldConfig
@@ -71,7 +72,11 @@ class MarketSimulator:
         arbitrageur: str,
         arb_inventory_usd: float = 50_000_000.0,
     ) -> None:
-        self.w3, self.dep, self.cfg = w3, dep, cfg
+        # A connection of the simulator's own: chain id cached and no per-request validation round trips.
+        self.w3 = connect(w3.provider.endpoint_uri)
+        self.w3.middleware_onion.remove("validation")
+        self.dep, self.cfg = dep, cfg
+        self._fees: dict[str, int] = {}
         self.reporter = Web3.to_checksum_address(reporter)
         self.arbitrageur = Web3.to_checksum_address(arbitrageur)
         self.model = MarketModel(cfg, seed)
@@ -92,13 +97,15 @@ class MarketSimulator:
         )
         self._arb_inventory_usd = arb_inventory_usd
         self._arb_ready = False
+        self._now = 0
 
     def _contract(self, name: str, address: str) -> Contract:
         return self.w3.eth.contract(address=Web3.to_checksum_address(address), abi=abi(name))
 
-    def _send(self, fn, sender: str, value: int = 0) -> dict:
-        tx_hash = fn.transact({"from": sender, "value": value})
-        receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=60)
+    def _send(self, fn, sender: str, value: int = 0, gas: int = 400_000) -> dict:
+        # Explicit gas and fees: the node would otherwise estimate and price every transaction (4 extra calls).
+        tx_hash = fn.transact({"from": sender, "value": value, "gas": gas, **self._fees})
+        receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=60, poll_latency=0.005)
         if receipt["status"] != 1:
             raise RuntimeError(f"simulator transaction reverted: {tx_hash.hex()}")
         return receipt
@@ -124,22 +131,26 @@ class MarketSimulator:
         """Move chain time forward and mine a block; returns the new block's timestamp."""
         self.w3.provider.make_request("evm_increaseTime", [int(seconds)])
         self.w3.provider.make_request("evm_mine", [])
-        return int(self.w3.eth.get_block("latest")["timestamp"])
+        block = self.w3.eth.get_block("latest")
+        base_fee = int(block.get("baseFeePerGas", 0))
+        self._fees = {"maxFeePerGas": 2 * base_fee + 10**9, "maxPriorityFeePerGas": 10**9}
+        return int(block["timestamp"])
 
     def step(self, dt_s: int | None = None) -> StepReport:
         """One market step: time passes, prices move, feeds publish when Chainlink would, pools get arbitraged."""
         self.fund_arbitrageur()
         dt = int(dt_s or self.cfg.step_s)
-        now = self.advance_time(dt)
+        now = self._now = self.advance_time(dt)
         prices = self.model.step(dt)
         rounds: dict[str, int] = {}
         for a, price in zip(self.cfg.assets, prices, strict=True):
             answer = to_answer(float(price))
             _, last_answer, _, last_time, _ = self._last[a.symbol]
             if should_publish(last_answer, last_time, answer, now, a.feed.deviation_bps, a.feed.heartbeat_s):
-                receipt = self._send(self.feeds[a.symbol].functions.submit(answer), self.reporter)
-                ts = int(self.w3.eth.get_block(receipt["blockNumber"])["timestamp"])
-                self._last[a.symbol] = (0, answer, ts, ts, 0)
+                self._send(self.feeds[a.symbol].functions.submit(answer), self.reporter, gas=150_000)
+                # The step's time, not the round's block time: heartbeats count from the step grid, so a 1 h
+                # heartbeat with 1 h steps publishes on every step whatever the blocks' second-level jitter.
+                self._last[a.symbol] = (0, answer, now, now, 0)
                 rounds[a.symbol] = answer
         iv_rounds = self._publish_implied_vols(now)
         arbs = tuple(fill for s in self.pairs if (fill := self._arbitrage(s)) is not None)
@@ -165,7 +176,7 @@ class MarketSimulator:
                 continue
             quote = float(vols[i]) * float(np.exp(IV_NOISE * self.model.rng.standard_normal())) + a.implied_vol_premium
             answer = to_answer(quote)
-            self._send(self.iv_feeds[a.symbol].functions.submit(answer), self.reporter)
+            self._send(self.iv_feeds[a.symbol].functions.submit(answer), self.reporter, gas=150_000)
             out[a.symbol] = answer
         return out
 
@@ -188,10 +199,12 @@ class MarketSimulator:
         expected = amount_out(trade.amount_in, out[0], out[1], self.cfg.fee_bps)
         if expected == 0:
             return None
-        deadline = int(self.w3.eth.get_block("latest")["timestamp"]) + 600
         self._send(
-            self.router.functions.swapExactTokensForTokens(trade.amount_in, expected, path, self.arbitrageur, deadline),
+            self.router.functions.swapExactTokensForTokens(
+                trade.amount_in, expected, path, self.arbitrageur, self._now + 600
+            ),
             self.arbitrageur,
+            gas=250_000,
         )
         return ArbFill(symbol, trade.sell_asset, trade.amount_in, expected)
 
