@@ -4,7 +4,7 @@ in-kind exit still pays. The L2 sequencer check runs on a vault deployed with an
 from __future__ import annotations
 
 import pytest
-from brownie import PriceFeed, chain  # type: ignore[attr-defined]
+from brownie import IncompleteRoundFeed, PriceFeed, WorldToken, chain  # type: ignore[attr-defined]
 
 from scripts.deploy_vault import deploy_vault
 from tests.integration.vault.vault_helpers import (
@@ -162,3 +162,12 @@ def test_sequencer__constructor_grace_above_max__reverts(mini, deployer, sequenc
                             sequencer_grace_s=86_401)
     with reverts_with("RiskParityVaultThresholdOutOfBounds"):
         deploy_vault(mini, deployer, cfg, governance=gov, roles={"manager": gov, "keeper": gov, "guardian": gov})
+
+
+def test_deposit__round_without_timestamp__reverts_incomplete_round(funded, mini, gov, deployer, alice):
+    refresh_feeds(mini.feeds, deployer)  # the module's clock is past the heartbeat by now
+    token = WorldToken.deploy("Odd", "ODD", 18, deployer, {"from": deployer})
+    feed = IncompleteRoundFeed.deploy({"from": deployer})
+    funded.addAsset((token, feed, 3600, 1, 10**12), {"from": gov})
+    with reverts_with("OracleReaderIncompleteRound"):
+        funded.deposit(USDC, alice, {"from": alice})
