@@ -20,8 +20,8 @@ import {RiskParityVaultAdmin} from "./libraries/RiskParityVaultAdmin.sol";
 ///         risk-parity targets through a swap adapter. See IRiskParityVault for the API and units.
 /// @dev Shares are priced from oracle NAV only, never from DEX spot. NAV is rounded up when pricing shares a
 ///      caller receives for assets, down when pricing assets a caller receives for shares, so previews never
-///      flatter the caller. Virtual shares (decimals offset 6) make a first-depositor donation attack cost the
-///      attacker about a million times what it takes from the victim.
+///      flatter the caller. Virtual shares (decimals offset 6, as OpenZeppelin recommends) make a first-depositor
+///      donation attack cost the attacker far more than it can take from the next depositor.
 contract RiskParityVault is ERC4626, RiskParityVaultAdmin {
     using SafeERC20 for IERC20;
     using Math for uint256;
@@ -45,7 +45,9 @@ contract RiskParityVault is ERC4626, RiskParityVaultAdmin {
     )
         ERC20(name_, symbol_)
         ERC4626(base)
-        RiskParityVaultAdmin(base, governance, baseOracle, thresholds_, depositCapAssets, sequencerFeed, sequencerGraceSeconds)
+        RiskParityVaultAdmin(
+            base, governance, baseOracle, thresholds_, depositCapAssets, sequencerFeed, sequencerGraceSeconds
+        )
     {}
 
     /*//////////////////////////////////////////////////////////////

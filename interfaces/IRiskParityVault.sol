@@ -15,7 +15,8 @@ interface IRiskParityVault {
     /// @notice What governance supplies to register an asset or change its oracle settings.
     /// @param feed Chainlink-style USD feed; for the base asset, address(0) prices it at exactly 1 base unit.
     /// @param heartbeatSeconds Oldest accepted answer age.
-    /// @param minPrice Lowest accepted answer, in feed units. @param maxPrice Highest, in feed units.
+    /// @param minPrice Lowest accepted answer, in feed units.
+    /// @param maxPrice Highest accepted answer, in feed units.
     struct AssetParams {
         address token;
         address feed;
@@ -91,12 +92,16 @@ interface IRiskParityVault {
                                  ERRORS
     //////////////////////////////////////////////////////////////*/
 
+    // Each error carries the values that failed its check. Oracle errors come from OracleReader
+    // (OracleReaderStalePrice, ...), role errors from OpenZeppelin's AccessControl.
     error RiskParityVaultZeroAddress();
     error RiskParityVaultTooManyAssets(uint256 count, uint256 maxCount);
     error RiskParityVaultAssetAlreadyRegistered(address token);
     error RiskParityVaultAssetNotRegistered(address token);
     error RiskParityVaultDecimalsTooLarge(address tokenOrFeed, uint8 decimals);
-    error RiskParityVaultInvalidOracleParams(address token, uint32 heartbeatSeconds, uint128 minPrice, uint128 maxPrice);
+    error RiskParityVaultInvalidOracleParams(
+        address token, uint32 heartbeatSeconds, uint128 minPrice, uint128 maxPrice
+    );
     error RiskParityVaultAssetStillTargeted(address token, uint16 riskBudgetBps, uint16 targetWeightBps);
     error RiskParityVaultCannotRemoveBase();
     error RiskParityVaultWrongLength(uint256 given, uint256 expected);

@@ -69,7 +69,9 @@ abstract contract RiskParityVaultAdmin is AccessControl, ReentrancyGuard, IRiskP
         AssetConfig[] memory a = new AssetConfig[](1);
         a[0] = AssetRegistry.configFrom(baseOracle, true);
         _registry = AssetRegistry.store(a);
-        emit AssetAdded(address(base), baseOracle.feed, baseOracle.heartbeatSeconds, baseOracle.minPrice, baseOracle.maxPrice);
+        emit AssetAdded(
+            address(base), baseOracle.feed, baseOracle.heartbeatSeconds, baseOracle.minPrice, baseOracle.maxPrice
+        );
         _setThresholds(thresholds_);
         _setDepositCap(depositCapAssets);
     }
