@@ -101,7 +101,7 @@ def _markdown(r: dict[str, Any]) -> str:
     lines = [
         "# Demo report",
         "",
-        f"{r['days']} simulated days (seed {r['seed']}, stress forced from day {r['stress_day']}; "
+        f"{r['days']} simulated days (seed {r['seed']}, stress held from day {r['stress_day']}; "
         f"{r['stress_days']:.0f} days in stress), run in {r['elapsed_s']:.0f} s.",
         "",
         "| metric | value |",
@@ -157,11 +157,18 @@ def _plots(out: Path, log: DemoLog) -> None:
     t = np.array([r["day"] for r in rows])
     w = np.array([r["weights"] for r in rows])
     rc = np.array([r["rc"] for r in rows])
-    fig, ax = plt.subplots(figsize=(9, 4))
-    ax.stackplot(t, w.T, labels=[f"{s} (cash)" if i == 0 else s for i, s in enumerate(log.symbols)], alpha=0.85)
+    fig, (ax, ax_log) = plt.subplots(2, 1, figsize=(9, 7), sharex=True)
+    labels = [f"{s} (cash)" if i == 0 else s for i, s in enumerate(log.symbols)]
+    ax.stackplot(t, w.T, labels=labels, alpha=0.85)
     _shade_stress(ax, log)
-    ax.set(title="Value weights", xlabel="day", ylabel="share of NAV", ylim=(0, 1))
+    ax.set(title="Value weights", ylabel="share of NAV", ylim=(0, 1))
     ax.legend(loc="upper left", fontsize=8, ncol=3)
+    # Without leverage a low-volatility asset needs most of the dollars to carry its share of risk; the log
+    # scale shows the small weights the risky assets get.
+    for i, label in enumerate(labels):
+        ax_log.plot(t, np.maximum(w[:, i], 1e-5), label=label, lw=1)
+    ax_log.set(yscale="log", xlabel="day", ylabel="share of NAV (log)")
+    _shade_stress(ax_log, log)
     fig.tight_layout()
     fig.savefig(out / "weights.png", dpi=110)
     plt.close(fig)

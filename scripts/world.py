@@ -36,6 +36,8 @@ class World:
     weth: Any
     pairs: dict[str, Any] = field(default_factory=dict)
     deployment: WorldDeployment | None = None
+    aave: Any = None
+    """The Aave V3 market (scripts.aave.AaveMarket) when deployed with ``with_aave=True``."""
 
     def fund(self, symbol: str, to: Any, amount: int) -> None:
         """Give ``to`` ``amount`` (token units) of an asset: minted, or wrapped from the deployer's ether."""
@@ -65,8 +67,13 @@ def _deploy_npm(name: str, deployer: Any, *args: Any) -> Any:
     return Contract.from_abi(name, receipt.contractAddress, art["abi"])
 
 
-def deploy_world(deployer: Any, config_path: str | Path = DEFAULT_CONFIG, *, save: bool = True) -> World:
-    """Deploy every piece of the world from ``deployer`` and (by default) write ``deployments/<network>.json``."""
+def deploy_world(
+    deployer: Any, config_path: str | Path = DEFAULT_CONFIG, *, save: bool = True, with_aave: bool = False
+) -> World:
+    """Deploy every piece of the world from ``deployer`` and (by default) write ``deployments/<network>.json``.
+
+    ``with_aave`` adds a real Aave V3 market (``config/aave.yaml``) with the deployer as its lender.
+    """
     cfg = load_world_config(config_path)
     tx = {"from": deployer}
     weth = _deploy_npm("WETH9", deployer)
@@ -126,6 +133,11 @@ def deploy_world(deployer: Any, config_path: str | Path = DEFAULT_CONFIG, *, sav
         fee_bps=cfg.fee_bps,
         extra={},
     )
+    if with_aave:
+        from scripts.aave import deploy_aave
+
+        world.aave = deploy_aave(world, deployer)
+        world.deployment.extra["aave"] = world.aave.to_json()
     if save:
         save_deployment(world.deployment)
     return world
@@ -146,7 +158,12 @@ def load_world(network_name: str | None = None, deployer: Any = None) -> World:
     from brownie import accounts  # type: ignore[attr-defined]
 
     owner = deployer or accounts.at(dep.deployer, force=True)
-    return World(cfg, owner, tokens[dep.base], tokens, feeds, iv_feeds, factory, router, weth, pairs, dep)
+    world = World(cfg, owner, tokens[dep.base], tokens, feeds, iv_feeds, factory, router, weth, pairs, dep)
+    if "aave" in dep.extra:
+        from scripts.aave import load_aave
+
+        world.aave = load_aave(dep.extra["aave"])
+    return world
 
 
 def _inside_root(path: str | Path) -> bool:
