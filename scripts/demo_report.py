@@ -19,6 +19,9 @@ from keeper.sim.market import STRESS  # noqa: E402
 from keeper.sim.runner import StepReport  # noqa: E402
 
 
+SETTLE_DAYS = 7
+
+
 @dataclass
 class DemoLog:
     symbols: list[str]
@@ -66,8 +69,8 @@ class DemoLog:
 
 def write_report(out: Path, log: DemoLog, users: dict[str, Any], keeper: Keeper, **meta: Any) -> dict[str, Any]:
     devs = [r["deviation"] for r in log.rows if "deviation" in r]
-    after_first = [r["deviation"] for r in log.rows if "deviation" in r and log.rebalances
-                   and r["day"] > log.rebalances[0]["day"]]
+    # The first week builds the positions from cash within the vault's turnover cap; judge tracking after it.
+    settled = [r["deviation"] for r in log.rows if "deviation" in r and r["day"] >= SETTLE_DAYS]
     for r in log.rebalances:
         r.setdefault("deviation_after", r["deviation_after_expected"])
     report = {
@@ -78,7 +81,8 @@ def write_report(out: Path, log: DemoLog, users: dict[str, Any], keeper: Keeper,
         "rebalances": log.rebalances,
         "final_rc_deviation": devs[-1] if devs else None,
         "max_rc_deviation": max(devs) if devs else None,
-        "max_rc_deviation_after_first_rebalance": max(after_first) if after_first else None,
+        "max_rc_deviation_after_first_week": max(settled) if settled else None,
+        "mean_rc_deviation_after_first_week": float(np.mean(settled)) if settled else None,
         "users": {name: {"deposited": u["deposited"] / 1e6, "withdrawn": u["withdrawn"] / 1e6,
                          "paths": u["paths"]} for name, u in users.items()},
         "gas_total": sum(r["gas"] for r in log.rebalances),
@@ -111,7 +115,8 @@ def _markdown(r: dict[str, Any]) -> str:
         f"| gas used by rebalances | {r['gas_total']:,} |",
         f"| keeper failures | {r['keeper_failures']} |",
         f"| final risk-contribution deviation | {r['final_rc_deviation']:.4f} (threshold {r['threshold']}) |",
-        f"| max deviation after the first rebalance | {r['max_rc_deviation_after_first_rebalance'] or 0:.4f} |",
+        f"| deviation after the first week: mean / max | {r['mean_rc_deviation_after_first_week'] or 0:.4f} / "
+        f"{r['max_rc_deviation_after_first_week'] or 0:.4f} |",
         "",
         "| user | deposited (USDC) | withdrawn (USD value) | exit path |",
         "|---|---|---|---|",
