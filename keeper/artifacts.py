@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +19,7 @@ NPM_ARTIFACTS = {
 }
 
 
-@lru_cache(maxsize=None)
+@cache
 def npm_artifact(name: str) -> dict[str, Any]:
     """``{"abi": [...], "bytecode": "0x..."}`` of a protocol contract shipped in an npm package."""
     if name not in NPM_ARTIFACTS:
@@ -32,7 +32,7 @@ def npm_artifact(name: str) -> dict[str, Any]:
     return {"abi": data["abi"], "bytecode": bytecode if bytecode.startswith("0x") else "0x" + bytecode}
 
 
-@lru_cache(maxsize=None)
+@cache
 def project_abi(name: str) -> list[dict[str, Any]]:
     """The ABI of one of the project's contracts or interfaces, from brownie's build folder."""
     for folder in ("contracts", "interfaces"):

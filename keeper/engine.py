@@ -14,7 +14,7 @@ from keeper.chain import FeedHistory, VaultState
 from keeper.config import KeeperConfig
 from keeper.errors import InsufficientDataError, KeeperError, StaleOracleError
 from keeper.planner import PoolReserves, Trade, plan_trades, weights_to_bps
-from keeper.policy import Pool, PolicyConfig, decide
+from keeper.policy import PolicyConfig, Pool, decide
 from keeper.risk import (
     annualize_covariance,
     blend_implied_vol,

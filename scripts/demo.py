@@ -22,7 +22,7 @@ from eth_account import Account
 
 from keeper.artifacts import ROOT
 from keeper.config import parse_keeper_config
-from keeper.daemon import Keeper, TickResult
+from keeper.daemon import Keeper
 from keeper.deployments import save_deployment
 from keeper.devnet import MNEMONIC
 from keeper.sim.market import STRESS
@@ -44,7 +44,7 @@ def _env_int(name: str, default: int) -> int:
     try:
         value = int(raw)
     except ValueError:
-        raise SystemExit(f"{name}={raw!r} is not an integer: set it to a whole number (e.g. {name}={default})")
+        raise SystemExit(f"{name}={raw!r} is not an integer: set a whole number (e.g. {name}={default})") from None
     if value <= 0:
         raise SystemExit(f"{name}={value} must be positive")
     return value

@@ -18,7 +18,6 @@ from keeper.daemon import Keeper, TickResult  # noqa: E402
 from keeper.sim.market import STRESS  # noqa: E402
 from keeper.sim.runner import StepReport  # noqa: E402
 
-
 SETTLE_DAYS = 7
 
 

@@ -151,7 +151,8 @@ def load_world(network_name: str | None = None, deployer: Any = None) -> World:
               for s, a in dep.assets.items()}
     feeds = {s: Contract.from_abi("PriceFeed", a.feed, PriceFeed.abi) for s, a in dep.assets.items()}
     iv_feeds = {s: Contract.from_abi("PriceFeed", a.iv_feed, PriceFeed.abi) for s, a in dep.assets.items() if a.iv_feed}
-    pairs = {s: Contract.from_abi("UniswapV2Pair", a.pair, abi("UniswapV2Pair")) for s, a in dep.assets.items() if a.pair}
+    pair_abi = abi("UniswapV2Pair")
+    pairs = {s: Contract.from_abi("UniswapV2Pair", a.pair, pair_abi) for s, a in dep.assets.items() if a.pair}
     factory = Contract.from_abi("UniswapV2Factory", dep.factory, abi("UniswapV2Factory"))
     router = Contract.from_abi("UniswapV2Router02", dep.router, abi("UniswapV2Router02"))
     weth = Contract.from_abi("WETH9", dep.weth, abi("WETH9"))

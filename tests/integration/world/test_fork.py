@@ -31,7 +31,8 @@ def _read_world(w3: Web3, dep) -> dict:
         token = w3.eth.contract(address=a.token, abi=abi("WorldToken"))
         reserves = None
         if a.pair:
-            reserves = tuple(w3.eth.contract(address=a.pair, abi=abi("UniswapV2Pair")).functions.getReserves().call()[:2])
+            pair = w3.eth.contract(address=a.pair, abi=abi("UniswapV2Pair"))
+            reserves = tuple(pair.functions.getReserves().call()[:2])
         out[sym] = (tuple(feed.functions.latestRoundData().call()), token.functions.totalSupply().call(), reserves)
     return out
 
@@ -72,7 +73,8 @@ def test_deploy_world__on_fork__continues_upstream_chain_and_keeps_upstream_worl
         # Both worlds live on the fork: the upstream's (inherited) and the new one.
         assert _read_world(w3, dep) == _read_world(upstream_web3, dep)
         assert w3.eth.get_code(forked.router) != b""
-        assert w3.eth.contract(address=forked.assets["WBTC"].feed, abi=abi("PriceFeed")).functions.latestAnswer().call() == 90_000 * 10**8
+        new_feed = w3.eth.contract(address=forked.assets["WBTC"].feed, abi=abi("PriceFeed"))
+        assert new_feed.functions.latestAnswer().call() == 90_000 * 10**8
 
 
 def test_fork__unreachable_upstream__fails_naming_the_url():
