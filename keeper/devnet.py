@@ -140,6 +140,16 @@ class LocalChain:
         cmd = command(self.spec)
         log.info("chain=%s port=%d fork=%s starting", self.spec.kind, self.spec.port, self.spec.fork_url or "-")
         self.proc = subprocess.Popen(cmd, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True)
+        try:
+            self._wait_ready()
+        except BaseException:
+            # Interrupted or failed while starting: __exit__ will not run, so the node must not outlive us here.
+            self.stop()
+            raise
+        return self
+
+    def _wait_ready(self) -> None:
+        assert self.proc is not None
         deadline = time.monotonic() + self.startup_timeout_s
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -147,10 +157,9 @@ class LocalChain:
                                      f"{self._tail()}")
             try:
                 rpc_call(self.url, "eth_blockNumber", timeout=1.0)
-                return self
+                return
             except NodeUnreachableError:
                 time.sleep(0.2)
-        self.stop()
         raise ToolchainError(f"{self.spec.kind} did not answer on {self.url} within {self.startup_timeout_s:.0f}s:\n"
                              f"{self._tail()}")
 
@@ -187,10 +196,24 @@ def deploy_world_with_brownie(network: str, env: dict[str, str] | None = None) -
         raise ToolchainError(f"deploying the world on '{network}' failed (exit {result.returncode}); see above")
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def _serve(args: argparse.Namespace) -> int:
+    # SIGTERM (a service manager, `timeout`, CI) must stop the chain too, not orphan it: turn it into the same
+    # KeyboardInterrupt that Ctrl-C raises, which the LocalChain context manager cleans up after.
+    signal.signal(signal.SIGTERM, _interrupt)
     fork = args.fork_url
     port = args.port or (FORK_PORT if fork else DEFAULT_PORT)[args.chain]
     spec = ChainSpec(kind=args.chain, port=port, fork_url=fork)
+    try:
+        return _serve_chain(args, spec, port, fork)
+    except KeyboardInterrupt:
+        return 0
+
+
+def _serve_chain(args: argparse.Namespace, spec: ChainSpec, port: int, fork: str | None) -> int:
     with LocalChain(spec) as chain:
         print(f"{args.chain} listening on {chain.url}" + (f" (fork of {fork})" if fork else ""))
         if args.deploy_world:
@@ -200,11 +223,8 @@ def _serve(args: argparse.Namespace) -> int:
                 raise ToolchainError(f"brownie's '{network}' network attaches on port {expected}; drop --port")
             deploy_world_with_brownie(network, {"FORK_URL": fork} if fork else None)
         print("Ctrl-C stops the chain")
-        try:
-            while chain.proc is not None and chain.proc.poll() is None:
-                time.sleep(0.5)
-        except KeyboardInterrupt:
-            pass
+        while chain.proc is not None and chain.proc.poll() is None:
+            time.sleep(0.5)
     return 0
 
 
