@@ -70,6 +70,8 @@ class AssetState:
     updated_at: int
     target_bps: int
     budget_bps: int
+    collateral: int = 0
+    """Supplied to the lending market, in token units (0 without leverage)."""
 
 
 @dataclass(frozen=True)
@@ -91,6 +93,14 @@ class VaultState:
     nav: int
     """Oracle NAV in base units (meaningless when ``nav_ok`` is False)."""
     assets: tuple[AssetState, ...]
+    lending_adapter: str | None = None
+    """None when the vault does not lever (or predates leverage)."""
+    debt: int = 0
+    """Base units owed to the lending market."""
+    health_factor_wad: int = 2**256 - 1
+    leverage_params: tuple[int, ...] = ()
+    """(minHF, targetHF, ripcordHF, maxLeverageBps, ripcordRewardBps, ripcordCooldown, ripcordMaxTrade)."""
+    last_deleverage_at: int = 0
 
     @property
     def base(self) -> AssetState:
@@ -533,22 +543,33 @@ def _chain(exc: BaseException) -> list[BaseException]:
     return out
 
 
+ZERO_ADDRESS = "0x" + "00" * 20
+
+
 def _vault_state_from_view(v: Any, block: int, timestamp: int) -> VaultState:
+    """Decode ``keeperView()``: the first 15 fields always; the lending fields when the vault has them."""
     (epoch, last_rebalance_at, thresholds, deposits_paused, rebalances_paused, _cap, total_supply, nav_ok, nav,
-     assets, targets, budgets, balances, answers, updated_at) = v
+     assets, targets, budgets, balances, answers, updated_at) = v[:15]
+    lending: dict[str, Any] = {}
+    collateral: list[int] = [0] * len(assets)
+    if len(v) >= 21 and v[15] and v[15] != ZERO_ADDRESS:
+        collateral = [int(c) for c in v[16]] or collateral
+        lending = dict(lending_adapter=v[15], debt=int(v[17]), health_factor_wad=int(v[18]),
+                       leverage_params=tuple(int(x) for x in v[19]), last_deleverage_at=int(v[20]))
     max_slippage, max_nav_loss, max_turnover, cooldown = thresholds
     rows = tuple(
         AssetState(token=a[0], feed=a[1], heartbeat_s=int(a[2]), token_decimals=int(a[3]), feed_decimals=int(a[4]),
                    min_price=int(a[5]), max_price=int(a[6]), balance=int(balances[i]), answer=int(answers[i]),
                    updated_at=int(updated_at[i]), target_bps=int(targets[i]) if i < len(targets) else 0,
-                   budget_bps=int(budgets[i]) if i < len(budgets) else 0)
+                   budget_bps=int(budgets[i]) if i < len(budgets) else 0,
+                   collateral=collateral[i] if i < len(collateral) else 0)
         for i, a in enumerate(assets)
     )
     return VaultState(block=block, timestamp=timestamp, epoch=int(epoch), last_rebalance_at=int(last_rebalance_at),
                       max_slippage_bps=int(max_slippage), max_nav_loss_bps=int(max_nav_loss),
                       max_turnover_bps=int(max_turnover), cooldown_s=int(cooldown),
                       deposits_paused=bool(deposits_paused), rebalances_paused=bool(rebalances_paused),
-                      total_supply=int(total_supply), nav_ok=bool(nav_ok), nav=int(nav), assets=rows)
+                      total_supply=int(total_supply), nav_ok=bool(nav_ok), nav=int(nav), assets=rows, **lending)
 
 
 __all__ = [
