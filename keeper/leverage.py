@@ -1,0 +1,194 @@
+"""Leverage for the vault on a lending market: how much, and the lending actions that get there. Pure integers and
+floats; no chain access.
+
+The vault's conventions (``IRiskParityVault.rebalanceWithLending``): target weights describe the composition of the
+*gross* basket (held plus supplied, debt not subtracted); leverage is gross / NAV with NAV = gross - debt. Within
+one rebalance, withdraw and borrow actions run before the swaps (they bring tokens in), supply and repay after
+them (they take tokens out), each phase in array order; the vault then requires the market's health factor to be
+at least its minimum and leverage at most its cap.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from keeper.planner import PRICE_DECIMALS, Plan, PoolReserves, Trade, plan_trades, weights_to_bps
+from keeper.risk import portfolio_volatility
+
+SUPPLY, WITHDRAW, BORROW, REPAY = 0, 1, 2, 3
+"""``IRiskParityVault.LendingKind``."""
+
+
+@dataclass(frozen=True)
+class LendingAction:
+    kind: int
+    token: str
+    amount: int
+    """In ``token`` units; base units for borrow and repay."""
+
+    def as_tuple(self) -> tuple[int, str, int]:
+        """ABI order of the vault's ``LendingAction`` struct."""
+        return (self.kind, self.token, self.amount)
+
+
+@dataclass(frozen=True)
+class LeveragedPlan:
+    target_bps: list[int]
+    """Gross composition after the rebalance, registry order, summing to 10,000."""
+    trades: tuple[Trade, ...]
+    actions: tuple[LendingAction, ...]
+    """Phase order as the vault runs them: withdraws, borrow, (swaps), supplies, repay."""
+    leverage: float
+    debt_after: int
+    """Base units."""
+    health_factor_after: float
+    skipped: tuple[str, ...] = ()
+
+
+def target_leverage(
+    weights: npt.ArrayLike,
+    cov: npt.ArrayLike,
+    *,
+    target_vol: float,
+    max_leverage: float,
+    liquidation_thresholds: npt.ArrayLike,
+    target_health_factor: float,
+) -> float:
+    """Leverage = target volatility / forecast volatility, capped by the vault's maximum and by the health factor.
+
+    Parameters
+    ----------
+    weights : (N,) composition of the risky part of the gross basket (any scale; normalised here).
+    cov : (N, N) annualized covariance of the risky assets.
+    target_vol : annualized volatility the levered portfolio should run at (0.10 = 10%).
+    max_leverage : the vault's ``maxLeverageBps`` / 10,000.
+    liquidation_thresholds : (N,) each asset's liquidation threshold as a fraction (0.83 for 83%).
+    target_health_factor : the health factor to aim at (the vault's target, above its minimum).
+
+    With everything supplied as collateral, ``HF = LT_avg * gross / debt = LT_avg * L / (L - 1)``, so
+    ``HF >= target`` holds for ``L <= target / (target - LT_avg)`` (any L when ``LT_avg >= target``).
+    """
+    w = np.asarray(weights, dtype=np.float64)
+    w = w / w.sum()
+    vol = portfolio_volatility(w, np.asarray(cov, dtype=np.float64))
+    by_vol = target_vol / vol if vol > 0 else max_leverage
+    lt = float(np.dot(w, np.asarray(liquidation_thresholds, dtype=np.float64)))
+    by_hf = target_health_factor / (target_health_factor - lt) if target_health_factor > lt else max_leverage
+    return float(max(1.0, min(by_vol, by_hf, max_leverage)))
+
+
+def health_factor(collateral_usd: Sequence[float], liquidation_thresholds: Sequence[float], debt_usd: float) -> float:
+    """The lending market's health factor: sum(collateral x threshold) / debt (infinite without debt)."""
+    if debt_usd <= 0:
+        return float("inf")
+    return float(np.dot(collateral_usd, liquidation_thresholds)) / debt_usd
+
+
+def plan_leveraged_rebalance(
+    *,
+    tokens: Sequence[str],
+    held: Sequence[int],
+    supplied: Sequence[int],
+    prices: Sequence[int],
+    decimals: Sequence[int],
+    base_index: int,
+    debt: int,
+    risky_weights: npt.ArrayLike,
+    leverage: float,
+    liquidation_thresholds: Sequence[float],
+    collateral_enabled: Sequence[bool],
+    reserves: Sequence[PoolReserves | None],
+    slippage_bps: int = 50,
+    oracle_bound_bps: int = 200,
+    min_trade_usd: int = 10 * 10**PRICE_DECIMALS,
+    max_trade_usd: int | None = None,
+) -> LeveragedPlan:
+    """Trades and lending actions that take the vault to ``leverage`` x NAV spread by ``risky_weights``.
+
+    Parameters
+    ----------
+    tokens, held, supplied, prices, decimals : length N, registry order (base at ``base_index``). ``held`` is in
+        the vault, ``supplied`` in the lending market; prices are 8-decimal USD per whole token.
+    debt : base units owed now.
+    risky_weights : (N,) share of the *gross* basket per asset after the move (the base's entry is ignored; the
+        base gets what is left, its cash buffer).
+    leverage : gross / NAV to reach (1.0 repays all debt).
+    liquidation_thresholds : (N,) fractions, for the expected health factor.
+    collateral_enabled : (N,) whether an asset may be supplied (every held risky asset is supplied when it is).
+    """
+    n = len(tokens)
+    px = [int(p) for p in prices]
+    unit = [10 ** int(d) for d in decimals]
+    base_price, base_unit = px[base_index], unit[base_index]
+    value = [(int(held[i]) + int(supplied[i])) * px[i] // unit[i] for i in range(n)]
+    gross = sum(value)
+    debt_usd = debt * base_price // base_unit
+    nav = gross - debt_usd
+    if nav <= 0:
+        raise ValueError(f"NAV {nav} is not positive: nothing to lever")
+    gross_target = int(nav * leverage)
+    debt_target_usd = max(0, gross_target - nav)
+    debt_target = debt_target_usd * base_unit // base_price
+    delta = debt_target - debt  # > 0 borrow before the swaps, < 0 repay after them
+
+    # The swaps see every token as if it were in the vault: withdraws and the borrow come first.
+    virtual = [int(held[i]) + int(supplied[i]) for i in range(n)]
+    if delta > 0:
+        virtual[base_index] += delta
+    pre_total = gross + max(delta, 0) * base_price // base_unit
+    w = np.clip(np.asarray(risky_weights, dtype=np.float64), 0.0, None)
+    w[base_index] = 0.0
+    shares = w * gross_target / pre_total
+    shares[base_index] = max(0.0, 1.0 - float(shares.sum()))
+    pre_bps = weights_to_bps(shares)
+    plan: Plan = plan_trades(
+        tokens=tokens, balances=virtual, prices=px, decimals=decimals, base_index=base_index, target_bps=pre_bps,
+        reserves=reserves, slippage_bps=slippage_bps, oracle_bound_bps=oracle_bound_bps,
+        min_trade_usd=min_trade_usd, max_trade_usd=max_trade_usd,
+    )
+
+    actions: list[LendingAction] = []
+    wallet = [int(h) for h in held]
+    for t in plan.trades:
+        i = tokens.index(t.token_in)
+        if i != base_index and wallet[i] < t.amount_in:
+            need = min(t.amount_in - wallet[i], int(supplied[i]))
+            actions.append(LendingAction(WITHDRAW, tokens[i], need))
+            wallet[i] += need
+    if delta > 0:
+        actions.append(LendingAction(BORROW, tokens[base_index], delta))
+        wallet[base_index] += delta
+    collateral_after = [int(s) for s in supplied]
+    for a in actions:
+        if a.kind == WITHDRAW:
+            collateral_after[tokens.index(a.token)] -= a.amount
+    for t in plan.trades:
+        wallet[tokens.index(t.token_in)] -= t.amount_in
+        wallet[tokens.index(t.token_out)] += t.min_amount_out  # at least this arrives
+    for i in range(n):
+        if i != base_index and collateral_enabled[i] and wallet[i] > 0:
+            actions.append(LendingAction(SUPPLY, tokens[i], wallet[i]))
+            collateral_after[i] += wallet[i]
+            wallet[i] = 0
+    debt_after = debt + max(delta, 0)
+    if delta < 0:
+        repay = min(-delta, max(0, wallet[base_index]))
+        if repay > 0:
+            actions.append(LendingAction(REPAY, tokens[base_index], repay))
+            debt_after -= repay
+            wallet[base_index] -= repay
+
+    after_value = [(wallet[i] + collateral_after[i]) * px[i] / unit[i] for i in range(n)]
+    gross_after = sum(after_value)
+    target_bps = weights_to_bps(np.asarray(after_value) / gross_after) if gross_after > 0 else pre_bps
+    debt_after_usd = debt_after * base_price / base_unit
+    hf = health_factor([collateral_after[i] * px[i] / unit[i] for i in range(n)], liquidation_thresholds,
+                       debt_after_usd)
+    nav_after = gross_after - debt_after_usd
+    return LeveragedPlan(target_bps=target_bps, trades=plan.trades, actions=tuple(actions),
+                         leverage=gross_after / nav_after if nav_after > 0 else float("inf"), debt_after=debt_after,
+                         health_factor_after=hf, skipped=plan.skipped)

@@ -1,0 +1,110 @@
+"""Leverage targets and leveraged rebalance plans: phase order, amounts, health factor and leverage reached."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from keeper.leverage import BORROW, REPAY, SUPPLY, WITHDRAW, health_factor, plan_leveraged_rebalance, target_leverage
+from keeper.planner import PoolReserves
+
+TOKENS = ["USDC", "WBTC", "WETH", "XAU"]
+DECIMALS = [6, 8, 18, 18]
+PRICES = [10**8, 90_000 * 10**8, 3_200 * 10**8, 2_600 * 10**8]
+LT = [0.78, 0.77, 0.83, 0.70]
+COLLATERAL = [False, True, True, True]
+
+
+def _reserves(depth_usd: float = 1e9) -> list[PoolReserves | None]:
+    out: list[PoolReserves | None] = [None]
+    for p, d in zip(PRICES[1:], DECIMALS[1:], strict=True):
+        out.append(PoolReserves(int(depth_usd / (p / 1e8) * 10**d), int(depth_usd * 1e6)))
+    return out
+
+
+def _held(usd: list[float]) -> list[int]:
+    return [int(u / (p / 1e8) * 10**d) for u, p, d in zip(usd, PRICES, DECIMALS, strict=True)]
+
+
+WEIGHTS = np.array([0.0, 0.3, 0.3, 0.38])
+
+
+def test_target_leverage__low_vol_portfolio__levers_to_target_vol_within_caps():
+    cov = np.diag([0.05**2, 0.05**2])
+    lev = target_leverage([0.5, 0.5], cov, target_vol=0.10, max_leverage=3.0, liquidation_thresholds=[0.8, 0.8],
+                          target_health_factor=1.8)
+    expected_by_vol = 0.10 / np.sqrt(0.5 * 0.05**2)
+    assert lev == pytest.approx(min(expected_by_vol, 1.8 / (1.8 - 0.8)))
+
+
+def test_target_leverage__high_vol__never_below_one():
+    cov = np.diag([0.9**2])
+    assert target_leverage([1.0], cov, target_vol=0.1, max_leverage=2.0, liquidation_thresholds=[0.8],
+                           target_health_factor=1.5) == 1.0
+
+
+def test_target_leverage__health_factor_binds__caps_where_hf_meets_target():
+    cov = np.diag([0.01**2])
+    lev = target_leverage([1.0], cov, target_vol=0.5, max_leverage=3.0, liquidation_thresholds=[0.8],
+                          target_health_factor=2.0)
+    assert lev == pytest.approx(2.0 / (2.0 - 0.8))
+    assert health_factor([lev], [0.8], lev - 1.0) == pytest.approx(2.0)
+
+
+def test_plan__lever_up_from_held__borrows_first_then_supplies_everything():
+    held = _held([20_000, 300_000, 300_000, 380_000])
+    plan = plan_leveraged_rebalance(
+        tokens=TOKENS, held=held, supplied=[0] * 4, prices=PRICES, decimals=DECIMALS, base_index=0, debt=0,
+        risky_weights=WEIGHTS, leverage=1.5, liquidation_thresholds=LT, collateral_enabled=COLLATERAL,
+        reserves=_reserves(), min_trade_usd=100 * 10**8,
+    )
+    kinds = [a.kind for a in plan.actions]
+    assert kinds[0] == BORROW and kinds.count(BORROW) == 1 and WITHDRAW not in kinds
+    assert set(kinds[1:]) == {SUPPLY}
+    assert plan.debt_after == pytest.approx(500_000 * 10**6, rel=0.01)
+    assert plan.leverage == pytest.approx(1.5, rel=0.01)
+    assert plan.health_factor_after == pytest.approx(float(np.dot(WEIGHTS, LT)) * 1.5 / 0.5, rel=0.02)
+    assert sum(plan.target_bps) == 10_000
+
+
+def test_plan__delever_to_one__withdraws_before_swaps_and_repays_after():
+    supplied = _held([0, 450_000, 450_000, 570_000])
+    plan = plan_leveraged_rebalance(
+        tokens=TOKENS, held=[20_000 * 10**6, 0, 0, 0], supplied=supplied, prices=PRICES, decimals=DECIMALS,
+        base_index=0, debt=500_000 * 10**6, risky_weights=WEIGHTS, leverage=1.0, liquidation_thresholds=LT,
+        collateral_enabled=COLLATERAL, reserves=_reserves(), min_trade_usd=100 * 10**8,
+    )
+    kinds = [a.kind for a in plan.actions]
+    assert kinds[-1] == REPAY and kinds.count(WITHDRAW) >= 1
+    first_supply = kinds.index(SUPPLY) if SUPPLY in kinds else len(kinds) - 1
+    assert all(k == WITHDRAW for k in kinds[:first_supply])
+    for a in plan.actions:
+        if a.kind == WITHDRAW:
+            assert 0 < a.amount <= supplied[TOKENS.index(a.token)]
+    assert plan.debt_after < 5_000 * 10**6  # slippage bounds leave at most dust of debt
+    assert plan.leverage == pytest.approx(1.0, abs=0.01)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    lev=st.floats(1.0, 2.5),
+    debt_usd=st.floats(0, 600_000),
+    split=st.floats(0.0, 1.0),
+)
+def test_plan__any_move__keeps_phase_order_and_positive_amounts(lev, debt_usd, split):
+    total = [0, 450_000, 450_000, 570_000]
+    supplied = _held([t * split for t in total])
+    held = _held([20_000] + [t * (1 - split) for t in total[1:]])
+    plan = plan_leveraged_rebalance(
+        tokens=TOKENS, held=held, supplied=supplied, prices=PRICES, decimals=DECIMALS, base_index=0,
+        debt=int(debt_usd * 10**6), risky_weights=WEIGHTS, leverage=lev, liquidation_thresholds=LT,
+        collateral_enabled=COLLATERAL, reserves=_reserves(), min_trade_usd=100 * 10**8,
+    )
+    phase = {WITHDRAW: 0, BORROW: 0, SUPPLY: 1, REPAY: 1}
+    order = [phase[a.kind] for a in plan.actions]
+    assert order == sorted(order)
+    assert all(a.amount > 0 for a in plan.actions)
+    assert sum(1 for a in plan.actions if a.kind in (BORROW, REPAY)) <= 1
+    assert plan.leverage == pytest.approx(lev, rel=0.03, abs=0.03)
