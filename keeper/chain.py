@@ -48,6 +48,7 @@ SEL_LATEST_ROUND_DATA = function_signature_to_4byte_selector("latestRoundData()"
 SEL_GET_ROUND_DATA = function_signature_to_4byte_selector("getRoundData(uint80)").hex()
 SEL_TOKEN0 = function_signature_to_4byte_selector("token0()").hex()
 SEL_GET_RESERVES = function_signature_to_4byte_selector("getReserves()").hex()
+SEL_RESERVE_CONFIG = function_signature_to_4byte_selector("getReserveConfigurationData(address)").hex()
 """Calls per JSON-RPC batch: large enough to amortize the round trip, small enough for any node's limits."""
 
 
@@ -405,6 +406,11 @@ class ChainClient:
             r0, r1, _ = next(reserves)
             out.append((r0, r1) if self._token0[pair].lower() == asset.lower() else (r1, r0))
         return out
+
+    def reserve_configs(self, data_provider: str, tokens: Sequence[str]) -> list[tuple[int, bool]]:
+        """(liquidation threshold in bps, usable as collateral) of each token on an Aave V3 market."""
+        calls = [(data_provider, SEL_RESERVE_CONFIG + bytes.fromhex(t[2:].rjust(64, "0")).hex()) for t in tokens]
+        return [(w[2], bool(w[5])) for w in self._eth_calls(calls, True, "reserve configurations")]
 
     def balance_of(self, address: str) -> int:
         return self.read(lambda w3: w3.eth.get_balance(Web3.to_checksum_address(address)), "keeper balance")

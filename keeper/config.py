@@ -80,6 +80,18 @@ class PolicySettings:
 
 
 @dataclass(frozen=True)
+class LeverageSettings:
+    """Used only when the vault has a lending adapter (see keeper.leverage)."""
+
+    target_vol: float = 0.10
+    """Annualized volatility the levered portfolio aims at; leverage = target / forecast, capped."""
+    band: float = 0.10
+    """A rebalance is considered when leverage is this far (in x) from its target."""
+    health_factor_margin: float = 0.05
+    """Delever when the health factor is within this fraction above the vault's minimum (before its ripcord)."""
+
+
+@dataclass(frozen=True)
 class ScheduleSettings:
     interval_s: float = 300.0
     max_consecutive_failures: int = 3
@@ -94,6 +106,7 @@ class KeeperConfig:
     risk: RiskSettings = field(default_factory=RiskSettings)
     policy: PolicySettings = field(default_factory=PolicySettings)
     schedule: ScheduleSettings = field(default_factory=ScheduleSettings)
+    leverage: LeverageSettings = field(default_factory=LeverageSettings)
     journal: str = "keeper.sqlite"
     metrics_port: int | None = None
     dry_run: bool = False
@@ -105,6 +118,7 @@ _SECTIONS: dict[str, type] = {
     "risk": RiskSettings,
     "policy": PolicySettings,
     "schedule": ScheduleSettings,
+    "leverage": LeverageSettings,
 }
 
 
@@ -167,6 +181,7 @@ def parse_keeper_config(raw: Any, path: str = "<keeper config>", overrides: dict
         risk=sections["risk"],
         policy=sections["policy"],
         schedule=sections["schedule"],
+        leverage=sections["leverage"],
         journal=str(raw.get("journal", "keeper.sqlite")),
         metrics_port=_typed(raw, "metrics_port", int, path, "", optional=True),
         dry_run=bool(raw.get("dry_run", False)),
@@ -251,6 +266,9 @@ def _validate(cfg: KeeperConfig) -> None:
     need(cfg.tx.fee_bump_pct >= 12.5, "transactions.fee_bump_pct",
          "must be >= 12.5 (nodes refuse smaller replacement bumps)")
     need(cfg.tx.max_replacements >= 0, "transactions.max_replacements", "must be >= 0")
+    need(0.0 < cfg.leverage.target_vol < 2.0, "leverage.target_vol", "must be in (0, 2) (0.10 = 10% a year)")
+    need(cfg.leverage.band > 0.0, "leverage.band", "must be > 0")
+    need(0.0 <= cfg.leverage.health_factor_margin < 1.0, "leverage.health_factor_margin", "must be in [0, 1)")
     need(cfg.schedule.interval_s > 0, "schedule.interval_s", "must be > 0 seconds")
     need(cfg.schedule.max_consecutive_failures >= 1, "schedule.max_consecutive_failures", "must be >= 1")
     if not cfg.dry_run:

@@ -111,7 +111,11 @@ class Keeper:
                 self.client.read(lambda w3: self.client.contract("PriceFeed", self._weth_feed).functions
                                  .latestAnswer().call(), "ETH price") / 1e8
         gas_price = int(block.get("baseFeePerGas", 0)) + int(self.cfg.tx.priority_fee_gwei * 1e9)
-        return TickInputs(state, histories, reserves, implied, gas_price, eth_usd)
+        reserve_configs = None
+        aave = self.deployment.extra.get("aave") or {}
+        if state.lending_adapter and aave.get("pool_data_provider"):
+            reserve_configs = self.client.reserve_configs(aave["pool_data_provider"], [a.token for a in state.assets])
+        return TickInputs(state, histories, reserves, implied, gas_price, eth_usd, reserve_configs)
 
     def decide(self) -> tuple[TickInputs, Proposal]:
         inputs = self.read()
@@ -166,6 +170,8 @@ class Keeper:
         c = self.client.contract("RiskParityVault", self.vault)
         params = (s.epoch, s.timestamp + self.cfg.tx.deadline_s, list(p.target_bps or []),
                   [t.as_tuple() for t in p.trades])
+        if p.actions:
+            return c.encode_abi("rebalanceWithLending", args=[params, [a.as_tuple() for a in p.actions]])
         return c.encode_abi("rebalance", args=[params])
 
     def _check_invariants(self, before: VaultState) -> None:

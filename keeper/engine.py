@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
 from keeper.chain import FeedHistory, VaultState
 from keeper.config import KeeperConfig
 from keeper.errors import InsufficientDataError, KeeperError, StaleOracleError
+from keeper.leverage import LendingAction, plan_leveraged_rebalance, target_leverage
 from keeper.planner import PoolReserves, Trade, plan_trades, weights_to_bps
 from keeper.policy import PolicyConfig, Pool, decide
 from keeper.risk import (
@@ -49,6 +51,8 @@ class TickInputs:
     """Annualized implied vol per token address, when the world has implied-vol feeds."""
     gas_price_wei: int = 0
     eth_usd: float = 0.0
+    reserve_configs: list[tuple[int, bool]] | None = None
+    """(liquidation threshold bps, collateral enabled) per registry entry, when the vault levers on Aave."""
 
 
 @dataclass(frozen=True)
@@ -67,6 +71,11 @@ class Proposal:
     target_weights: FloatArray | None = None
     risk_contributions: FloatArray | None = None
     budget: FloatArray | None = None
+    actions: tuple[LendingAction, ...] = ()
+    """Lending actions (levered vaults only): the rebalance goes out as ``rebalanceWithLending``."""
+    leverage: float | None = None
+    """Gross / NAV now (levered vaults only)."""
+    leverage_target: float | None = None
 
 
 def check_oracles(state: VaultState) -> None:
@@ -141,14 +150,21 @@ def propose(inputs: TickInputs, cfg: KeeperConfig, last_rebalance_at: int | None
     except KeeperError as exc:
         return Proposal("skip", f"solver: {exc}")
 
-    # Values in USD (8 decimals) at the oracle prices; weights are fractions of NAV.
-    values = np.array([a.balance * a.answer / 10**a.token_decimals for a in s.assets], dtype=np.float64)
-    nav_usd = float(values.sum()) / 1e8
-    weights = values[risky] / values.sum()
-    invested = 1.0 - cfg.policy.cash_buffer_bps / BPS
-    target = solved * invested
+    # Values in USD (8 decimals) at the oracle prices, held plus supplied; weights are exposures as fractions of
+    # NAV (gross minus debt), so they sum to the leverage.
+    values = np.array([(a.balance + a.collateral) * a.answer / 10**a.token_decimals for a in s.assets],
+                      dtype=np.float64)
     base = s.assets[0]
     base_usd = base.answer / 10**base.feed_decimals
+    debt_usd8 = s.debt * base.answer / 10**base.token_decimals
+    nav_usd8 = float(values.sum()) - debt_usd8
+    if nav_usd8 <= 0:
+        return Proposal("skip", "non_positive_nav")
+    nav_usd = nav_usd8 / 1e8
+    weights = values[risky] / nav_usd8
+    cash = cfg.policy.cash_buffer_bps / BPS
+    lever = _leverage_view(inputs, cfg, risky, solved, cov, values, nav_usd8)
+    target = solved * ((lever.target if lever else 1.0) - cash)
     prices_base = np.array([s.assets[i].answer / 10**s.assets[i].feed_decimals / base_usd for i in risky])
     pools = []
     for i in risky:
@@ -175,7 +191,10 @@ def propose(inputs: TickInputs, cfg: KeeperConfig, last_rebalance_at: int | None
                gas_cost_per_trade=gas_cost, config=policy)
     rc = risk_contributions(weights, cov) if weights.sum() > 0 else np.zeros_like(weights)
     common = dict(deviation=d.deviation_before, deviation_after=d.deviation_after, risky=tuple(risky),
-                  weights=weights, target_weights=target, risk_contributions=rc, budget=budget)
+                  weights=weights, target_weights=target, risk_contributions=rc, budget=budget,
+                  leverage=lever.now if lever else None, leverage_target=lever.target if lever else None)
+    if lever is not None:
+        return _propose_levered(inputs, cfg, d, lever, risky, weights, target, f_max, common)
     if not d.rebalance:
         return Proposal("hold", d.reason, **common)
 
@@ -199,6 +218,75 @@ def propose(inputs: TickInputs, cfg: KeeperConfig, last_rebalance_at: int | None
     if not plan.trades:
         return Proposal("hold", "trades_below_minimum", **common)
     return Proposal("rebalance", "deviation_above_threshold", target_bps=target_bps, trades=plan.trades, **common)
+
+
+@dataclass(frozen=True)
+class _Lever:
+    now: float
+    target: float
+    health_factor: float
+    min_health_factor: float
+    thresholds: list[float]
+    collateral_ok: list[bool]
+    alarm: bool
+
+
+def _leverage_view(inputs: TickInputs, cfg: KeeperConfig, risky: list[int], solved: FloatArray, cov: FloatArray,
+                   values: FloatArray, nav_usd8: float) -> _Lever | None:
+    """Where leverage is and should be, for a vault with a lending adapter (None otherwise)."""
+    s = inputs.state
+    if not s.lending_adapter or not s.leverage_params or not inputs.reserve_configs:
+        return None
+    min_hf, target_hf, _ripcord = (s.leverage_params[i] / 1e18 for i in range(3))
+    max_lev = s.leverage_params[3] / BPS
+    thresholds = [lt / BPS for lt, _ in inputs.reserve_configs]
+    collateral_ok = [ok for _, ok in inputs.reserve_configs]
+    cash = cfg.policy.cash_buffer_bps / BPS
+    lev = target_leverage(solved, cov, target_vol=cfg.leverage.target_vol, max_leverage=max_lev - cash,
+                          liquidation_thresholds=[thresholds[i] for i in risky], target_health_factor=target_hf)
+    hf = s.health_factor_wad / 1e18
+    alarm = s.debt > 0 and hf < min_hf * (1.0 + cfg.leverage.health_factor_margin)
+    if alarm:
+        # Before the ripcord: bring the health factor back to the target, whatever the vol target says.
+        lev = min(lev, 1.0 + (float(values.sum()) / nav_usd8 - 1.0) * hf / target_hf)
+    return _Lever(now=float(values.sum()) / nav_usd8, target=max(1.0, lev + cash), health_factor=hf,
+                  min_health_factor=min_hf, thresholds=thresholds, collateral_ok=collateral_ok, alarm=alarm)
+
+
+def _propose_levered(inputs: TickInputs, cfg: KeeperConfig, d: Decision, lever: _Lever, risky: list[int],
+                     weights: FloatArray, target: FloatArray, f_max: float, common: dict[str, Any]) -> Proposal:
+    """A levered vault: rebalance on risk deviation, on leverage off its target, or on a health-factor alarm."""
+    s = inputs.state
+    off_target = abs(lever.now - lever.target) > cfg.leverage.band
+    if not d.rebalance and not (lever.alarm or (off_target and d.reason != "cooldown")):
+        return Proposal("hold", d.reason, **common)
+    reason = "health_factor_alarm" if lever.alarm else ("deviation_above_threshold" if d.rebalance
+                                                         else "leverage_off_target")
+    w_move = d.weights if d.rebalance else weights + f_max * (target - weights)
+    cash = cfg.policy.cash_buffer_bps / BPS
+    gross_over_nav = float(np.clip(w_move, 0.0, None).sum()) + cash
+    composition = np.zeros(len(s.assets))
+    composition[risky] = np.clip(w_move, 0.0, None) / gross_over_nav
+    plan = plan_leveraged_rebalance(
+        tokens=[a.token for a in s.assets], held=[a.balance for a in s.assets],
+        supplied=[a.collateral for a in s.assets],
+        prices=[_to_8_decimals(a.answer, a.feed_decimals) for a in s.assets],
+        decimals=[a.token_decimals for a in s.assets], base_index=0, debt=s.debt, risky_weights=composition,
+        leverage=max(1.0, gross_over_nav), liquidation_thresholds=lever.thresholds,
+        collateral_enabled=lever.collateral_ok,
+        reserves=[PoolReserves(*r) if r else None for r in inputs.reserves],
+        slippage_bps=cfg.policy.slippage_bps, oracle_bound_bps=s.max_slippage_bps,
+        min_trade_usd=int(cfg.policy.min_trade_usd * 1e8),
+        max_trade_usd=int(cfg.policy.max_trade_usd * 1e8) if cfg.policy.max_trade_usd else None,
+    )
+    if plan.debt_after > 0 and plan.health_factor_after < lever.min_health_factor:
+        # Refused before sending: the vault would revert (HealthFactorTooLow), and it must never be close.
+        return Proposal("skip", f"plan_below_min_health_factor: {plan.health_factor_after:.3f} < "
+                        f"{lever.min_health_factor:.3f}", **common)
+    if not plan.trades and not plan.actions:
+        return Proposal("hold", "trades_below_minimum", **common)
+    return Proposal("rebalance", reason, target_bps=plan.target_bps, trades=plan.trades, actions=plan.actions,
+                    **common)
 
 
 def _to_8_decimals(answer: int, decimals: int) -> int:
