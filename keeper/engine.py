@@ -16,7 +16,7 @@ from keeper.config import KeeperConfig
 from keeper.errors import InsufficientDataError, KeeperError, StaleOracleError
 from keeper.leverage import LendingAction, plan_leveraged_rebalance, target_leverage
 from keeper.planner import PoolReserves, Trade, plan_trades, weights_to_bps
-from keeper.policy import PolicyConfig, Pool, decide
+from keeper.policy import Decision, PolicyConfig, Pool, decide
 from keeper.risk import (
     annualize_covariance,
     blend_implied_vol,
