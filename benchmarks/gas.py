@@ -11,6 +11,12 @@ Every measured deposit is a user's first deposit into a vault that already holds
 rebalances trade tokens that both sides already hold, so neither side pays for a storage slot going from zero
 to non-zero that the other does not. `vault_deposit_0_assets` is the same deposit while the vault holds only the
 base (it still reads all six feeds); `*_first_buy` and `vault_redeem_in_kind` include first-time balances.
+
+Leverage rows: a second vault with leverage on (an AaveV3LendingAdapter on the world's Aave V3 market) runs
+lending-only rebalances (`rebalanceWithLending` with one action and no trades) next to the same call sent to the
+Aave pool directly by an EOA that holds a position of its own; both sides are past their first supply and first
+borrow. The ripcord is triggered by the manager raising the ripcord health factor above the position's (the same
+code path as a price drop) and set against the EOA's withdraw + router swap + repay, three transactions.
 """
 
 from __future__ import annotations
@@ -63,6 +69,87 @@ def _rebalance_buys(world, vault, keeper, symbols: list[str], usd_each: int) -> 
     return tx.gas_used
 
 
+def _lend(vault, keeper, world, actions: list[tuple], trades: list[tuple] | None = None) -> int:
+    """One ``rebalanceWithLending`` after the cooldown, targets = current weights. Gas used."""
+    chain.sleep(vault.thresholds()[3] + 1)
+    _refresh(world)
+    params = (vault.epoch(), _deadline(), _weights_net(vault), trades or [])
+    return vault.rebalanceWithLending(params, actions, {"from": keeper}).gas_used
+
+
+def _weights_net(vault) -> list[int]:
+    """Oracle weights of the gross basket (held plus supplied) in bps, base absorbing the rounding."""
+    view = vault.keeperView()
+    values = [view["balances"][0]]
+    for i, a in enumerate(view["assets"][1:], start=1):
+        amount = view["balances"][i] + view["collateral"][i]
+        values.append(amount * view["answers"][i] * 10**6 // 10 ** (a[3] + a[4]))
+    total = sum(values)
+    w = [v * BPS // total for v in values]
+    w[0] += BPS - sum(w)
+    return w
+
+
+def _leverage_rows(world, cfg, deployer, gov, manager, keeper, guardian, carol, trader) -> dict[str, int]:
+    from dataclasses import replace
+
+    from scripts.deploy_vault import LeverageConfig, deploy_vault
+
+    supply, borrow, repay = 0, 2, 3
+    pool, usdc, weth = world.aave.pool, world.base, world.tokens["WETH"]
+    lev_cfg = replace(cfg, max_turnover_bps=10_000, leverage=LeverageConfig(enabled=True))
+    vault = deploy_vault(
+        world, deployer, lev_cfg, governance=gov, roles={"manager": manager, "keeper": keeper, "guardian": guardian}
+    ).vault
+    usdc.approve(vault, 100_000 * 10**6, {"from": carol})
+    vault.deposit(100_000 * 10**6, carol, {"from": carol})
+    _rebalance_buys(world, vault, keeper, cfg.assets, 15_000)
+    tokens = [a[0] for a in vault.assets()]
+    held = [world.tokens[s].balanceOf(vault) for s in cfg.assets]
+    weth_i = cfg.assets.index("WETH")
+    # First supplies and a first borrow (not measured), leaving some WETH to supply again.
+    first = [(supply, tokens[i + 1], held[i] // (2 if i == weth_i else 1), False) for i in range(len(held))]
+    _lend(vault, keeper, world, first + [(borrow, tokens[0], 500 * 10**6, False)])
+    gas: dict[str, int] = {}
+    gas["vault_lending_supply"] = _lend(vault, keeper, world, [(supply, weth.address, held[weth_i] // 4, False)])
+    gas["vault_lending_borrow"] = _lend(vault, keeper, world, [(borrow, tokens[0], 500 * 10**6, False)])
+    gas["vault_lending_repay"] = _lend(vault, keeper, world, [(repay, tokens[0], 300 * 10**6, True)])
+
+    # The same calls by an EOA with a position of its own.
+    amount = 5 * 10**18
+    world.fund("WETH", trader, 3 * amount)
+    weth.approve(pool, 3 * amount, {"from": trader})
+    usdc.approve(pool, 10**12, {"from": trader})
+    pool.supply(weth, amount, trader, 0, {"from": trader})
+    pool.borrow(usdc, 500 * 10**6, 2, 0, trader, {"from": trader})
+    chain.sleep(60)
+    chain.mine()
+    gas["aave_direct_supply"] = pool.supply(weth, amount, trader, 0, {"from": trader}).gas_used
+    gas["aave_direct_borrow"] = pool.borrow(usdc, 500 * 10**6, 2, 0, trader, {"from": trader}).gas_used
+    gas["aave_direct_repay"] = pool.repay(usdc, 300 * 10**6, 2, trader, {"from": trader}).gas_used
+
+    # Ripcord: lever up for real (borrow, buy, supply), then the manager puts the ripcord above the position.
+    # Bought in the current proportions (the base's share stays idle), so the composition does not move.
+    borrow_usd, w = 8_000, _weights_net(vault)
+    buys = [(tokens[0], tokens[i], borrow_usd * 10**6 * w[i] // BPS, 0) for i in range(1, len(tokens))]
+    _lend(vault, keeper, world, [(borrow, tokens[0], borrow_usd * 10**6, False)], buys)
+    vault.setLeverageParams((int(4.5e18), int(5e18), int(4e18), 20_000, 50, 600, 100_000 * 10**6), {"from": manager})
+    assert vault.keeperView()["healthFactorWad"] < 4e18, "position not levered enough for the ripcord row"
+    chain.sleep(60)
+    _refresh(world)
+    gas["vault_ripcord"] = vault.deleverage(weth, 10**17, _deadline(), {"from": carol}).gas_used
+    # The EOA does the same by hand: withdraw collateral, sell it on the router, repay with the proceeds.
+    withdraw = pool.withdraw(weth, 10**17, trader, {"from": trader}).gas_used
+    weth.approve(world.router, 10**17, {"from": trader})
+    before = usdc.balanceOf(trader)
+    swap = world.router.swapExactTokensForTokens(
+        10**17, 0, [weth, usdc], trader, _deadline(), {"from": trader}
+    ).gas_used
+    repaid = pool.repay(usdc, usdc.balanceOf(trader) - before, 2, trader, {"from": trader}).gas_used
+    gas["aave_direct_withdraw_swap_repay"] = withdraw + swap + repaid
+    return gas
+
+
 def main() -> None:
     # Imported here: the project's contract containers exist only once the project is loaded.
     from brownie import GasProbe, PlainERC4626  # type: ignore[attr-defined]
@@ -73,7 +160,7 @@ def main() -> None:
     deployer, gov, manager, keeper, guardian, alice, bob, carol, trader = (
         accounts[i] for i in (0, 1, 2, 3, 4, 5, 6, 7, 8)
     )
-    world = deploy_world(deployer, save=False)
+    world = deploy_world(deployer, save=False, with_aave=True)
     cfg = load_vault_config()
     vault = deploy_vault(
         world, deployer, cfg, governance=gov, roles={"manager": manager, "keeper": keeper, "guardian": guardian}
@@ -128,6 +215,8 @@ def main() -> None:
     gas["vault_redeem_in_kind"] = vault.redeemInKind(shares, bob, bob, {"from": bob}).gas_used
     gas["vault_redeem_in_kind_again"] = vault.redeemInKind(shares, bob, bob, {"from": bob}).gas_used
 
+    gas.update(_leverage_rows(world, cfg, deployer, gov, manager, keeper, guardian, carol, trader))
+
     # Where the NAV's gas goes (one cold call, the same reads a deposit makes).
     probe = GasProbe.deploy({"from": deployer})
     probe.store(vault.assets(), {"from": deployer})
@@ -164,6 +253,18 @@ def _table(gas: dict[str, int]) -> str:
     rows.append(f"| `rebalance_5_trades_first_buy` | {gas['rebalance_5_trades_first_buy']:,} | vault holds none yet |")
     for key in ("vault_redeem", "vault_redeem_with_swap", "vault_redeem_in_kind", "vault_redeem_in_kind_again"):
         rows.append(f"| `{key}` | {gas[key]:,} | |")
+    pairs = (
+        ("vault_lending_supply", "aave_direct_supply"),
+        ("vault_lending_borrow", "aave_direct_borrow"),
+        ("vault_lending_repay", "aave_direct_repay"),
+        ("vault_ripcord", "aave_direct_withdraw_swap_repay"),
+    )
+    for vault_key, peer_key in pairs:
+        rows.append(f"| `{peer_key}` | {gas[peer_key]:,} | peer |")
+        rows.append(
+            f"| `{vault_key}` | {gas[vault_key]:,} | overhead over the direct call(s) "
+            f"{gas[vault_key] - gas[peer_key]:,} |"
+        )
     for key in ("nav_step_registry_load", "nav_step_oracle_prices_6_feeds", "nav_step_balances_6_tokens",
                 "nav_step_sum"):
         rows.append(f"| `{key}` | {gas[key]:,} | inside one NAV read |")

@@ -86,6 +86,54 @@ interface IRiskParityVault {
         uint256[] balances;
         int256[] answers;
         uint256[] updatedAt;
+        // Lending state, appended so decoders of the fields above keep working; zero without a lending adapter.
+        address lendingAdapter;
+        uint256[] collateral; // supplied per registry entry, token units (interest included)
+        uint256 debtBaseUnits;
+        uint256 healthFactorWad; // the market's, 1e18; type(uint256).max with no debt
+        LeverageParams leverage;
+        uint64 lastDeleverageAt;
+    }
+
+    /// @notice What a lending action does.
+    enum LendingKind {
+        Supply,
+        Withdraw,
+        Borrow,
+        Repay
+    }
+
+    /// @notice One step on the lending market inside a rebalance. Order of execution: the actions with
+    ///         `afterSwaps == false` in array order, then the trades, then those with `afterSwaps == true` in array
+    ///         order. Lever up: supply what is held and borrow (before), buy, supply what was bought (after).
+    ///         Lever down: withdraw (before), sell, repay (after).
+    /// @param token A registered non-base asset for Supply/Withdraw; the base asset for Borrow/Repay.
+    /// @param amount In `token` units; a Repay above the debt repays the debt.
+    struct LendingAction {
+        LendingKind kind;
+        address token;
+        uint256 amount;
+        bool afterSwaps;
+    }
+
+    /// @notice Leverage limits the manager sets inside the contract's hard bounds. Health factors are the lending
+    ///         market's (1e18 = liquidatable); leverage is gross exposure / NAV = (NAV + debt) / NAV, in bps
+    ///         (10,000 = unlevered). Ordering: 1e18 < ripcord < min < target.
+    /// @param minHealthFactorWad Floor after every rebalance (and after exits, unless it was already lower).
+    /// @param targetHealthFactorWad Where the keeper aims; the contract only checks the ordering.
+    /// @param ripcordHealthFactorWad Below it anyone may call `deleverage`.
+    /// @param maxLeverageBps Cap after every rebalance (and after exits, unless it was already higher).
+    /// @param ripcordRewardBps Share of each deleverage's sale proceeds paid to its caller.
+    /// @param ripcordCooldownSeconds Minimum time between two deleverages.
+    /// @param ripcordMaxTradeBaseUnits Largest oracle value one deleverage may sell.
+    struct LeverageParams {
+        uint64 minHealthFactorWad;
+        uint64 targetHealthFactorWad;
+        uint64 ripcordHealthFactorWad;
+        uint16 maxLeverageBps;
+        uint16 ripcordRewardBps;
+        uint32 ripcordCooldownSeconds;
+        uint128 ripcordMaxTradeBaseUnits;
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -128,6 +176,17 @@ interface IRiskParityVault {
     error RiskParityVaultNavLossExceeded(uint256 navBeforeBaseUnits, uint256 navAfterBaseUnits, uint256 minNavAfter);
     error RiskParityVaultDistanceGrew(uint256 distanceBeforeWad, uint256 distanceAfterWad);
     error RiskParityVaultReentrantView();
+    error RiskParityVaultNoLendingAdapter();
+    /// @param amount The debt (changing the adapter) or the token's supplied collateral (removing an asset).
+    error RiskParityVaultLendingPositionOpen(address adapter, uint256 amount);
+    error RiskParityVaultInvalidLendingAction(uint256 index, uint8 kind, address token, uint256 amount);
+    error RiskParityVaultLeverageParamsOutOfBounds(string field, uint256 value, uint256 min, uint256 max);
+    error RiskParityVaultHealthFactorTooLow(uint256 healthFactorWad, uint256 minHealthFactorWad);
+    error RiskParityVaultLeverageTooHigh(uint256 leverageBps, uint256 maxLeverageBps);
+    error RiskParityVaultHealthFactorNotBelowRipcord(uint256 healthFactorWad, uint256 ripcordHealthFactorWad);
+    error RiskParityVaultRipcordCooldownActive(uint256 nextAllowedAt, uint256 nowSeconds);
+    error RiskParityVaultRipcordTradeTooLarge(uint256 valueBaseUnits, uint256 maxTradeBaseUnits);
+    error RiskParityVaultHealthFactorNotImproved(uint256 healthFactorBeforeWad, uint256 healthFactorAfterWad);
 
     /*//////////////////////////////////////////////////////////////
                                  EVENTS
@@ -154,6 +213,23 @@ interface IRiskParityVault {
         uint256 turnoverBaseUnits,
         uint16[] targetWeightsBps
     );
+    event LendingAdapterUpdated(address indexed previousAdapter, address indexed newAdapter);
+    event LeverageParamsUpdated(LeverageParams params);
+    /// @notice One per lending action of a rebalance, in execution order.
+    event LendingActionExecuted(uint64 indexed epoch, LendingKind kind, address indexed token, uint256 amount);
+    /// @param soldAmount Collateral sold, in `token` units; @param repaidBaseUnits debt repaid;
+    /// @param rewardBaseUnits paid to `caller`.
+    event Deleveraged(
+        address indexed caller,
+        address indexed token,
+        uint256 soldAmount,
+        uint256 repaidBaseUnits,
+        uint256 rewardBaseUnits,
+        uint256 healthFactorBeforeWad,
+        uint256 healthFactorAfterWad
+    );
+    /// @notice An exit's share of the debt, repaid before the exit completed.
+    event ExitDebtRepaid(address indexed owner, uint256 shares, uint256 debtBaseUnits);
     event RedeemedInKind(
         address indexed caller, address indexed receiver, address indexed owner, uint256 shares, uint256[] amounts
     );
@@ -164,6 +240,13 @@ interface IRiskParityVault {
 
     /// @notice Burn `shares` and sell their pro-rata slice of every non-base asset through the swap adapter; the
     ///         redeemer bears the slippage. Needs no oracle. Emits the ERC-4626 `Withdraw` event.
+    ///         While levered: the slices include the supplied collateral (withdrawn first; Aave refuses a slice
+    ///         that would take its health factor below 1, so a very large exit from a highly levered vault must
+    ///         be split), and the exit's debt share (debt x shares / (supply + virtual shares), rounded up) is
+    ///         repaid from the proceeds before `minAssetsOut` is checked. Afterwards the health factor may not
+    ///         be lower than min(before, minHealthFactor). The standard `withdraw`/`redeem` likewise repay the
+    ///         debt share from idle base (so `maxWithdraw` is idle x NAV / (NAV + debt), less a few units) and
+    ///         also check leverage <= max(before, maxLeverage).
     /// @param minAssetsOut Least base units `receiver` must get (idle slice plus swap proceeds), else revert.
     /// @param deadline Unix seconds; passed to the DEX.
     /// @return assets Base units sent to `receiver`.
@@ -173,6 +256,11 @@ interface IRiskParityVault {
 
     /// @notice Burn `shares` and pay a pro-rata slice (rounded down) of every registered token. Needs no oracle,
     ///         works while deposits and rebalances are paused.
+    ///         While levered, net of debt: the exit's debt share (rounded up) is repaid first out of its base
+    ///         slice, and the caller pays any shortfall in the base asset (it must have approved the vault);
+    ///         then the collateral slices (rounded down) go from the lending market straight to `receiver`.
+    ///         `amounts` then counts held plus collateral slices, the base entry net of the debt share. The
+    ///         lending market's own oracle still prices the withdrawals (Aave checks its health factor).
     /// @return amounts Paid per registry entry, in each token's units.
     function redeemInKind(uint256 shares, address receiver, address owner) external returns (uint256[] memory amounts);
 
@@ -185,6 +273,23 @@ interface IRiskParityVault {
     ///         fallen by at most `maxNavLossBps`, the distance to the targets may not have grown, and the
     ///         oracle value traded may not exceed `maxTurnoverBps` of NAV.
     function rebalance(RebalanceParams calldata params) external;
+
+    /// @notice Keeper only. `rebalance` with lending actions: those with `afterSwaps == false`, then the trades,
+    ///         then those with `afterSwaps == true` (each phase in array order). Afterwards, besides `rebalance`'s checks, the
+    ///         health factor must be at least `minHealthFactorWad` and leverage at most `maxLeverageBps`; the
+    ///         distance to the targets may exceed the one before by at most `maxNavLossBps` (scaled to 1e18), the
+    ///         cost of a pure leverage change.
+    function rebalanceWithLending(RebalanceParams calldata params, LendingAction[] calldata actions) external;
+
+    /// @notice Anyone, when the health factor is below `ripcordHealthFactorWad` and the ripcord cooldown has
+    ///         passed: withdraw `amount` of collateral `token` (oracle value at most `ripcordMaxTradeBaseUnits`),
+    ///         sell it for the base asset at no less than the oracle value minus `maxSlippageBps`, pay the caller
+    ///         `ripcordRewardBps` of the proceeds and repay debt with the rest. The health factor must improve.
+    ///         Works while rebalances are paused.
+    /// @return repaidBaseUnits Debt repaid. @return rewardBaseUnits Paid to the caller.
+    function deleverage(address token, uint256 amount, uint256 deadline)
+        external
+        returns (uint256 repaidBaseUnits, uint256 rewardBaseUnits);
 
     /*//////////////////////////////////////////////////////////////
                                  VIEWS
@@ -211,6 +316,10 @@ interface IRiskParityVault {
     function rebalancesPaused() external view returns (bool);
 
     function swapAdapter() external view returns (address);
+
+    /// @notice The lending adapter, address(0) without leverage. Leverage params and the position are in
+    ///         `keeperView()`.
+    function lendingAdapter() external view returns (address);
 
     function sequencerUptimeFeed() external view returns (address);
 
@@ -242,6 +351,13 @@ interface IRiskParityVault {
 
     /// @notice Governance. The adapter must name this vault as its only caller.
     function setSwapAdapter(address adapter) external;
+
+    /// @notice Governance. The adapter must name this vault and borrow its base asset (or be 0, no leverage); the
+    ///         current adapter must hold no collateral and no debt. Sets default leverage params on first use.
+    function setLendingAdapter(address adapter) external;
+
+    /// @notice Manager. Each field inside its hard bound, health factors ordered 1e18 < ripcord < min < target.
+    function setLeverageParams(LeverageParams calldata params) external;
 
     /// @notice Guardian or governance may pause; only governance may unpause.
     function setDepositsPaused(bool paused) external;

@@ -17,11 +17,16 @@ from typing import Any
 
 import yaml
 from brownie import (  # type: ignore[attr-defined]
+    AaveV3LendingAdapter,
+    KeeperViewLogic,
+    LeverageLogic,
+    RegistryLogic,
     RiskParityVault,
     UniswapV2SwapAdapter,
     VaultTimelock,
     accounts,
     network,
+    web3,
 )
 
 from keeper.artifacts import ROOT
@@ -38,6 +43,30 @@ class OracleGuard:
     heartbeat_s: int
     min_usd: float
     max_usd: float
+
+
+@dataclass(frozen=True)
+class LeverageConfig:
+    """Optional leverage on the world's Aave V3 market (``leverage:`` in config/vault.yaml). Health factors are
+    Aave's (1.0 = liquidatable), leverage is (NAV + debt) / NAV."""
+
+    enabled: bool = False
+    min_health_factor: float = 1.5
+    target_health_factor: float = 1.8
+    ripcord_health_factor: float = 1.25
+    max_leverage: float = 2.0
+    ripcord_reward_bps: int = 50
+    ripcord_cooldown_s: int = 600
+    ripcord_max_trade_usd: float = 100_000
+
+    def params(self, base_decimals: int) -> tuple[int, ...]:
+        """As the contract's ``LeverageParams`` struct."""
+        wad = 10**18
+        return (
+            round(self.min_health_factor * wad), round(self.target_health_factor * wad),
+            round(self.ripcord_health_factor * wad), round(self.max_leverage * 10_000), self.ripcord_reward_bps,
+            self.ripcord_cooldown_s, round(self.ripcord_max_trade_usd * 10**base_decimals),
+        )
 
 
 @dataclass(frozen=True)
@@ -58,6 +87,7 @@ class VaultConfig:
     proposer: int | str
     executor: int | str
     roles: dict[str, int | str]
+    leverage: LeverageConfig = LeverageConfig()
 
     @property
     def thresholds(self) -> tuple[int, int, int, int]:
@@ -88,6 +118,7 @@ def load_vault_config(path: str | Path = DEFAULT_CONFIG) -> VaultConfig:
             proposer=raw["governance"]["proposer"],
             executor=raw["governance"]["executor"],
             roles=dict(raw["roles"]),
+            leverage=LeverageConfig(**(raw.get("leverage") or {})),
         )
     except (OSError, KeyError, TypeError, ValueError, yaml.YAMLError) as exc:
         raise ConfigError(f"{path}: invalid vault config ({exc!r}); compare with config/vault.yaml") from exc
@@ -107,6 +138,22 @@ class DeployedVault:
     adapter: Any
     timelock: Any | None
     """None when governance is a plain account (tests)."""
+    lending_adapter: Any | None = None
+    """The AaveV3LendingAdapter when leverage is on."""
+
+
+def _library(container: Any, tx: dict[str, Any]) -> Any:
+    """The newest deployment of a linked library still on this chain, else a new one. brownie links a contract
+    against ``container[-1]``, and a reverted test chain can leave a stale entry there."""
+    if len(container) and web3.eth.get_code(container[-1].address):
+        return container[-1]
+    return container.deploy(tx)
+
+
+def deploy_libraries(tx: dict[str, Any]) -> None:
+    """The vault's external libraries, in link order (KeeperViewLogic links LeverageLogic)."""
+    for container in (LeverageLogic, RegistryLogic, KeeperViewLogic):
+        _library(container, tx)
 
 
 def _account(ref: int | str | Any) -> Any:
@@ -138,6 +185,7 @@ def deploy_vault(
     base_guard = cfg.oracles[base]
     _, base_feed, *base_rest = _asset_params(world, base, base_guard)
     cap = UNCAPPED if cfg.deposit_cap_usd is None else round(cfg.deposit_cap_usd * 10 ** world.base.decimals())
+    deploy_libraries(tx)
     vault = RiskParityVault.deploy(
         world.base, cfg.name, cfg.symbol, deployer, (ZERO_ADDRESS, base_feed, *base_rest), cfg.thresholds, cap,
         cfg.sequencer_feed or ZERO_ADDRESS, cfg.sequencer_grace_s, tx,
@@ -150,6 +198,9 @@ def deploy_vault(
     vault.renounceRole(manager_role, deployer, tx)
     adapter = UniswapV2SwapAdapter.deploy(vault, world.router, tx)
     vault.setSwapAdapter(adapter, tx)
+    lending = None
+    if cfg.leverage.enabled:
+        lending = _enable_leverage(world, vault, cfg.leverage, tx)
 
     who = {k: _account(v) for k, v in cfg.roles.items()} | (roles or {})
     vault.grantRole(manager_role, who["manager"], tx)
@@ -166,7 +217,21 @@ def deploy_vault(
     if governance != deployer:
         vault.grantRole(admin_role, governance, tx)
         vault.renounceRole(admin_role, deployer, tx)
-    return DeployedVault(vault, adapter, timelock)
+    return DeployedVault(vault, adapter, timelock, lending)
+
+
+def _enable_leverage(world: Any, vault: Any, lev: LeverageConfig, tx: dict[str, Any]) -> Any:
+    """Deploy the Aave V3 lending adapter on ``world.aave`` and set the leverage params (deployer as manager)."""
+    aave = getattr(world, "aave", None)
+    if aave is None:
+        raise ConfigError("leverage.enabled needs the world's Aave V3 market (deploy_world(..., with_aave=True))")
+    lending = AaveV3LendingAdapter.deploy(vault, aave.pool, world.base, tx)
+    vault.setLendingAdapter(lending, tx)
+    manager_role = vault.MANAGER_ROLE()
+    vault.grantRole(manager_role, tx["from"], tx)
+    vault.setLeverageParams(lev.params(world.base.decimals()), tx)
+    vault.renounceRole(manager_role, tx["from"], tx)
+    return lending
 
 
 def main() -> None:
@@ -180,6 +245,7 @@ def main() -> None:
     section = {
         "address": vault.address,
         "adapter": deployed.adapter.address,
+        "lending_adapter": deployed.lending_adapter.address if deployed.lending_adapter else None,
         "timelock": deployed.timelock.address if deployed.timelock else None,
         "assets": [world.cfg.base, *cfg.assets],
         "block": network.web3.eth.block_number,

@@ -4,11 +4,13 @@ pragma solidity 0.8.24;
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
-import {AggregatorV3Interface} from "../../interfaces/AggregatorV3Interface.sol";
 import {IRiskParityVault} from "../../interfaces/IRiskParityVault.sol";
 import {ISwapAdapter} from "../../interfaces/ISwapAdapter.sol";
 import {AssetRegistry} from "./AssetRegistry.sol";
 import {PackedBps} from "./PackedBps.sol";
+import {LeverageLogic} from "./LeverageLogic.sol";
+import {RegistryLogic} from "./RegistryLogic.sol";
+import {KeeperViewLogic} from "./KeeperViewLogic.sol";
 
 /// @title RiskParityVaultAdmin
 /// @notice The vault's storage, roles, bounded setters and views; RiskParityVault adds the money-moving logic.
@@ -82,32 +84,18 @@ abstract contract RiskParityVaultAdmin is AccessControl, ReentrancyGuard, IRiskP
 
     /// @inheritdoc IRiskParityVault
     function addAsset(AssetParams calldata params) external onlyRole(DEFAULT_ADMIN_ROLE) {
-        AssetConfig memory c = AssetRegistry.configFrom(params, false);
-        _registry = AssetRegistry.store(AssetRegistry.appended(AssetRegistry.load(_registry), c));
-        emit AssetAdded(c.token, c.feed, c.heartbeatSeconds, c.minPrice, c.maxPrice);
+        _registry = RegistryLogic.addAsset(_registry, params);
     }
 
     /// @inheritdoc IRiskParityVault
     function setAssetOracle(AssetParams calldata params) external onlyRole(DEFAULT_ADMIN_ROLE) {
-        AssetConfig[] memory a = AssetRegistry.load(_registry);
-        uint256 i = AssetRegistry.indexOf(a, params.token);
-        a[i] = AssetRegistry.configFrom(params, i == 0);
-        _registry = AssetRegistry.store(a);
-        emit AssetOracleUpdated(params.token, params.feed, params.heartbeatSeconds, params.minPrice, params.maxPrice);
+        _registry = RegistryLogic.setAssetOracle(_registry, params);
     }
 
     /// @inheritdoc IRiskParityVault
     function removeAsset(address token) external onlyRole(DEFAULT_ADMIN_ROLE) {
-        AssetConfig[] memory a = AssetRegistry.load(_registry);
-        uint256 i = AssetRegistry.indexOf(a, token);
-        if (i == 0) revert RiskParityVaultCannotRemoveBase();
-        uint16 budget = PackedBps.at(_riskBudgetsBps, i);
-        uint16 target = PackedBps.at(_targetWeightsBps, i);
-        if (budget != 0 || target != 0) revert RiskParityVaultAssetStillTargeted(token, budget, target);
-        _registry = AssetRegistry.store(AssetRegistry.removed(a, i));
-        _riskBudgetsBps = PackedBps.removeAt(_riskBudgetsBps, i);
-        _targetWeightsBps = PackedBps.removeAt(_targetWeightsBps, i);
-        emit AssetRemoved(token, IERC20(token).balanceOf(address(this)));
+        (_registry, _riskBudgetsBps, _targetWeightsBps) =
+            RegistryLogic.removeAsset(_registry, token, _riskBudgetsBps, _targetWeightsBps);
     }
 
     /// @inheritdoc IRiskParityVault
@@ -144,6 +132,16 @@ abstract contract RiskParityVaultAdmin is AccessControl, ReentrancyGuard, IRiskP
     }
 
     /// @inheritdoc IRiskParityVault
+    function setLendingAdapter(address adapter) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        LeverageLogic.setLendingAdapter(_registry, adapter);
+    }
+
+    /// @inheritdoc IRiskParityVault
+    function setLeverageParams(LeverageParams calldata params) external onlyRole(MANAGER_ROLE) {
+        LeverageLogic.setParams(params);
+    }
+
+    /// @inheritdoc IRiskParityVault
     function setDepositsPaused(bool paused) external {
         _checkPauser(paused);
         _depositsPaused = paused;
@@ -162,34 +160,23 @@ abstract contract RiskParityVaultAdmin is AccessControl, ReentrancyGuard, IRiskP
     //////////////////////////////////////////////////////////////*/
 
     /// @inheritdoc IRiskParityVault
-    function keeperView() external view returns (KeeperView memory v) {
-        AssetConfig[] memory a = AssetRegistry.load(_registry);
-        uint256 n = a.length;
-        v.epoch = _epoch;
-        v.lastRebalanceAt = _lastRebalanceAt;
-        v.thresholds = thresholds();
-        v.depositsPaused = _depositsPaused;
-        v.rebalancesPaused = _rebalancesPaused;
-        v.depositCapAssets = _depositCapAssets;
-        v.totalSupply = IERC20(address(this)).totalSupply();
-        // An external self-call so a bad oracle shows up as navOk = false instead of a revert.
-        try IERC4626Nav(address(this)).totalAssets() returns (uint256 nav) {
-            (v.navOk, v.navBaseUnits) = (true, nav);
-        } catch {}
-        v.assets = a;
-        v.targetWeightsBps = PackedBps.unpack(_targetWeightsBps, n);
-        v.riskBudgetsBps = PackedBps.unpack(_riskBudgetsBps, n);
-        v.balances = new uint256[](n);
-        v.answers = new int256[](n);
-        v.updatedAt = new uint256[](n);
-        for (uint256 i; i < n; ++i) {
-            v.balances[i] = IERC20(a[i].token).balanceOf(address(this));
-            if (a[i].feed == address(0)) continue;
-            try AggregatorV3Interface(a[i].feed).latestRoundData() returns (
-                uint80, int256 answer, uint256, uint256 updatedAt, uint80
-            ) {
-                (v.answers[i], v.updatedAt[i]) = (answer, updatedAt);
-            } catch {}
+    function keeperView() external view returns (KeeperView memory) {
+        bytes memory encoded = KeeperViewLogic.build(
+            _registry,
+            KeeperViewLogic.State(
+                _epoch,
+                _lastRebalanceAt,
+                thresholds(),
+                _depositsPaused,
+                _rebalancesPaused,
+                _depositCapAssets,
+                _riskBudgetsBps,
+                _targetWeightsBps
+            )
+        );
+        // Already the ABI encoding of a KeeperView: return it as it is rather than decode and encode it again.
+        assembly ("memory-safe") {
+            return(add(encoded, 0x20), mload(encoded))
         }
     }
 
@@ -234,6 +221,10 @@ abstract contract RiskParityVaultAdmin is AccessControl, ReentrancyGuard, IRiskP
         return address(_swapAdapter);
     }
 
+    function lendingAdapter() external view returns (address) {
+        return address(LeverageLogic.adapter());
+    }
+
     function sequencerUptimeFeed() external view returns (address) {
         return _sequencerFeed;
     }
@@ -274,9 +265,4 @@ abstract contract RiskParityVaultAdmin is AccessControl, ReentrancyGuard, IRiskP
     function _checkBound(string memory field, uint256 value, uint256 min, uint256 max) private pure {
         if (value < min || value > max) revert RiskParityVaultThresholdOutOfBounds(field, value, min, max);
     }
-}
-
-/// @dev The one ERC-4626 view the keeper view calls on its own contract.
-interface IERC4626Nav {
-    function totalAssets() external view returns (uint256);
 }

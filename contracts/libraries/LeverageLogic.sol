@@ -1,0 +1,451 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.24;
+
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {IERC20Metadata} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Metadata.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
+import {IRiskParityVault} from "../../interfaces/IRiskParityVault.sol";
+import {ILendingAdapter} from "../../interfaces/ILendingAdapter.sol";
+import {ISwapAdapter} from "../../interfaces/ISwapAdapter.sol";
+import {AssetRegistry} from "./AssetRegistry.sol";
+import {Valuation} from "./Valuation.sol";
+
+/// @title LeverageLogic
+/// @notice The vault's lending side: adapter and leverage settings, lending actions, health and leverage checks,
+///         exits' debt shares and the public ripcord.
+/// @dev An external library (deployed once, linked into the vault, reached by DELEGATECALL) so the vault stays
+///      under the EIP-170 size limit. Its state lives in the vault at a namespaced slot (ERC-7201 style), apart
+///      from the vault's own layout. Errors and events are the vault's (IRiskParityVault), emitted as the vault.
+library LeverageLogic {
+    using SafeERC20 for IERC20;
+    using Math for uint256;
+
+    /// @custom:storage-location erc7201:riskparityvault.storage.Leverage
+    struct Layout {
+        ILendingAdapter adapter;
+        uint64 lastDeleverageAt; // unix seconds, 0 before the first deleverage
+        IRiskParityVault.LeverageParams params;
+    }
+
+    // keccak256("riskparityvault.storage.Leverage") - 1
+    bytes32 private constant SLOT = 0xf4be159f5d238d1982dfada17b65d8d2dc095b97d299e1ac3274d64601fc9dd4;
+
+    uint256 private constant BPS = 10_000;
+
+    // Hard bounds on what the manager may set.
+    uint256 internal constant MIN_RIPCORD_HEALTH_FACTOR_WAD = 1.05e18;
+    uint256 internal constant MAX_TARGET_HEALTH_FACTOR_WAD = 5e18;
+    uint256 internal constant MIN_MAX_LEVERAGE_BPS = 10_000; // 1x: leverage off
+    uint256 internal constant MAX_MAX_LEVERAGE_BPS = 30_000; // 3x
+    uint256 internal constant MAX_RIPCORD_REWARD_BPS = 100; // 1% of the proceeds
+    uint256 internal constant MIN_RIPCORD_COOLDOWN_SECONDS = 60;
+    uint256 internal constant MAX_RIPCORD_COOLDOWN_SECONDS = 1 days;
+
+    /*//////////////////////////////////////////////////////////////
+                              SETTINGS
+    //////////////////////////////////////////////////////////////*/
+
+    /// @param registry The vault's AssetRegistry pointer.
+    function setLendingAdapter(address registry, address newAdapter) external {
+        Layout storage l = _layout();
+        address base = AssetRegistry.load(registry)[0].token;
+        ILendingAdapter old = l.adapter;
+        if (address(old) != address(0)) {
+            uint256 debt = old.debtBaseUnits();
+            if (debt != 0 || _anyCollateral(old, registry)) {
+                revert IRiskParityVault.RiskParityVaultLendingPositionOpen(address(old), debt);
+            }
+        }
+        if (newAdapter != address(0)) {
+            address adapterVault = ILendingAdapter(newAdapter).vault();
+            if (adapterVault != address(this) || ILendingAdapter(newAdapter).borrowAsset() != base) {
+                revert IRiskParityVault.RiskParityVaultAdapterVaultMismatch(newAdapter, adapterVault);
+            }
+        }
+        l.adapter = ILendingAdapter(newAdapter);
+        emit IRiskParityVault.LendingAdapterUpdated(address(old), newAdapter);
+        if (newAdapter != address(0) && l.params.minHealthFactorWad == 0) {
+            _setParams(
+                IRiskParityVault.LeverageParams({
+                    minHealthFactorWad: 1.5e18,
+                    targetHealthFactorWad: 1.8e18,
+                    ripcordHealthFactorWad: 1.25e18,
+                    maxLeverageBps: 20_000,
+                    ripcordRewardBps: 50,
+                    ripcordCooldownSeconds: 10 minutes,
+                    ripcordMaxTradeBaseUnits: uint128(100_000 * 10 ** IERC20Metadata(base).decimals())
+                })
+            );
+        }
+    }
+
+    function setParams(IRiskParityVault.LeverageParams calldata p) external {
+        _setParams(p);
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                            VALUATION
+    //////////////////////////////////////////////////////////////*/
+
+    /// @notice `balances` (registry order) plus what the adapter has supplied of each token, and the debt.
+    function addCollateral(address registry, uint256[] memory balances)
+        external
+        view
+        returns (uint256[] memory, uint256 debtBaseUnits)
+    {
+        ILendingAdapter adapter = _layout().adapter;
+        uint256[] memory c = adapter.collateralBalances(_tokens(registry));
+        for (uint256 i; i < c.length; ++i) {
+            balances[i] += c[i];
+        }
+        return (balances, adapter.debtBaseUnits());
+    }
+
+    /// @notice (NAV + debt) / NAV in bps, rounded up; max when NAV is zero with debt.
+    function leverageBps(uint256 navBaseUnits, uint256 debtBaseUnits) public pure returns (uint256) {
+        if (debtBaseUnits == 0) return BPS;
+        if (navBaseUnits == 0) return type(uint256).max;
+        return (navBaseUnits + debtBaseUnits).mulDiv(BPS, navBaseUnits, Math.Rounding.Ceil);
+    }
+
+    /// @notice Reverts unless health factor >= `minHfWad` and leverage <= `maxLevBps` (nothing to check with no
+    ///         debt). `navBaseUnits` is the NAV after the action, at the action's prices.
+    function checkHealth(uint256 navBaseUnits, uint256 minHfWad, uint256 maxLevBps) public view {
+        ILendingAdapter adapter = _layout().adapter;
+        uint256 debt = adapter.debtBaseUnits();
+        if (debt == 0) return;
+        uint256 hf = adapter.healthFactorWad();
+        if (hf < minHfWad) revert IRiskParityVault.RiskParityVaultHealthFactorTooLow(hf, minHfWad);
+        uint256 lev = leverageBps(navBaseUnits, debt);
+        if (lev > maxLevBps) revert IRiskParityVault.RiskParityVaultLeverageTooHigh(lev, maxLevBps);
+    }
+
+    /// @notice After a rebalance: health factor >= min and leverage <= max, strictly.
+    function checkRebalance(uint256 navAfterBaseUnits) external view {
+        IRiskParityVault.LeverageParams storage p = _layout().params;
+        checkHealth(navAfterBaseUnits, p.minHealthFactorWad, p.maxLeverageBps);
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                          LENDING ACTIONS
+    //////////////////////////////////////////////////////////////*/
+
+    /// @notice Run the actions of one phase (`afterSwaps` false: before the trades, true: after them) in array
+    ///         order; the first phase validates every action before any external call.
+    function execute(
+        address registry,
+        IRiskParityVault.LendingAction[] calldata actions,
+        bool afterSwaps,
+        uint64 epoch
+    ) external {
+        ILendingAdapter adapter = _layout().adapter;
+        if (address(adapter) == address(0)) revert IRiskParityVault.RiskParityVaultNoLendingAdapter();
+        IRiskParityVault.AssetConfig[] memory a = AssetRegistry.load(registry);
+        if (!afterSwaps) _validate(actions, a);
+        address base = a[0].token;
+        for (uint256 k; k < actions.length; ++k) {
+            IRiskParityVault.LendingAction calldata act = actions[k];
+            IRiskParityVault.LendingKind kind = act.kind;
+            if (act.afterSwaps != afterSwaps) continue;
+            uint256 amount = act.amount;
+            if (kind == IRiskParityVault.LendingKind.Repay) amount = Math.min(amount, adapter.debtBaseUnits());
+            emit IRiskParityVault.LendingActionExecuted(epoch, kind, act.token, amount);
+            if (kind == IRiskParityVault.LendingKind.Supply) {
+                IERC20(act.token).safeTransfer(address(adapter), amount);
+                adapter.supply(act.token, amount);
+            } else if (kind == IRiskParityVault.LendingKind.Withdraw) {
+                adapter.withdraw(act.token, amount, address(this));
+            } else if (kind == IRiskParityVault.LendingKind.Borrow) {
+                adapter.borrow(amount, address(this));
+            } else if (amount != 0) {
+                IERC20(base).safeTransfer(address(adapter), amount);
+                adapter.repay(amount);
+            }
+        }
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                                EXITS
+    //////////////////////////////////////////////////////////////*/
+
+    /// @notice An exit of `shares` out of `supply` (virtual shares included): its collateral per registry entry,
+    ///         rounded down, and its debt, rounded up, so rounding always favours the holders who stay.
+    function exitShare(address registry, uint256 shares, uint256 supply)
+        external
+        view
+        returns (uint256[] memory collateral, uint256 debtBaseUnits)
+    {
+        ILendingAdapter adapter = _layout().adapter;
+        collateral = adapter.collateralBalances(_tokens(registry));
+        for (uint256 i; i < collateral.length; ++i) {
+            collateral[i] = collateral[i].mulDiv(shares, supply);
+        }
+        debtBaseUnits = adapter.debtBaseUnits().mulDiv(shares, supply, Math.Rounding.Ceil);
+    }
+
+    /// @notice An exit's lending side, after its shares are burnt.
+    /// @param debtShare Debt repaid from the vault's base balance. @param hfBeforeWad Health factor before the
+    ///        exit touched the position (0: read it now). @param navBefore, navAfter NAV around the exit for the
+    ///        leverage check (navBefore 0: oracle-free exit, no leverage check).
+    /// @param collateral Per registry entry, withdrawn to `collateralTo` after the repay (empty: none).
+    struct ExitSettlement {
+        address owner;
+        uint256 shares;
+        uint256 debtShare;
+        uint256 hfBeforeWad;
+        uint256 navBefore;
+        uint256 navAfter;
+        uint256[] collateral;
+        address collateralTo;
+    }
+
+    /// @notice Repay the exit's debt share, hand over its collateral, then check the position: health factor no
+    ///         lower than `min(before, minHealthFactor)` and, for oracle-priced exits, leverage no higher than
+    ///         `max(before, maxLeverage)`. An exit from a vault already past a limit may not push it further.
+    function settleExit(address registry, ExitSettlement memory e) public {
+        Layout storage l = _layout();
+        ILendingAdapter adapter = l.adapter;
+        address[] memory tokens = _tokens(registry);
+        uint256 debtBefore = adapter.debtBaseUnits();
+        uint256 hfBefore = e.hfBeforeWad == 0 ? adapter.healthFactorWad() : e.hfBeforeWad;
+        emit IRiskParityVault.ExitDebtRepaid(e.owner, e.shares, e.debtShare);
+        if (e.debtShare != 0) {
+            IERC20(tokens[0]).safeTransfer(address(adapter), e.debtShare);
+            adapter.repay(e.debtShare);
+        }
+        for (uint256 i; i < e.collateral.length; ++i) {
+            if (e.collateral[i] != 0) adapter.withdraw(tokens[i], e.collateral[i], e.collateralTo);
+        }
+        IRiskParityVault.LeverageParams memory p = l.params;
+        uint256 maxLev = e.navBefore == 0
+            ? type(uint256).max
+            : Math.max(leverageBps(e.navBefore, debtBefore), p.maxLeverageBps);
+        checkHealth(e.navAfter, Math.min(hfBefore, p.minHealthFactorWad), maxLev);
+    }
+
+    /// @notice The lending side of an in-kind exit: the base slice `held[0]` repays the debt share first and
+    ///         the caller pays any shortfall (pulled from `msg.sender`); the collateral slices go to `receiver`.
+    ///         Emits the vault's `RedeemedInKind` with what `receiver` gets per registry entry.
+    /// @return baseOut What is left of the base slice for `receiver`.
+    function exitInKind(
+        address registry,
+        uint256[] memory held,
+        uint256[] memory collateral,
+        uint256 debtShare,
+        address owner,
+        address receiver,
+        uint256 shares
+    ) external returns (uint256 baseOut) {
+        uint256 topUp = debtShare > held[0] ? debtShare - held[0] : 0;
+        baseOut = held[0] + topUp - debtShare;
+        uint256[] memory amounts = new uint256[](held.length);
+        for (uint256 i; i < held.length; ++i) {
+            amounts[i] = (i == 0 ? baseOut : held[i]) + collateral[i];
+        }
+        emit IRiskParityVault.RedeemedInKind(msg.sender, receiver, owner, shares, amounts);
+        if (topUp != 0) IERC20(_tokens(registry)[0]).safeTransferFrom(msg.sender, address(this), topUp);
+        settleExit(registry, ExitSettlement(owner, shares, debtShare, 0, 0, 0, collateral, receiver));
+    }
+
+    /// @notice Withdraw each non-zero `collateral[i]` of registry entry i to the vault.
+    /// @return hfBeforeWad The health factor before the withdrawals.
+    function withdrawForExit(address registry, uint256[] memory collateral) external returns (uint256 hfBeforeWad) {
+        ILendingAdapter adapter = _layout().adapter;
+        hfBeforeWad = adapter.healthFactorWad();
+        address[] memory tokens = _tokens(registry);
+        for (uint256 i; i < tokens.length; ++i) {
+            if (collateral[i] != 0) adapter.withdraw(tokens[i], collateral[i], address(this));
+        }
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                               RIPCORD
+    //////////////////////////////////////////////////////////////*/
+
+    struct RipcordContext {
+        address registry;
+        ISwapAdapter swapAdapter;
+        uint256 maxSlippageBps;
+        address sequencerFeed;
+        uint256 sequencerGraceSeconds;
+    }
+
+    function deleverage(RipcordContext memory ctx, address token, uint256 amount, uint256 deadline)
+        external
+        returns (uint256 repaid, uint256 reward)
+    {
+        Layout storage l = _layout();
+        ILendingAdapter adapter = l.adapter;
+        IRiskParityVault.LeverageParams memory p = l.params;
+        uint256 hfBefore = _checkRipcordTrigger(l, p, deadline);
+        (address base, uint256 minOut) = _ripcordFloor(ctx, token, amount, p.ripcordMaxTradeBaseUnits);
+
+        l.lastDeleverageAt = uint64(block.timestamp);
+
+        adapter.withdraw(token, amount, address(this));
+        uint256 received = _sell(ctx.swapAdapter, token, base, amount, minOut, deadline);
+        reward = received * p.ripcordRewardBps / BPS;
+        repaid = Math.min(received - reward, adapter.debtBaseUnits());
+        IERC20(base).safeTransfer(address(adapter), repaid);
+        adapter.repay(repaid);
+        IERC20(base).safeTransfer(msg.sender, reward);
+        uint256 hfAfter = adapter.healthFactorWad();
+        if (hfAfter <= hfBefore) revert IRiskParityVault.RiskParityVaultHealthFactorNotImproved(hfBefore, hfAfter);
+        // Emitted last: every amount in it is measured, not predicted.
+        emit IRiskParityVault.Deleveraged(msg.sender, token, amount, repaid, reward, hfBefore, hfAfter);
+    }
+
+    /// @return hfBefore The health factor now, below the ripcord.
+    function _checkRipcordTrigger(Layout storage l, IRiskParityVault.LeverageParams memory p, uint256 deadline)
+        private
+        view
+        returns (uint256 hfBefore)
+    {
+        if (address(l.adapter) == address(0)) revert IRiskParityVault.RiskParityVaultNoLendingAdapter();
+        hfBefore = l.adapter.healthFactorWad();
+        if (hfBefore >= p.ripcordHealthFactorWad) {
+            revert IRiskParityVault.RiskParityVaultHealthFactorNotBelowRipcord(hfBefore, p.ripcordHealthFactorWad);
+        }
+        uint256 next = uint256(l.lastDeleverageAt) + p.ripcordCooldownSeconds;
+        if (l.lastDeleverageAt != 0 && block.timestamp < next) {
+            revert IRiskParityVault.RiskParityVaultRipcordCooldownActive(next, block.timestamp);
+        }
+        if (block.timestamp > deadline) revert IRiskParityVault.RiskParityVaultDeadlinePassed(deadline, block.timestamp);
+    }
+
+    /// @return base The base asset. @return minOut Oracle value of `amount` in base units less `maxSlippageBps`.
+    function _ripcordFloor(RipcordContext memory ctx, address token, uint256 amount, uint256 maxTradeBaseUnits)
+        private
+        view
+        returns (address base, uint256 minOut)
+    {
+        if (address(ctx.swapAdapter) == address(0)) revert IRiskParityVault.RiskParityVaultNoSwapAdapter();
+        IRiskParityVault.AssetConfig[] memory a = AssetRegistry.load(ctx.registry);
+        (bool found, uint256 i) = AssetRegistry.tryIndexOf(a, token);
+        if (!found || i == 0 || amount == 0) {
+            revert IRiskParityVault.RiskParityVaultInvalidLendingAction(
+                0, uint8(IRiskParityVault.LendingKind.Withdraw), token, amount
+            );
+        }
+        Valuation.Price[] memory prices = Valuation.prices(a, ctx.sequencerFeed, ctx.sequencerGraceSeconds);
+        uint256 value = Valuation.value(amount, prices[i], Math.Rounding.Ceil);
+        if (value > maxTradeBaseUnits) revert IRiskParityVault.RiskParityVaultRipcordTradeTooLarge(value, maxTradeBaseUnits);
+        minOut = Valuation.oracleAmountOut(amount, prices[i], prices[0]).mulDiv(
+            BPS - ctx.maxSlippageBps, BPS, Math.Rounding.Ceil
+        );
+        base = a[0].token;
+    }
+
+    /// @return received Measured by the vault's own balance, as the vault's swaps are.
+    function _sell(ISwapAdapter swapAdapter, address token, address base, uint256 amount, uint256 minOut, uint256 deadline)
+        private
+        returns (uint256 received)
+    {
+        uint256 before = IERC20(base).balanceOf(address(this));
+        IERC20(token).safeTransfer(address(swapAdapter), amount);
+        swapAdapter.swapExactIn(token, base, amount, minOut, address(this), deadline);
+        received = IERC20(base).balanceOf(address(this)) - before;
+        if (received < minOut) revert IRiskParityVault.RiskParityVaultTradeBelowMinimum(0, received, minOut);
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                                VIEWS
+    //////////////////////////////////////////////////////////////*/
+
+    function adapter() internal view returns (ILendingAdapter) {
+        return _layout().adapter;
+    }
+
+    function params() external view returns (IRiskParityVault.LeverageParams memory) {
+        return _layout().params;
+    }
+
+    /// @notice The lending fields of the keeper view (zeros without an adapter).
+    function keeperFields(address registry)
+        external
+        view
+        returns (
+            address adapterAddress,
+            uint256[] memory collateral,
+            uint256 debt,
+            uint256 hf,
+            IRiskParityVault.LeverageParams memory p,
+            uint64 lastDeleverageAt
+        )
+    {
+        Layout storage l = _layout();
+        address[] memory tokens = _tokens(registry);
+        (adapterAddress, p, lastDeleverageAt) = (address(l.adapter), l.params, l.lastDeleverageAt);
+        collateral = new uint256[](tokens.length);
+        if (adapterAddress == address(0)) return (adapterAddress, collateral, 0, 0, p, lastDeleverageAt);
+        collateral = l.adapter.collateralBalances(tokens);
+        debt = l.adapter.debtBaseUnits();
+        hf = l.adapter.healthFactorWad();
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                              INTERNALS
+    //////////////////////////////////////////////////////////////*/
+
+    function _layout() private pure returns (Layout storage l) {
+        bytes32 slot = SLOT;
+        assembly ("memory-safe") {
+            l.slot := slot
+        }
+    }
+
+    function _tokens(address registry) private view returns (address[] memory tokens) {
+        IRiskParityVault.AssetConfig[] memory a = AssetRegistry.load(registry);
+        tokens = new address[](a.length);
+        for (uint256 i; i < a.length; ++i) {
+            tokens[i] = a[i].token;
+        }
+    }
+
+    function _anyCollateral(ILendingAdapter old, address registry) private view returns (bool) {
+        uint256[] memory c = old.collateralBalances(_tokens(registry));
+        for (uint256 i; i < c.length; ++i) {
+            if (c[i] != 0) return true;
+        }
+        return false;
+    }
+
+    function _validate(IRiskParityVault.LendingAction[] calldata actions, IRiskParityVault.AssetConfig[] memory a)
+        private
+        pure
+    {
+        for (uint256 k; k < actions.length; ++k) {
+            IRiskParityVault.LendingAction calldata act = actions[k];
+            (bool found, uint256 i) = AssetRegistry.tryIndexOf(a, act.token);
+            bool borrowSide =
+                act.kind == IRiskParityVault.LendingKind.Borrow || act.kind == IRiskParityVault.LendingKind.Repay;
+            // Collateral is a registered non-base asset; the debt is always in the base asset.
+            if (!found || act.amount == 0 || (borrowSide ? i != 0 : i == 0)) {
+                revert IRiskParityVault.RiskParityVaultInvalidLendingAction(k, uint8(act.kind), act.token, act.amount);
+            }
+        }
+    }
+
+    function _setParams(IRiskParityVault.LeverageParams memory p) private {
+        // Ordering 1e18 < ripcord < min < target, each bound by the one before it.
+        uint256 maxHf = MAX_TARGET_HEALTH_FACTOR_WAD;
+        _checkBound("ripcordHealthFactorWad", p.ripcordHealthFactorWad, MIN_RIPCORD_HEALTH_FACTOR_WAD, maxHf);
+        _checkBound("minHealthFactorWad", p.minHealthFactorWad, uint256(p.ripcordHealthFactorWad) + 1, maxHf);
+        _checkBound("targetHealthFactorWad", p.targetHealthFactorWad, uint256(p.minHealthFactorWad) + 1, maxHf);
+        _checkBound("maxLeverageBps", p.maxLeverageBps, MIN_MAX_LEVERAGE_BPS, MAX_MAX_LEVERAGE_BPS);
+        _checkBound("ripcordRewardBps", p.ripcordRewardBps, 0, MAX_RIPCORD_REWARD_BPS);
+        _checkBound(
+            "ripcordCooldownSeconds", p.ripcordCooldownSeconds, MIN_RIPCORD_COOLDOWN_SECONDS, MAX_RIPCORD_COOLDOWN_SECONDS
+        );
+        _checkBound("ripcordMaxTradeBaseUnits", p.ripcordMaxTradeBaseUnits, 1, type(uint128).max);
+        _layout().params = p;
+        emit IRiskParityVault.LeverageParamsUpdated(p);
+    }
+
+    function _checkBound(string memory field, uint256 value, uint256 min, uint256 max) private pure {
+        if (value < min || value > max) {
+            revert IRiskParityVault.RiskParityVaultLeverageParamsOutOfBounds(field, value, min, max);
+        }
+    }
+}

@@ -1,0 +1,79 @@
+"""The public ripcord: below the ripcord health factor anyone may sell collateral in bounded chunks to repay
+debt, for a reward, once per cooldown."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.integration.leverage.leverage_helpers import (
+    USDC,
+    WAD,
+    build_basket,
+    lever_up,
+    shock,
+)
+from tests.integration.vault.vault_helpers import deadline, reverts_with, sleep_and_refresh
+
+RISKY = ["WBTC", "WETH", "LINK", "XAU", "TBILL"]
+
+
+def _debt(vault) -> int:
+    return vault.keeperView()["debtBaseUnits"]
+
+
+def _hf(vault) -> int:
+    return vault.keeperView()["healthFactorWad"]
+
+
+@pytest.fixture
+def below_ripcord(seeded, world, keeper):
+    """Levered close to Aave's borrowing limit (health factor about 1.75), then every asset falls 30%: just
+    below the 1.25 ripcord."""
+    vault = seeded
+    build_basket(world, vault, keeper)
+    lever_up(world, vault, keeper, 122_000 * USDC)
+    shock(world, RISKY, 0.7)
+    assert _hf(vault) < 1.25 * WAD
+    return vault
+
+
+def test_deleverage__below_ripcord__third_party_restores_and_is_paid(below_ripcord, world, mallory):
+    vault = below_ripcord
+    tbill = world.tokens["TBILL"]
+    hf_before, debt_before = _hf(vault), _debt(vault)
+    amount = world.units("TBILL", 25_000 / world.feed_price("TBILL"))  # worth 25,000 USD at the oracle
+    usdc_before = world.base.balanceOf(mallory)
+    tx = vault.deleverage(tbill, amount, deadline(), {"from": mallory})
+    ev = tx.events["Deleveraged"]
+    assert ev["caller"] == mallory and ev["soldAmount"] == amount
+    reward = world.base.balanceOf(mallory) - usdc_before
+    assert reward == ev["rewardBaseUnits"] > 0
+    assert reward == (ev["repaidBaseUnits"] + reward) * 50 // 10_000  # 50 bps of the proceeds
+    assert _debt(vault) <= debt_before - ev["repaidBaseUnits"] + 10
+    assert _hf(vault) > 1.25 * WAD > hf_before
+
+
+def test_deleverage__twice_within_cooldown__reverts_then_works(below_ripcord, world, mallory):
+    vault = below_ripcord
+    shock(world, RISKY, 0.95)  # deeper, so one small chunk does not already restore it
+    tbill = world.tokens["TBILL"]
+    chunk = world.units("TBILL", 5_000 / world.feed_price("TBILL"))
+    vault.deleverage(tbill, chunk, deadline(), {"from": mallory})
+    with reverts_with("RiskParityVaultRipcordCooldownActive"):
+        vault.deleverage(tbill, chunk, deadline(), {"from": mallory})
+    sleep_and_refresh(600, world.feeds, world.deployer)
+    vault.deleverage(tbill, chunk, deadline(), {"from": mallory})
+
+
+def test_deleverage__chunk_above_max_trade__reverts(below_ripcord, world, mallory):
+    vault = below_ripcord
+    amount = world.units("TBILL", 100_001 / world.feed_price("TBILL"))
+    with reverts_with("RiskParityVaultRipcordTradeTooLarge"):
+        vault.deleverage(world.tokens["TBILL"], amount, deadline(), {"from": mallory})
+
+
+def test_deleverage__works_while_rebalances_paused(below_ripcord, world, mallory, guardian):
+    vault = below_ripcord
+    vault.setRebalancesPaused(True, {"from": guardian})
+    chunk = world.units("TBILL", 5_000 / world.feed_price("TBILL"))
+    vault.deleverage(world.tokens["TBILL"], chunk, deadline(), {"from": mallory})
