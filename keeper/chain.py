@@ -407,10 +407,10 @@ class ChainClient:
             out.append((r0, r1) if self._token0[pair].lower() == asset.lower() else (r1, r0))
         return out
 
-    def reserve_configs(self, data_provider: str, tokens: Sequence[str]) -> list[tuple[int, bool]]:
-        """(liquidation threshold in bps, usable as collateral) of each token on an Aave V3 market."""
+    def reserve_configs(self, data_provider: str, tokens: Sequence[str]) -> list[tuple[int, int, bool]]:
+        """(loan-to-value bps, liquidation threshold bps, usable as collateral) of each token on Aave V3."""
         calls = [(data_provider, SEL_RESERVE_CONFIG + bytes.fromhex(t[2:].rjust(64, "0")).hex()) for t in tokens]
-        return [(w[2], bool(w[5])) for w in self._eth_calls(calls, True, "reserve configurations")]
+        return [(w[1], w[2], bool(w[5])) for w in self._eth_calls(calls, True, "reserve configurations")]
 
     def balance_of(self, address: str) -> int:
         return self.read(lambda w3: w3.eth.get_balance(Web3.to_checksum_address(address)), "keeper balance")

@@ -51,8 +51,9 @@ class TickInputs:
     """Annualized implied vol per token address, when the world has implied-vol feeds."""
     gas_price_wei: int = 0
     eth_usd: float = 0.0
-    reserve_configs: list[tuple[int, bool]] | None = None
-    """(liquidation threshold bps, collateral enabled) per registry entry, when the vault levers on Aave."""
+    reserve_configs: list[tuple[int, int, bool]] | None = None
+    """(loan-to-value bps, liquidation threshold bps, collateral enabled) per registry entry, when the vault
+    levers on Aave."""
 
 
 @dataclass(frozen=True)
@@ -227,6 +228,7 @@ class _Lever:
     health_factor: float
     min_health_factor: float
     thresholds: list[float]
+    loan_to_values: list[float]
     collateral_ok: list[bool]
     alarm: bool
 
@@ -239,8 +241,9 @@ def _leverage_view(inputs: TickInputs, cfg: KeeperConfig, risky: list[int], solv
         return None
     min_hf, target_hf, _ripcord = (s.leverage_params[i] / 1e18 for i in range(3))
     max_lev = s.leverage_params[3] / BPS
-    thresholds = [lt / BPS for lt, _ in inputs.reserve_configs]
-    collateral_ok = [ok for _, ok in inputs.reserve_configs]
+    loan_to_values = [ltv / BPS for ltv, _, _ in inputs.reserve_configs]
+    thresholds = [lt / BPS for _, lt, _ in inputs.reserve_configs]
+    collateral_ok = [ok for _, _, ok in inputs.reserve_configs]
     cash = cfg.policy.cash_buffer_bps / BPS
     lev = target_leverage(solved, cov, target_vol=cfg.leverage.target_vol, max_leverage=max_lev - cash,
                           liquidation_thresholds=[thresholds[i] for i in risky], target_health_factor=target_hf)
@@ -250,7 +253,8 @@ def _leverage_view(inputs: TickInputs, cfg: KeeperConfig, risky: list[int], solv
         # Before the ripcord: bring the health factor back to the target, whatever the vol target says.
         lev = min(lev, 1.0 + (float(values.sum()) / nav_usd8 - 1.0) * hf / target_hf)
     return _Lever(now=float(values.sum()) / nav_usd8, target=max(1.0, lev + cash), health_factor=hf,
-                  min_health_factor=min_hf, thresholds=thresholds, collateral_ok=collateral_ok, alarm=alarm)
+                  min_health_factor=min_hf, thresholds=thresholds, loan_to_values=loan_to_values,
+                  collateral_ok=collateral_ok, alarm=alarm)
 
 
 def _propose_levered(inputs: TickInputs, cfg: KeeperConfig, d: Decision, lever: _Lever, risky: list[int],
@@ -264,7 +268,9 @@ def _propose_levered(inputs: TickInputs, cfg: KeeperConfig, d: Decision, lever: 
                                                          else "leverage_off_target")
     w_move = d.weights if d.rebalance else weights + f_max * (target - weights)
     cash = cfg.policy.cash_buffer_bps / BPS
-    gross_over_nav = float(np.clip(w_move, 0.0, None).sum()) + cash
+    # Gross / NAV: the risky exposures plus the cash buffer when they need borrowing; otherwise the base asset
+    # holds the rest and there is no debt (leverage 1).
+    gross_over_nav = max(1.0, float(np.clip(w_move, 0.0, None).sum()) + cash)
     composition = np.zeros(len(s.assets))
     composition[risky] = np.clip(w_move, 0.0, None) / gross_over_nav
     plan = plan_leveraged_rebalance(
@@ -273,7 +279,7 @@ def _propose_levered(inputs: TickInputs, cfg: KeeperConfig, d: Decision, lever: 
         prices=[_to_8_decimals(a.answer, a.feed_decimals) for a in s.assets],
         decimals=[a.token_decimals for a in s.assets], base_index=0, debt=s.debt, risky_weights=composition,
         leverage=max(1.0, gross_over_nav), liquidation_thresholds=lever.thresholds,
-        collateral_enabled=lever.collateral_ok,
+        collateral_enabled=lever.collateral_ok, loan_to_values=lever.loan_to_values,
         reserves=[PoolReserves(*r) if r else None for r in inputs.reserves],
         slippage_bps=cfg.policy.slippage_bps, oracle_bound_bps=s.max_slippage_bps,
         min_trade_usd=int(cfg.policy.min_trade_usd * 1e8),

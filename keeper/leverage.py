@@ -2,10 +2,11 @@
 floats; no chain access.
 
 The vault's conventions (``IRiskParityVault.rebalanceWithLending``): target weights describe the composition of the
-*gross* basket (held plus supplied, debt not subtracted); leverage is gross / NAV with NAV = gross - debt. Within
-one rebalance, withdraw and borrow actions run before the swaps (they bring tokens in), supply and repay after
-them (they take tokens out), each phase in array order; the vault then requires the market's health factor to be
-at least its minimum and leverage at most its cap.
+*gross* basket (held plus supplied, debt not subtracted); leverage is gross / NAV with NAV = gross - debt. Each
+lending action says whether it runs before the swaps or after them (each phase in array order). Lever up: supply
+what is held, then borrow (before), buy, supply what was bought (after). Lever down: withdraw (before), sell,
+repay (after). The vault then requires the market's health factor to be at least its minimum and leverage at
+most its cap; the market itself lets a borrow through only within the collateral's loan-to-value.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from keeper.risk import portfolio_volatility
 
 SUPPLY, WITHDRAW, BORROW, REPAY = 0, 1, 2, 3
 """``IRiskParityVault.LendingKind``."""
+BORROW_MARGIN = 0.97
+"""Share of the market's loan-to-value capacity a plan may borrow (prices move between the read and the block)."""
 
 
 @dataclass(frozen=True)
@@ -29,10 +32,11 @@ class LendingAction:
     token: str
     amount: int
     """In ``token`` units; base units for borrow and repay."""
+    after_swaps: bool
 
-    def as_tuple(self) -> tuple[int, str, int]:
+    def as_tuple(self) -> tuple[int, str, int, bool]:
         """ABI order of the vault's ``LendingAction`` struct."""
-        return (self.kind, self.token, self.amount)
+        return (self.kind, self.token, self.amount, self.after_swaps)
 
 
 @dataclass(frozen=True)
@@ -41,7 +45,8 @@ class LeveragedPlan:
     """Gross composition after the rebalance, registry order, summing to 10,000."""
     trades: tuple[Trade, ...]
     actions: tuple[LendingAction, ...]
-    """Phase order as the vault runs them: withdraws, borrow, (swaps), supplies, repay."""
+    """In execution order: withdraws, supplies of held tokens, borrow (before the swaps); supplies of bought
+    tokens, repay (after)."""
     leverage: float
     debt_after: int
     """Base units."""
@@ -102,6 +107,7 @@ def plan_leveraged_rebalance(
     liquidation_thresholds: Sequence[float],
     collateral_enabled: Sequence[bool],
     reserves: Sequence[PoolReserves | None],
+    loan_to_values: Sequence[float] | None = None,
     slippage_bps: int = 50,
     oracle_bound_bps: int = 200,
     min_trade_usd: int = 10 * 10**PRICE_DECIMALS,
@@ -119,7 +125,44 @@ def plan_leveraged_rebalance(
     leverage : gross / NAV to reach (1.0 repays all debt).
     liquidation_thresholds : (N,) fractions, for the expected health factor.
     collateral_enabled : (N,) whether an asset may be supplied (every held risky asset is supplied when it is).
+    loan_to_values : (N,) fractions; a borrow is capped (with a 3% margin) to what the collateral supplied before
+        the swaps allows, so a lever-up from mostly idle tokens takes more than one rebalance. Defaults to the
+        liquidation thresholds.
     """
+    ltv = list(loan_to_values) if loan_to_values is not None else list(liquidation_thresholds)
+    plan = _plan(tokens, held, supplied, prices, decimals, base_index, debt, risky_weights, leverage,
+                 liquidation_thresholds, collateral_enabled, reserves, slippage_bps, oracle_bound_bps,
+                 min_trade_usd, max_trade_usd, None)
+    borrow = next((a.amount for a in plan.actions if a.kind == BORROW), 0)
+    if borrow:
+        allowed = _borrowable(plan.actions, tokens, supplied, prices, decimals, base_index, debt, ltv)
+        if borrow > allowed:
+            plan = _plan(tokens, held, supplied, prices, decimals, base_index, debt, risky_weights, leverage,
+                         liquidation_thresholds, collateral_enabled, reserves, slippage_bps, oracle_bound_bps,
+                         min_trade_usd, max_trade_usd, max(0, allowed))
+    return plan
+
+
+def _borrowable(actions: Sequence[LendingAction], tokens: Sequence[str], supplied: Sequence[int],
+                prices: Sequence[int], decimals: Sequence[int], base_index: int, debt: int,
+                ltv: Sequence[float]) -> int:
+    """Base units the market lets the vault borrow once the before-swap withdraws and supplies ran."""
+    coll = [int(x) for x in supplied]
+    for a in actions:
+        if a.after_swaps or a.kind not in (SUPPLY, WITHDRAW):
+            continue
+        i = tokens.index(a.token)
+        coll[i] += a.amount if a.kind == SUPPLY else -a.amount
+    capacity_usd = sum(coll[i] * prices[i] / 10 ** decimals[i] * ltv[i] for i in range(len(tokens)))
+    debt_usd = debt * prices[base_index] / 10 ** decimals[base_index]
+    return int(max(0.0, capacity_usd * BORROW_MARGIN - debt_usd) * 10 ** decimals[base_index] / prices[base_index])
+
+
+def _plan(tokens: Sequence[str], held: Sequence[int], supplied: Sequence[int], prices: Sequence[int],
+          decimals: Sequence[int], base_index: int, debt: int, risky_weights: npt.ArrayLike, leverage: float,
+          liquidation_thresholds: Sequence[float], collateral_enabled: Sequence[bool],
+          reserves: Sequence[PoolReserves | None], slippage_bps: int, oracle_bound_bps: int, min_trade_usd: int,
+          max_trade_usd: int | None, borrow_cap: int | None) -> LeveragedPlan:
     n = len(tokens)
     px = [int(p) for p in prices]
     unit = [10 ** int(d) for d in decimals]
@@ -134,6 +177,9 @@ def plan_leveraged_rebalance(
     debt_target_usd = max(0, gross_target - nav)
     debt_target = debt_target_usd * base_unit // base_price
     delta = debt_target - debt  # > 0 borrow before the swaps, < 0 repay after them
+    if borrow_cap is not None and delta > borrow_cap:
+        delta = borrow_cap
+        gross_target = nav + (debt + delta) * base_price // base_unit
 
     # The swaps see every token as if it were in the vault: withdraws and the borrow come first.
     virtual = [int(held[i]) + int(supplied[i]) for i in range(n)]
@@ -153,32 +199,37 @@ def plan_leveraged_rebalance(
 
     actions: list[LendingAction] = []
     wallet = [int(h) for h in held]
-    for t in plan.trades:
+    collateral_after = [int(x) for x in supplied]
+    sold = {tokens.index(t.token_in) for t in plan.trades}
+    for t in plan.trades:  # withdraw what a sale needs beyond what the vault holds
         i = tokens.index(t.token_in)
         if i != base_index and wallet[i] < t.amount_in:
-            need = min(t.amount_in - wallet[i], int(supplied[i]))
-            actions.append(LendingAction(WITHDRAW, tokens[i], need))
-            wallet[i] += need
+            need = min(t.amount_in - wallet[i], collateral_after[i])
+            if need > 0:
+                actions.append(LendingAction(WITHDRAW, tokens[i], need, False))
+                wallet[i] += need
+                collateral_after[i] -= need
+    for i in range(n):  # held tokens that are not for sale become collateral before any borrow
+        if i != base_index and i not in sold and collateral_enabled[i] and wallet[i] > 0:
+            actions.append(LendingAction(SUPPLY, tokens[i], wallet[i], False))
+            collateral_after[i] += wallet[i]
+            wallet[i] = 0
     if delta > 0:
-        actions.append(LendingAction(BORROW, tokens[base_index], delta))
+        actions.append(LendingAction(BORROW, tokens[base_index], delta, False))
         wallet[base_index] += delta
-    collateral_after = [int(s) for s in supplied]
-    for a in actions:
-        if a.kind == WITHDRAW:
-            collateral_after[tokens.index(a.token)] -= a.amount
     for t in plan.trades:
         wallet[tokens.index(t.token_in)] -= t.amount_in
         wallet[tokens.index(t.token_out)] += t.min_amount_out  # at least this arrives
     for i in range(n):
         if i != base_index and collateral_enabled[i] and wallet[i] > 0:
-            actions.append(LendingAction(SUPPLY, tokens[i], wallet[i]))
+            actions.append(LendingAction(SUPPLY, tokens[i], wallet[i], True))
             collateral_after[i] += wallet[i]
             wallet[i] = 0
     debt_after = debt + max(delta, 0)
     if delta < 0:
         repay = min(-delta, max(0, wallet[base_index]))
         if repay > 0:
-            actions.append(LendingAction(REPAY, tokens[base_index], repay))
+            actions.append(LendingAction(REPAY, tokens[base_index], repay, True))
             debt_after -= repay
             wallet[base_index] -= repay
 

@@ -53,7 +53,14 @@ def test_target_leverage__health_factor_binds__caps_where_hf_meets_target():
     assert health_factor([lev], [0.8], lev - 1.0) == pytest.approx(2.0)
 
 
-def test_plan__lever_up_from_held__borrows_first_then_supplies_everything():
+def _phases_in_order(actions) -> bool:
+    """Before the swaps: withdraws, supplies, then the borrow; after: supplies, then the repay."""
+    rank = {(WITHDRAW, False): 0, (SUPPLY, False): 1, (BORROW, False): 2, (SUPPLY, True): 3, (REPAY, True): 4}
+    keys = [rank[(a.kind, a.after_swaps)] for a in actions]
+    return keys == sorted(keys)
+
+
+def test_plan__lever_up_from_held__supplies_then_borrows_then_supplies_purchases():
     held = _held([20_000, 300_000, 300_000, 380_000])
     plan = plan_leveraged_rebalance(
         tokens=TOKENS, held=held, supplied=[0] * 4, prices=PRICES, decimals=DECIMALS, base_index=0, debt=0,
@@ -61,8 +68,10 @@ def test_plan__lever_up_from_held__borrows_first_then_supplies_everything():
         reserves=_reserves(), min_trade_usd=100 * 10**8,
     )
     kinds = [a.kind for a in plan.actions]
-    assert kinds[0] == BORROW and kinds.count(BORROW) == 1 and WITHDRAW not in kinds
-    assert set(kinds[1:]) == {SUPPLY}
+    assert _phases_in_order(plan.actions)
+    assert kinds.count(BORROW) == 1 and WITHDRAW not in kinds and REPAY not in kinds
+    assert any(a.kind == SUPPLY and not a.after_swaps for a in plan.actions)  # collateral before the borrow
+    assert any(a.kind == SUPPLY and a.after_swaps for a in plan.actions)  # then what was bought
     assert plan.debt_after == pytest.approx(500_000 * 10**6, rel=0.01)
     assert plan.leverage == pytest.approx(1.5, rel=0.01)
     assert plan.health_factor_after == pytest.approx(float(np.dot(WEIGHTS, LT)) * 1.5 / 0.5, rel=0.02)
@@ -77,9 +86,8 @@ def test_plan__delever_to_one__withdraws_before_swaps_and_repays_after():
         collateral_enabled=COLLATERAL, reserves=_reserves(), min_trade_usd=100 * 10**8,
     )
     kinds = [a.kind for a in plan.actions]
-    assert kinds[-1] == REPAY and kinds.count(WITHDRAW) >= 1
-    first_supply = kinds.index(SUPPLY) if SUPPLY in kinds else len(kinds) - 1
-    assert all(k == WITHDRAW for k in kinds[:first_supply])
+    assert _phases_in_order(plan.actions)
+    assert kinds[-1] == REPAY and kinds.count(WITHDRAW) >= 1 and BORROW not in kinds
     for a in plan.actions:
         if a.kind == WITHDRAW:
             assert 0 < a.amount <= supplied[TOKENS.index(a.token)]
@@ -102,9 +110,22 @@ def test_plan__any_move__keeps_phase_order_and_positive_amounts(lev, debt_usd, s
         debt=int(debt_usd * 10**6), risky_weights=WEIGHTS, leverage=lev, liquidation_thresholds=LT,
         collateral_enabled=COLLATERAL, reserves=_reserves(), min_trade_usd=100 * 10**8,
     )
-    phase = {WITHDRAW: 0, BORROW: 0, SUPPLY: 1, REPAY: 1}
-    order = [phase[a.kind] for a in plan.actions]
-    assert order == sorted(order)
+    assert _phases_in_order(plan.actions)
     assert all(a.amount > 0 for a in plan.actions)
     assert sum(1 for a in plan.actions if a.kind in (BORROW, REPAY)) <= 1
-    assert plan.leverage == pytest.approx(lev, rel=0.03, abs=0.03)
+    # Never above the target; below it only where the loan-to-value caps the borrow (about 1.7x here).
+    assert plan.leverage <= lev * 1.03 + 0.03
+    assert plan.leverage >= min(lev, 1.65) - 0.05
+
+
+def test_plan__borrow_beyond_loan_to_value__is_capped_to_what_collateral_allows():
+    held = _held([900_000, 30_000, 30_000, 40_000])  # mostly idle cash: little collateral to borrow against
+    plan = plan_leveraged_rebalance(
+        tokens=TOKENS, held=held, supplied=[0] * 4, prices=PRICES, decimals=DECIMALS, base_index=0, debt=0,
+        risky_weights=WEIGHTS, leverage=2.0, liquidation_thresholds=LT, collateral_enabled=COLLATERAL,
+        reserves=_reserves(), min_trade_usd=100 * 10**8, loan_to_values=[0.75, 0.70, 0.80, 0.65],
+    )
+    borrow = next(a.amount for a in plan.actions if a.kind == BORROW)
+    capacity = (30_000 * 0.70 + 30_000 * 0.80 + 40_000 * 0.65) * 10**6
+    assert borrow <= capacity * 0.97 + 1
+    assert plan.leverage < 2.0

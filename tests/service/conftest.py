@@ -63,14 +63,20 @@ def vault_env(world, deployer, gov, keeper_account, alice, tmp_path_factory):
 
 
 @pytest.fixture
-def keeper_config(vault_env, tmp_path, monkeypatch):
+def deployment_path(vault_env) -> str:
+    """The deployment file the keeper reads; a module with its own vault overrides this fixture."""
+    return vault_env["deployment_path"]
+
+
+@pytest.fixture
+def keeper_config(deployment_path, tmp_path, monkeypatch):
     """Factory: a validated KeeperConfig for the local vault; keyword overrides per section."""
     monkeypatch.setenv("KEEPER_PRIVATE_KEY", _key_of(3))
 
     def make(*, rpc_urls: list[str] | None = None, **sections: dict[str, Any]) -> KeeperConfig:
         raw: dict[str, Any] = {
             "chain": {"rpc_urls": rpc_urls or [web3.provider.endpoint_uri], "chain_id": 1337,
-                      "deployment": vault_env["deployment_path"], "read_retries": 2, "retry_backoff_s": 0.05},
+                      "deployment": deployment_path, "read_retries": 2, "retry_backoff_s": 0.05},
             "policy": {"cooldown_s": 3600},
             "schedule": {"interval_s": 1, "max_consecutive_failures": 2},
             "transactions": {"receipt_timeout_s": 10},
