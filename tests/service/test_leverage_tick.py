@@ -1,0 +1,136 @@
+"""The keeper with a levered vault on the world's Aave V3: it levers toward its target, never sends an action that
+would end below the vault's minimum health factor, and delevers on a health-factor alarm before the ripcord."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+from brownie import accounts, chain, web3  # type: ignore[attr-defined]
+
+from keeper.daemon import Keeper
+from keeper.deployments import save_deployment
+from keeper.errors import SimulationRevertedError
+from keeper.leverage import BORROW, REPAY, SUPPLY
+from keeper.planner import weights_to_bps
+from keeper.sim.runner import MarketSimulator
+from scripts.deploy_vault import deploy_vault, load_vault_config
+from scripts.world import deploy_world
+
+DEPOSIT_USDC = 1_000_000
+
+
+@pytest.fixture(scope="module")
+def levered(deployer, gov, alice, tmp_path_factory):
+    world = deploy_world(deployer, save=False, with_aave=True)
+    cfg = load_vault_config()
+    cfg = replace(cfg, leverage=replace(cfg.leverage, enabled=True))
+    deployed = deploy_vault(world, deployer, cfg, governance=gov)
+    vault = deployed.vault
+    dep = replace(world.deployment, extra={**world.deployment.extra, "vault": {"address": vault.address}})
+    path = save_deployment(dep, tmp_path_factory.mktemp("deployments"))
+    world.fund("USDC", alice, DEPOSIT_USDC * 10**6)
+    world.base.approve(vault, 2**256 - 1, {"from": alice})
+    vault.deposit(DEPOSIT_USDC * 10**6, alice, {"from": alice})
+    sim = MarketSimulator(web3, dep, world.cfg, seed=5, reporter=deployer.address, arbitrageur=accounts[9].address)
+    sim.run(36)
+    return {"world": world, "vault": vault, "deployment_path": str(path), "sim": sim}
+
+
+@pytest.fixture(autouse=True)
+def isolation(fn_isolation):
+    pass
+
+
+@pytest.fixture
+def deployment_path(levered) -> str:
+    return levered["deployment_path"]
+
+
+@pytest.fixture
+def lev_keeper(keeper_config):
+    def make(**sections) -> Keeper:
+        return Keeper(keeper_config(**sections))
+
+    return make
+
+
+def _state(keeper: Keeper):
+    return keeper.client.vault_state(keeper.vault)
+
+
+def _lever_up(keeper: Keeper, sim, ticks: int = 6, *, to_target: bool = False) -> list:
+    """Ticks one market hour apart (past the vault's cooldown) until the vault has borrowed, or (``to_target``)
+    until its leverage is within the keeper's band of the target."""
+    results = []
+    for _ in range(ticks):
+        results.append(keeper.tick())
+        if _state(keeper).debt > 0 and (not to_target or results[-1].record.decision == "hold"):
+            break
+        sim.step()
+    return results
+
+
+def test_tick__levered_vault__supplies_then_borrows_toward_target(levered, lev_keeper):
+    keeper = lev_keeper(leverage={"target_vol": 0.5}, policy={"cooldown_s": 0})
+    results = _lever_up(keeper, levered["sim"])
+    assert all(r.record.decision == "rebalance" for r in results), [r.record.reason for r in results]
+    assert SUPPLY in [a.kind for a in results[0].proposal.actions]
+    assert BORROW in [a.kind for a in results[-1].proposal.actions]
+    s = _state(keeper)
+    assert s.debt > 0
+    assert s.health_factor_wad >= s.leverage_params[0]  # the vault's minimum held after every step
+    assert sum(a.collateral for a in s.assets[1:]) > 0
+    gross = sum((a.balance + a.collateral) * a.answer / 10**a.token_decimals for a in s.assets) / 1e8
+    assert gross / (s.nav / 10**s.assets[0].token_decimals) > 1.05
+
+
+def test_send__borrow_below_min_health_factor__refused_in_simulation(levered, lev_keeper):
+    keeper = lev_keeper(leverage={"target_vol": 0.5}, policy={"cooldown_s": 0})
+    _lever_up(keeper, levered["sim"])
+    levered["sim"].step()  # past the vault's cooldown: only the health factor can refuse what follows
+    s = _state(keeper)
+    vault = keeper.client.contract("RiskParityVault", keeper.vault)
+    base = s.assets[0]
+    collateral_usd = sum(a.collateral * a.answer / 10**a.token_decimals / 1e8 for a in s.assets[1:])
+    # Borrow up to 60% of the collateral: within Aave's loan-to-value, below the vault's 1.5 minimum health factor.
+    borrow = int(collateral_usd * 0.6 * 10**base.token_decimals) - s.debt
+    # Targets = the composition the borrow leaves (the borrowed cash stays in the vault), so the distance check
+    # passes and only the health factor can refuse.
+    values = [(a.balance + a.collateral) * a.answer / 10**a.token_decimals for a in s.assets]
+    values[0] += borrow * base.answer / 10**base.token_decimals
+    params = (s.epoch, s.timestamp + 600, weights_to_bps([v / sum(values) for v in values]), [])
+    data = vault.encode_abi("rebalanceWithLending", args=[params, [(BORROW, base.token, borrow, False)]])
+    nonce = web3.eth.get_transaction_count(keeper.client.signer.address)
+    with pytest.raises(SimulationRevertedError) as err:
+        keeper.client.send(keeper.vault, data)
+    assert err.value.error_name in {"RiskParityVaultHealthFactorTooLow", "RiskParityVaultLeverageTooHigh"}, err.value
+    assert web3.eth.get_transaction_count(keeper.client.signer.address) == nonce
+
+
+def test_tick__health_factor_alarm__delevers_before_ripcord(levered, lev_keeper, deployer):
+    keeper = lev_keeper(leverage={"target_vol": 0.5}, policy={"cooldown_s": 0})
+    _lever_up(keeper, levered["sim"], ticks=12, to_target=True)
+    before = _state(keeper)
+    min_hf, ripcord_hf = before.leverage_params[0], before.leverage_params[2]
+    assert before.debt > 0 and before.health_factor_wad >= min_hf
+    # A 15% fall in every risky asset's feed (the pools keep their prices: the keeper sells into them). A fall
+    # this size lands between the keeper's alarm and the vault's minimum; a sudden 30% one lands below the
+    # minimum, where one turnover-capped rebalance cannot climb back and the public ripcord is the backstop
+    # (tests/integration/leverage).
+    world = levered["world"]
+    for a in world.cfg.risky:
+        feed = world.feeds[a.symbol]
+        feed.submit(feed.latestAnswer() * 85 // 100, {"from": deployer})
+    chain.sleep(3_601)  # past the vault's cooldown
+    chain.mine()
+    shocked = _state(keeper)
+    assert shocked.health_factor_wad < min_hf * 105 // 100, "the shock should put the vault in the alarm zone"
+    assert shocked.health_factor_wad > ripcord_hf, "the keeper must get its chance before the ripcord"
+    result = keeper.tick()
+    assert (result.record.decision, result.record.reason) == ("rebalance", "health_factor_alarm")
+    assert REPAY in [a.kind for a in result.proposal.actions]
+    after = _state(keeper)
+    assert after.debt < shocked.debt
+    assert after.health_factor_wad > shocked.health_factor_wad
+    assert after.health_factor_wad >= min_hf
