@@ -44,6 +44,8 @@ class TickResult:
     record: TickRecord
     proposal: Proposal | None
     outcome: TxOutcome | None = None
+    state: VaultState | None = None
+    """The vault as the tick read it."""
 
 
 class Keeper:
@@ -138,7 +140,7 @@ class Keeper:
                      f"{p.deviation:.4f}" if p.deviation is not None else "-")
             rec = TickRecord(decision=p.decision, reason=p.reason, status="ok", **base)
             self._after(rec, p)
-            return TickResult(rec, p)
+            return TickResult(rec, p, state=s)
         data = self.rebalance_calldata(s, p)
         try:
             outcome = self.client.send(self.vault, data, dry_run=dry)
@@ -147,16 +149,16 @@ class Keeper:
                 # Another keeper rebalanced first: nothing to do this tick.
                 rec = TickRecord(decision="skip", reason=f"epoch_moved: {exc}", status="ok", **base)
                 self._after(rec, p)
-                return TickResult(rec, p)
+                return TickResult(rec, p, state=s)
             raise
         except GasPriceTooHighError as exc:
             rec = TickRecord(decision="skip", reason=f"gas_price_cap: {exc}", status="ok", **base)
             self._after(rec, p)
-            return TickResult(rec, p)
+            return TickResult(rec, p, state=s)
         if outcome is None:
             rec = TickRecord(decision="rebalance", reason=p.reason, status="dry_run", **base)
             self._after(rec, p)
-            return TickResult(rec, p)
+            return TickResult(rec, p, state=s)
         self._check_invariants(s)
         rec = TickRecord(decision="rebalance", reason=p.reason, status="ok", tx_hash=outcome.tx_hash,
                          gas_used=outcome.gas_used, **base)
@@ -164,7 +166,7 @@ class Keeper:
         log.info("tick decision=rebalance tx=%s gas=%d trades=%d deviation=%.4f->%.4f", outcome.tx_hash,
                  outcome.gas_used, len(p.trades), p.deviation or 0.0, p.deviation_after or 0.0)
         self._after(rec, p)
-        return TickResult(rec, p, outcome)
+        return TickResult(rec, p, outcome, state=s)
 
     def rebalance_calldata(self, s: VaultState, p: Proposal) -> str:
         c = self.client.contract("RiskParityVault", self.vault)

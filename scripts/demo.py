@@ -1,6 +1,7 @@
 """The main job: the vault and its keeper through half a year of a simulated market, on a local anvil.
 
-    make demo                                  # 180 days, seed 7, stress held on days 90-110
+    make demo                                  # 180 days, seed 7, stress held on days 90-110, leverage on
+    DEMO_LEVERAGE=0 make demo                  # the unlevered vault
     DEMO_DAYS=30 DEMO_SEED=1 make demo
 
 Deploys the world and the vault, deposits from three users, runs the market simulator and the real keeper (the
@@ -66,14 +67,20 @@ def main() -> None:
 
     print(f"== World and vault on '{network.show_active()}' ({web3.client_version})")
     deployer = accounts[0]
-    world = deploy_world(deployer, os.environ.get("WORLD_CONFIG", DEFAULT_CONFIG), save=False)
+    leverage_on = os.environ.get("DEMO_LEVERAGE", "1") != "0"
+    world = deploy_world(deployer, os.environ.get("WORLD_CONFIG", DEFAULT_CONFIG), save=False,
+                         with_aave=leverage_on)
     vault_cfg = load_vault_config()
+    if leverage_on:
+        vault_cfg = replace(vault_cfg, leverage=replace(vault_cfg.leverage, enabled=True))
     deployed = deploy_vault(world, deployer, vault_cfg)
     vault = deployed.vault
     assert world.deployment is not None
-    dep = replace(world.deployment, network="demo", extra={"vault": {"address": vault.address}})
+    dep = replace(world.deployment, network="demo",
+                  extra={**world.deployment.extra, "vault": {"address": vault.address}})
     dep_path = save_deployment(dep, out)
-    print(f"   vault {vault.address}, {len(world.cfg.assets)} assets, timelock {deployed.timelock.address}")
+    print(f"   vault {vault.address}, {len(world.cfg.assets)} assets, timelock {deployed.timelock.address}, "
+          f"leverage {'on (Aave V3, max ' + str(vault_cfg.leverage.max_leverage) + 'x)' if leverage_on else 'off'}")
 
     journal = out / "keeper.sqlite"
     journal.unlink(missing_ok=True)
@@ -85,6 +92,7 @@ def main() -> None:
                  "min_observations": 30},
         "policy": {"trigger_rc_deviation": 0.05, "cooldown_s": 86400, "min_trade_usd": 500},
         "schedule": {"interval_s": 60, "max_consecutive_failures": 5},
+        "leverage": {"target_vol": 0.10},
         "journal": str(journal),
     }, "demo keeper config")
     keeper = Keeper(cfg)
@@ -119,8 +127,9 @@ def main() -> None:
                 raise SystemExit(f"keeper stopped (exit code {keeper.exit_code}); see {journal}")
         if (day + 1) % 10 == 0 or day == days - 1:
             last = log.rows[-1] if log.rows else {}
+            lev = f"  leverage {last['leverage']:.2f}x HF {last['health_factor']:.2f}" if "leverage" in last else ""
             print(f"   day {day + 1:>3}  {regime_name(sim.model.regime):<6} NAV ${_nav(keeper):>13,.0f}  "
-                  f"deviation {last.get('deviation', float('nan')):.3f}  rebalances {len(log.rebalances):>3}  "
+                  f"deviation {last.get('deviation', float('nan')):.3f}{lev}  rebalances {len(log.rebalances):>3}  "
                   f"failures {keeper.journal.count('error')}  ({time.monotonic() - started:.0f}s)")
 
     print("== Users leave through the three exits")
@@ -149,42 +158,70 @@ def _deposit(world: Any, vault: Any, user: dict[str, Any], usdc: int) -> None:
     user["deposited"] += amount
 
 
+MAX_EXIT_SHARE = 0.3
+"""A levered vault's redeemWithSwap withdraws the exit's collateral before it repays the exit's debt, so Aave
+refuses (error 35) an exit that takes more of the position than its health factor's headroom: sellers leave in
+slices of at most this share of the vault, and the last holder of a levered vault leaves in kind."""
+
+
 def _exit_all(world: Any, vault: Any, users: dict[str, Any], keeper: Keeper) -> None:
-    """alice sells her slice through the DEX; bob takes his slice in kind; carol redeems what idle cash allows
-    through plain ERC-4626 and sells the rest through the DEX."""
+    """alice sells her slice through the DEX; carol redeems what idle cash allows through plain ERC-4626 and
+    sells the rest through the DEX; bob, the last one out, takes his slice in kind (paying his share of the debt
+    in USDC when the vault levers)."""
     s = keeper.client.vault_state(keeper.vault)
     prices = {a.token.lower(): a.answer / 10**a.feed_decimals for a in s.assets}
     decimals = {a.token.lower(): a.token_decimals for a in s.assets}
     deadline = int(web3.eth.get_block("latest")["timestamp"]) + 3600  # brownie's chain.time() misses evm_increaseTime
 
-    def swap_exit(user: dict[str, Any], shares: int) -> None:
-        preview = vault.previewRedeem(shares)
-        before = world.base.balanceOf(user["account"])
-        vault.redeemWithSwap(shares, user["account"], user["account"], preview * 97 // 100, deadline,
-                             {"from": user["account"]})
-        user["withdrawn"] += world.base.balanceOf(user["account"]) - before
-        user["paths"].append("redeemWithSwap")
+    def in_kind_exit(user: dict[str, Any]) -> None:
+        account = user["account"]
+        # In kind, a levered vault hands over the collateral and asks the redeemer for the debt share beyond the
+        # USDC slice: the redeemer brings it, and it is subtracted from what they took out.
+        top_up = keeper.client.vault_state(keeper.vault).debt * 2
+        if top_up:
+            world.fund("USDC", account, top_up)
+            world.base.approve(vault, top_up, {"from": account})
+        before = {t.address.lower(): t.balanceOf(account) for t in world.tokens.values()}
+        vault.redeemInKind(vault.balanceOf(account), account, account, {"from": account})
+        if top_up:
+            world.base.approve(vault, 0, {"from": account})
+        usd = 0.0  # the USDC delta already nets out the top-up the vault pulled
+        for t in world.tokens.values():
+            got = t.balanceOf(account) - before[t.address.lower()]
+            usd += got / 10 ** decimals.get(t.address.lower(), 6) * prices.get(t.address.lower(), 0.0)
+        user["withdrawn"] += int(usd * 10**6)
+        user["paths"].append("redeemInKind (tokens at oracle prices" + (", less the debt share paid)" if top_up
+                                                                        else ")"))
+
+    def swap_exit(user: dict[str, Any]) -> None:
+        account = user["account"]
+        slices = 0
+        while vault.balanceOf(account) > 0:
+            levered = keeper.client.vault_state(keeper.vault).debt > 0
+            if levered and vault.balanceOf(account) >= vault.totalSupply() * 99 // 100:
+                in_kind_exit(user)  # the last holder of a levered vault
+                break
+            part = vault.balanceOf(account)
+            if levered:
+                part = min(part, int(vault.totalSupply() * MAX_EXIT_SHARE))
+            preview = vault.previewRedeem(part)
+            before = world.base.balanceOf(account)
+            vault.redeemWithSwap(part, account, account, preview * 97 // 100, deadline, {"from": account})
+            user["withdrawn"] += world.base.balanceOf(account) - before
+            slices += 1
+        if slices:
+            user["paths"].insert(0, "redeemWithSwap" + (f" in {slices} slices" if slices > 1 else ""))
 
     alice, bob, carol = users["alice"], users["bob"], users["carol"]
     if vault.balanceOf(alice["account"]) > 0:
-        swap_exit(alice, vault.balanceOf(alice["account"]))
-
-    if vault.balanceOf(bob["account"]) > 0:
-        before = {t.address.lower(): t.balanceOf(bob["account"]) for t in world.tokens.values()}
-        vault.redeemInKind(vault.balanceOf(bob["account"]), bob["account"], bob["account"], {"from": bob["account"]})
-        usd = 0.0
-        for t in world.tokens.values():
-            got = t.balanceOf(bob["account"]) - before[t.address.lower()]
-            usd += got / 10 ** decimals.get(t.address.lower(), 6) * prices.get(t.address.lower(), 0.0)
-        bob["withdrawn"] += int(usd * 10**6)
-        bob["paths"].append("redeemInKind (valued at oracle prices)")
-
+        swap_exit(alice)
     plain = vault.maxRedeem(carol["account"])
     if plain > 0:
         before_c = world.base.balanceOf(carol["account"])
         vault.redeem(plain, carol["account"], carol["account"], {"from": carol["account"]})
         carol["withdrawn"] += world.base.balanceOf(carol["account"]) - before_c
         carol["paths"].append("redeem")
-    rest = vault.balanceOf(carol["account"])
-    if rest > 0:
-        swap_exit(carol, rest)
+    if vault.balanceOf(carol["account"]) > 0:
+        swap_exit(carol)
+    if vault.balanceOf(bob["account"]) > 0:
+        in_kind_exit(bob)

@@ -53,6 +53,13 @@ class DemoLog:
             full_w[0] = max(0.0, 1.0 - full_w.sum())
             row["weights"] = full_w.tolist()
             row["rc"] = full_rc.tolist()
+        if p is not None and p.leverage is not None:
+            state = result.state
+            row["leverage"] = float(p.leverage)
+            row["leverage_target"] = float(p.leverage_target or 1.0)
+            row["health_factor"] = min(state.health_factor_wad / 1e18, 99.0) if state is not None else float("nan")
+            row["min_health_factor"] = state.leverage_params[0] / 1e18 if state is not None else float("nan")
+            row["ripcord_health_factor"] = state.leverage_params[2] / 1e18 if state is not None else float("nan")
         self.rows.append(row)
         if rec.decision == "rebalance" and result.outcome is not None:
             self.rebalances.append({
@@ -94,6 +101,14 @@ def write_report(out: Path, log: DemoLog, users: dict[str, Any], keeper: Keeper,
                                                                     log.market_rows[0]["day"])
         if len(log.market_rows) > 1 else 0,
     }
+    levs = [r for r in log.rows if "leverage" in r]
+    if levs:
+        report["leverage"] = {
+            "max": max(r["leverage"] for r in levs), "final": levs[-1]["leverage"],
+            "min_health_factor_seen": min(r["health_factor"] for r in levs),
+            "vault_min_health_factor": levs[-1]["min_health_factor"],
+            "ripcord_health_factor": levs[-1]["ripcord_health_factor"],
+        }
     (out / "report.json").write_text(json.dumps(report, indent=2, default=float) + "\n")
     _plots(out, log)
     (out / "report.md").write_text(_markdown(report))
@@ -116,6 +131,10 @@ def _markdown(r: dict[str, Any]) -> str:
         f"| final risk-contribution deviation | {r['final_rc_deviation']:.4f} (threshold {r['threshold']}) |",
         f"| deviation after the first week: mean / max | {r['mean_rc_deviation_after_first_week'] or 0:.4f} / "
         f"{r['max_rc_deviation_after_first_week'] or 0:.4f} |",
+        *([f"| leverage: max / final | {r['leverage']['max']:.2f}x / {r['leverage']['final']:.2f}x |",
+           f"| lowest health factor seen | {r['leverage']['min_health_factor_seen']:.2f} (vault minimum "
+           f"{r['leverage']['vault_min_health_factor']:.2f}, ripcord {r['leverage']['ripcord_health_factor']:.2f}) |"]
+          if "leverage" in r else []),
         "",
         "| user | deposited (USDC) | withdrawn (USD value) | exit path |",
         "|---|---|---|---|",
@@ -127,7 +146,7 @@ def _markdown(r: dict[str, Any]) -> str:
         lines.append(f"| {b['epoch']} | {b['day']:.1f} | {b['block']} | {b['deviation_before']:.4f} | "
                      f"{b['deviation_after']:.4f} | {b['trades']} | {b['gas']:,} |")
     lines += ["", "![NAV](nav.png)", "![Weights](weights.png)", "![Risk contributions](risk_contributions.png)",
-              "![Deviation](deviation.png)", ""]
+              "![Deviation](deviation.png)"] + (["![Leverage](leverage.png)"] if "leverage" in r else []) + [""]
     return "\n".join(lines)
 
 
@@ -190,6 +209,26 @@ def _plots(out: Path, log: DemoLog) -> None:
     fig.tight_layout()
     fig.savefig(out / "risk_contributions.png", dpi=110)
     plt.close(fig)
+
+    levs = [r for r in rows if "leverage" in r]
+    if levs:
+        tl = np.array([r["day"] for r in levs])
+        fig, (ax1, ax2) = plt.subplots(2, 1, figsize=(9, 6), sharex=True)
+        ax1.plot(tl, [r["leverage"] for r in levs], label="leverage (gross / NAV)")
+        ax1.plot(tl, [r["leverage_target"] for r in levs], ls="--", label="keeper's target")
+        ax1.set(title="Leverage and health factor", ylabel="x")
+        ax1.legend(loc="upper left", fontsize=8)
+        _shade_stress(ax1, log)
+        ax2.plot(tl, [r["health_factor"] for r in levs], color="tab:green", label="health factor (Aave)")
+        ax2.axhline(levs[-1]["min_health_factor"], color="tab:orange", ls="--", lw=1, label="vault minimum")
+        ax2.axhline(levs[-1]["ripcord_health_factor"], color="tab:red", ls="--", lw=1, label="ripcord")
+        ax2.set(xlabel="day", ylabel="health factor", ylim=(1.0, max(3.0, min(6.0, max(r["health_factor"]
+                                                                                      for r in levs)))))
+        ax2.legend(loc="upper right", fontsize=8)
+        _shade_stress(ax2, log)
+        fig.tight_layout()
+        fig.savefig(out / "leverage.png", dpi=110)
+        plt.close(fig)
 
     fig, ax = plt.subplots(figsize=(9, 4))
     ax.plot(t, [r["deviation"] for r in rows], color="tab:purple", label="max |RC - budget|")
