@@ -210,7 +210,7 @@ def _exit_all(world: Any, vault: Any, users: dict[str, Any], keeper: Keeper) -> 
             user["withdrawn"] += world.base.balanceOf(account) - before
             slices += 1
         if slices:
-            user["paths"].insert(0, "redeemWithSwap" + (f" in {slices} slices" if slices > 1 else ""))
+            user["paths"].append("redeemWithSwap" + (f" in {slices} slices" if slices > 1 else ""))
 
     alice, bob, carol = users["alice"], users["bob"], users["carol"]
     if vault.balanceOf(alice["account"]) > 0:

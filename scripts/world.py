@@ -11,6 +11,7 @@ from typing import Any
 
 from brownie import Contract, PriceFeed, WorldToken, chain, network, web3  # type: ignore[attr-defined]
 
+import scripts.brownie_compat  # noqa: F401  (brownie/anvil receipt race; see the module)
 from keeper.artifacts import ROOT, abi, npm_artifact
 from keeper.deployments import AssetDeployment, WorldDeployment, load_deployment, save_deployment
 from keeper.sim.config import FEED_DECIMALS, WorldConfig, load_world_config
