@@ -134,3 +134,24 @@ def test_tick__health_factor_alarm__delevers_before_ripcord(levered, lev_keeper,
     assert after.debt < shocked.debt
     assert after.health_factor_wad > shocked.health_factor_wad
     assert after.health_factor_wad >= min_hf
+
+
+def test_keeper__stress_regime_with_default_parameters__vault_never_liquidatable(levered, lev_keeper):
+    """Twenty days held in the simulator's stress regime (2.5x vols, correlations pulled toward 1), the keeper
+    ticking every market hour with the vault's default leverage parameters: the health factor never reaches the
+    ripcord, let alone Aave's liquidation threshold of 1."""
+    from keeper.sim.market import STRESS
+
+    keeper = lev_keeper(leverage={"target_vol": 0.5}, policy={"cooldown_s": 0})
+    sim = levered["sim"]
+    _lever_up(keeper, sim, ticks=12, to_target=True)
+    lowest = _state(keeper).health_factor_wad
+    ripcord = _state(keeper).leverage_params[2]
+    for _ in range(20 * 24 // 4):
+        sim.model.force_regime(STRESS)
+        sim.step(4 * 3600)
+        keeper.guarded_tick()
+        lowest = min(lowest, _state(keeper).health_factor_wad)
+    assert keeper.exit_code is None and keeper.consecutive_failures == 0
+    assert _state(keeper).debt > 0
+    assert lowest > ripcord
