@@ -275,10 +275,11 @@ interface IRiskParityVault {
     function rebalance(RebalanceParams calldata params) external;
 
     /// @notice Keeper only. `rebalance` with lending actions: those with `afterSwaps == false`, then the trades,
-    ///         then those with `afterSwaps == true` (each phase in array order). Afterwards, besides `rebalance`'s checks, the
-    ///         health factor must be at least `minHealthFactorWad` and leverage at most `maxLeverageBps`; the
-    ///         distance to the targets may exceed the one before by at most `maxNavLossBps` (scaled to 1e18), the
-    ///         cost of a pure leverage change.
+    ///         then those with `afterSwaps == true` (each phase in array order). Afterwards, besides
+    ///         `rebalance`'s checks, the health factor must be at least `minHealthFactorWad` and leverage at most
+    ///         `maxLeverageBps`, unless the rebalance is a step back toward them (less debt and a higher health
+    ///         factor than it started with); the distance to the targets may exceed the one before by at most
+    ///         `maxNavLossBps` (scaled to 1e18), the cost of a pure leverage change.
     function rebalanceWithLending(RebalanceParams calldata params, LendingAction[] calldata actions) external;
 
     /// @notice Anyone, when the health factor is below `ripcordHealthFactorWad` and the ripcord cooldown has

@@ -12,7 +12,6 @@ import argparse
 import json
 import logging
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -62,19 +61,20 @@ def binary(kind: str) -> str:
     if name is None:
         raise ToolchainError(f"unknown chain {kind!r}: use 'anvil' or 'ganache'")
     local = ROOT / "node_modules" / ".bin" / name
+    if not local.exists():
+        raise ToolchainError(f"{name} is not installed: run 'make setup' (npm ci installs it into node_modules)")
+    return str(local)
     if local.exists():
         return str(local)
-    found = shutil.which(name)
-    if found:
-        return found
-    raise ToolchainError(f"{name} is not installed: run 'make setup' (npm ci installs it into node_modules)")
 
 
 def command(spec: ChainSpec) -> list[str]:
     exe = binary(spec.kind)
     if spec.kind == "anvil":
         cmd = [
-            exe, "--port", str(spec.port), "--host", spec.host, "--hardfork", HARDFORK,
+            # --prune-history: anvil otherwise persists old states under ~/.foundry/anvil/tmp and leaves them
+            # there when killed (tens of GB after a test run and a demo).
+            exe, "--prune-history", "--port", str(spec.port), "--host", spec.host, "--hardfork", HARDFORK,
             "--accounts", str(spec.accounts), "--balance", str(spec.balance_eth), "--mnemonic", MNEMONIC,
             "--gas-limit", str(spec.gas_limit),
         ]

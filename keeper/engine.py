@@ -285,8 +285,10 @@ def _propose_levered(inputs: TickInputs, cfg: KeeperConfig, d: Decision, lever: 
         min_trade_usd=int(cfg.policy.min_trade_usd * 1e8),
         max_trade_usd=int(cfg.policy.max_trade_usd * 1e8) if cfg.policy.max_trade_usd else None,
     )
-    if plan.debt_after > 0 and plan.health_factor_after < lever.min_health_factor:
-        # Refused before sending: the vault would revert (HealthFactorTooLow), and it must never be close.
+    step_back = plan.debt_after < s.debt and plan.health_factor_after > lever.health_factor
+    if plan.debt_after > 0 and plan.health_factor_after < lever.min_health_factor and not step_back:
+        # Refused before sending: the vault would revert (HealthFactorTooLow). A plan that repays debt and lifts
+        # the health factor is the way back from below the minimum, and the vault accepts it.
         return Proposal("skip", f"plan_below_min_health_factor: {plan.health_factor_after:.3f} < "
                         f"{lever.min_health_factor:.3f}", **common)
     if not plan.trades and not plan.actions:

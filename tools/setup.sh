@@ -56,8 +56,9 @@ chmod +x tools/solc-adapter.js
 
 # Anything run with this venv's Python (brownie, pytest, rp-keeper) finds the adapter and the npm binaries
 # (anvil, ganache-cli) without the caller exporting anything.
+# tools/bin comes first: its anvil wrapper adds the project's flags (see tools/bin/anvil).
 cat > "$site/_rp_env.pth" <<PTH
-import os; os.environ.setdefault("SOLCX_BINARY_PATH", "$ROOT/.solcx"); os.environ["PATH"] = "$ROOT/node_modules/.bin" + os.pathsep + os.environ.get("PATH", "") if "$ROOT/node_modules/.bin" not in os.environ.get("PATH", "") else os.environ["PATH"]
+import os; os.environ.setdefault("SOLCX_BINARY_PATH", "$ROOT/.solcx"); os.environ["PATH"] = "$ROOT/tools/bin" + os.pathsep + "$ROOT/node_modules/.bin" + os.pathsep + os.environ.get("PATH", "") if "$ROOT/tools/bin" not in os.environ.get("PATH", "") else os.environ["PATH"]
 PTH
 
 .venv/bin/python -c 'import solcx; v = solcx.get_installed_solc_versions(); assert v, "no solc registered"' \

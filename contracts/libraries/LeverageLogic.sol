@@ -26,6 +26,11 @@ library LeverageLogic {
         ILendingAdapter adapter;
         uint64 lastDeleverageAt; // unix seconds, 0 before the first deleverage
         IRiskParityVault.LeverageParams params;
+        // The position as the current rebalance found it, taken before its first lending action; only read in
+        // the same block (rebalances are at least a cooldown apart). Packed in one slot.
+        uint64 snapshotAt; // unix seconds
+        uint96 debtBeforeBaseUnits;
+        uint96 healthFactorBeforeWad; // capped at type(uint96).max (no debt)
     }
 
     // keccak256("riskparityvault.storage.Leverage") - 1
@@ -121,9 +126,19 @@ library LeverageLogic {
         if (lev > maxLevBps) revert IRiskParityVault.RiskParityVaultLeverageTooHigh(lev, maxLevBps);
     }
 
-    /// @notice After a rebalance: health factor >= min and leverage <= max, strictly.
+    /// @notice After a rebalance: health factor >= min and leverage <= max; or, for a rebalance with lending
+    ///         actions, a step back toward them: less debt and a higher health factor than it started with. That
+    ///         is the way back after a fall below the minimum that stopped short of the ripcord, one
+    ///         turnover-capped rebalance at a time.
     function checkRebalance(uint256 navAfterBaseUnits) external view {
-        IRiskParityVault.LeverageParams storage p = _layout().params;
+        Layout storage l = _layout();
+        IRiskParityVault.LeverageParams storage p = l.params;
+        ILendingAdapter adapter = l.adapter;
+        uint256 debt = adapter.debtBaseUnits();
+        if (
+            debt != 0 && l.snapshotAt == block.timestamp && debt < l.debtBeforeBaseUnits
+                && adapter.healthFactorWad() > l.healthFactorBeforeWad
+        ) return;
         checkHealth(navAfterBaseUnits, p.minHealthFactorWad, p.maxLeverageBps);
     }
 
@@ -142,7 +157,13 @@ library LeverageLogic {
         ILendingAdapter adapter = _layout().adapter;
         if (address(adapter) == address(0)) revert IRiskParityVault.RiskParityVaultNoLendingAdapter();
         IRiskParityVault.AssetConfig[] memory a = AssetRegistry.load(registry);
-        if (!afterSwaps) _validate(actions, a);
+        if (!afterSwaps) {
+            _validate(actions, a);
+            Layout storage l = _layout();
+            l.snapshotAt = uint64(block.timestamp);
+            l.debtBeforeBaseUnits = uint96(Math.min(adapter.debtBaseUnits(), type(uint96).max));
+            l.healthFactorBeforeWad = uint96(Math.min(adapter.healthFactorWad(), type(uint96).max));
+        }
         address base = a[0].token;
         for (uint256 k; k < actions.length; ++k) {
             IRiskParityVault.LendingAction calldata act = actions[k];

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
-from brownie import accounts, chain, web3  # type: ignore[attr-defined]
+from brownie import accounts, web3  # type: ignore[attr-defined]
 
 from keeper.daemon import Keeper
 from keeper.deployments import save_deployment
@@ -38,8 +38,14 @@ def levered(deployer, gov, alice, tmp_path_factory):
 
 
 @pytest.fixture(autouse=True)
-def isolation(fn_isolation):
-    pass
+def isolation(fn_isolation, levered):
+    """brownie reverts the chain after each test; the simulator's own state (its market model, the rounds it
+    believes it published) must go back with it."""
+    sim = levered["sim"]
+    saved = (sim.model.prices.copy(), sim.model.regime, sim.model.rng.bit_generator.state, dict(sim._last),
+             sim._last_iv_time)
+    yield
+    sim.model.prices, sim.model.regime, sim.model.rng.bit_generator.state, sim._last, sim._last_iv_time = saved
 
 
 @pytest.fixture
@@ -53,6 +59,18 @@ def lev_keeper(keeper_config):
         return Keeper(keeper_config(**sections))
 
     return make
+
+
+def _crash(levered, keep: float) -> None:
+    """Every risky asset's market price falls to ``keep`` of itself: the simulator publishes the rounds and the
+    arbitrageur moves the pools, as after a real crash (an hour of market passes)."""
+    sim, world = levered["sim"], levered["world"]
+    cfg = world.cfg
+    # Pushing the deep T-bill pool down takes more than the arbitrageur's usual inventory.
+    world.fund("TBILL", accounts[9], world.units("TBILL", 1_000_000_000))
+    for a in cfg.risky:
+        sim.model.prices[cfg.symbols.index(a.symbol)] *= keep
+    sim.step()
 
 
 def _state(keeper: Keeper):
@@ -108,22 +126,14 @@ def test_send__borrow_below_min_health_factor__refused_in_simulation(levered, le
     assert web3.eth.get_transaction_count(keeper.client.signer.address) == nonce
 
 
-def test_tick__health_factor_alarm__delevers_before_ripcord(levered, lev_keeper, deployer):
+def test_tick__health_factor_alarm__delevers_before_ripcord(levered, lev_keeper):
     keeper = lev_keeper(leverage={"target_vol": 0.5}, policy={"cooldown_s": 0})
     _lever_up(keeper, levered["sim"], ticks=12, to_target=True)
     before = _state(keeper)
     min_hf, ripcord_hf = before.leverage_params[0], before.leverage_params[2]
     assert before.debt > 0 and before.health_factor_wad >= min_hf
-    # A 15% fall in every risky asset's feed (the pools keep their prices: the keeper sells into them). A fall
-    # this size lands between the keeper's alarm and the vault's minimum; a sudden 30% one lands below the
-    # minimum, where one turnover-capped rebalance cannot climb back and the public ripcord is the backstop
-    # (tests/integration/leverage).
-    world = levered["world"]
-    for a in world.cfg.risky:
-        feed = world.feeds[a.symbol]
-        feed.submit(feed.latestAnswer() * 85 // 100, {"from": deployer})
-    chain.sleep(3_601)  # past the vault's cooldown
-    chain.mine()
+    # A 15% fall: between the keeper's alarm and the vault's minimum.
+    _crash(levered, 0.85)
     shocked = _state(keeper)
     assert shocked.health_factor_wad < min_hf * 105 // 100, "the shock should put the vault in the alarm zone"
     assert shocked.health_factor_wad > ripcord_hf, "the keeper must get its chance before the ripcord"
@@ -155,3 +165,25 @@ def test_keeper__stress_regime_with_default_parameters__vault_never_liquidatable
     assert keeper.exit_code is None and keeper.consecutive_failures == 0
     assert _state(keeper).debt > 0
     assert lowest > ripcord
+
+
+def test_tick__sudden_fall_below_minimum__keeper_steps_back_before_the_ripcord(levered, lev_keeper):
+    """An 18% fall lands the vault below its minimum health factor but above the ripcord: one turnover-capped
+    rebalance cannot climb all the way back, so the keeper repays in steps the vault accepts (less debt, higher
+    health factor each time) until the minimum holds again."""
+    keeper = lev_keeper(leverage={"target_vol": 0.5}, policy={"cooldown_s": 0})
+    _lever_up(keeper, levered["sim"], ticks=12, to_target=True)
+    _crash(levered, 0.82)
+    shocked = _state(keeper)
+    min_hf, ripcord_hf = shocked.leverage_params[0], shocked.leverage_params[2]
+    assert ripcord_hf < shocked.health_factor_wad < min_hf
+    hfs = [shocked.health_factor_wad]
+    for _ in range(4):
+        result = keeper.tick()
+        assert result.record.decision == "rebalance", result.record.reason
+        hfs.append(_state(keeper).health_factor_wad)
+        if hfs[-1] >= min_hf:
+            break
+        levered["sim"].step()  # an hour: past the vault's cooldown
+    assert all(b > a for a, b in zip(hfs, hfs[1:], strict=False)), hfs
+    assert hfs[-1] >= min_hf
