@@ -158,7 +158,9 @@ def test_redeem__levered__repays_pro_rata_debt_and_keeps_share_price(levered, wo
     debt, supply, price = _debt(vault), _supply(vault), share_price(vault)
     expected_assets = vault.previewRedeem(shares)
     tx = vault.redeem(shares, alice, alice, {"from": alice})
-    assert tx.events["Withdraw"]["assets"] == expected_assets
+    # The preview is of the block before the redeem's: Aave interest accrues in between (on Ganache, whose block
+    # times follow the wall clock, by a wei or so), so the two agree to within a millionth, not to the wei.
+    assert abs(tx.events["Withdraw"]["assets"] - expected_assets) <= expected_assets // 10**6
     repaid = tx.events["ExitDebtRepaid"]["debtBaseUnits"]
     _assert_debt_share(repaid, debt, shares, supply)
     assert _debt(vault) <= debt - repaid + debt // 10**5
