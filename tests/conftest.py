@@ -1,5 +1,8 @@
 """Shared fixtures: role-named accounts and the local DeFi world.
 
+Accounts: 0 deployer (owns the world), 1 gov, 2 manager, 3 keeper, 4 guardian, 5 alice, 6 bob, 7 mallory,
+8 trader, 9 arbitrageur.
+
 The world is module-scoped: brownie's ``module_isolation`` resets the chain between modules, so every module
 that uses it gets a fresh deployment (about 50 transactions, a second on anvil). Use ``fn_isolation`` inside a
 module to undo each test's changes.
@@ -29,6 +32,44 @@ def arbitrageur():
 def trader():
     """A plain DEX user."""
     return accounts[8]
+
+
+@pytest.fixture(scope="session")
+def gov():
+    """DEFAULT_ADMIN_ROLE directly (the deploy script puts a timelock here instead)."""
+    return accounts[1]
+
+
+@pytest.fixture(scope="session")
+def manager():
+    return accounts[2]
+
+
+@pytest.fixture(scope="session")
+def keeper():
+    """Holds KEEPER_ROLE; the keeper service signs with this account's key."""
+    return accounts[3]
+
+
+@pytest.fixture(scope="session")
+def guardian():
+    return accounts[4]
+
+
+@pytest.fixture(scope="session")
+def alice():
+    return accounts[5]
+
+
+@pytest.fixture(scope="session")
+def bob():
+    return accounts[6]
+
+
+@pytest.fixture(scope="session")
+def mallory():
+    """Attacker, or a second keeper racing the first."""
+    return accounts[7]
 
 
 @pytest.fixture(scope="module")

@@ -32,22 +32,7 @@ def key_of():
 
 
 @pytest.fixture(scope="module")
-def gov():
-    return accounts[1]
-
-
-@pytest.fixture(scope="module")
-def keeper_account():
-    return accounts[3]
-
-
-@pytest.fixture(scope="module")
-def alice():
-    return accounts[5]
-
-
-@pytest.fixture(scope="module")
-def vault_env(world, deployer, gov, keeper_account, alice, tmp_path_factory):
+def vault_env(world, deployer, gov, alice, tmp_path_factory):
     """World + vault (a plain account as governance) + one deposit + WARMUP_HOURS of market history."""
     deployed = deploy_vault(world, deployer, load_vault_config(), governance=gov)
     vault = deployed.vault

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from scripts.deploy_vault import deploy_vault
-from tests.integration.vault import vault_helpers as _roles
 from tests.integration.vault.vault_helpers import (
     MINI_ASSETS,
     MINI_BASE,
@@ -14,15 +13,6 @@ from tests.integration.vault.vault_helpers import (
     plan_trades,
     rebalance_params,
 )
-
-# Role-named account fixtures shared by all the vault's test folders.
-alice = _roles.alice
-bob = _roles.bob
-gov = _roles.gov
-guardian = _roles.guardian
-keeper = _roles.keeper
-mallory = _roles.mallory
-manager = _roles.manager
 
 
 @pytest.fixture(scope="module")

@@ -6,15 +6,6 @@ from __future__ import annotations
 import pytest
 
 from tests.integration.leverage.leverage_helpers import deploy_levered, leverage_world, seed
-from tests.integration.vault import vault_helpers as _roles
-
-alice = _roles.alice
-bob = _roles.bob
-gov = _roles.gov
-guardian = _roles.guardian
-keeper = _roles.keeper
-mallory = _roles.mallory
-manager = _roles.manager
 
 
 @pytest.fixture(autouse=True)

@@ -6,16 +6,6 @@ from __future__ import annotations
 import pytest
 
 from scripts.deploy_vault import deploy_vault, load_vault_config
-from tests.integration.vault import vault_helpers as _roles
-
-# Role-named account fixtures shared by all the vault's test folders.
-alice = _roles.alice
-bob = _roles.bob
-gov = _roles.gov
-guardian = _roles.guardian
-keeper = _roles.keeper
-mallory = _roles.mallory
-manager = _roles.manager
 
 
 @pytest.fixture(autouse=True)

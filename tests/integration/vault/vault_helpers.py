@@ -8,13 +8,11 @@ from types import SimpleNamespace
 from typing import Any
 
 import brownie
-import pytest
 from brownie import (  # type: ignore[attr-defined]
     Contract,
     NoReturnToken,
     PriceFeed,
     WorldToken,
-    accounts,
     chain,
     web3,
 )
@@ -26,49 +24,6 @@ BPS = 10_000
 FEED_DECIMALS = 8
 
 
-# --------------------------------------------------------------------------------------------------------------
-# Role-named accounts (the world's own: deployer 0, trader 8, arbitrageur 9)
-# --------------------------------------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="session")
-def gov():
-    """DEFAULT_ADMIN_ROLE directly (the deploy script puts a timelock here instead)."""
-    return accounts[1]
-
-
-@pytest.fixture(scope="session")
-def manager():
-    return accounts[2]
-
-
-@pytest.fixture(scope="session")
-def keeper():
-    return accounts[3]
-
-
-@pytest.fixture(scope="session")
-def guardian():
-    return accounts[4]
-
-
-@pytest.fixture(scope="session")
-def alice():
-    return accounts[5]
-
-
-@pytest.fixture(scope="session")
-def bob():
-    return accounts[6]
-
-
-@pytest.fixture(scope="session")
-def mallory():
-    """Attacker, or a second keeper racing the first."""
-    return accounts[7]
-
-
-ROLE_FIXTURES = ("gov", "manager", "keeper", "guardian", "alice", "bob", "mallory")
 
 
 def reverts_with(error_name: str) -> Any:
