@@ -21,6 +21,8 @@ code path as a price drop) and set against the EOA's withdraw + router swap + re
 
 from __future__ import annotations
 
+from scripts.deploy_vault import keeper_view
+
 import json
 from pathlib import Path
 
@@ -41,7 +43,7 @@ def _refresh(world) -> None:
 
 def _weights(vault) -> list[int]:
     """Current oracle weights in bps (base absorbs the rounding)."""
-    view = vault.keeperView()
+    view = keeper_view(vault)
     nav = view["navBaseUnits"]
     values = [view["balances"][0]]
     for i, a in enumerate(view["assets"][1:], start=1):
@@ -79,7 +81,7 @@ def _lend(vault, keeper, world, actions: list[tuple], trades: list[tuple] | None
 
 def _weights_net(vault) -> list[int]:
     """Oracle weights of the gross basket (held plus supplied) in bps, base absorbing the rounding."""
-    view = vault.keeperView()
+    view = keeper_view(vault)
     values = [view["balances"][0]]
     for i, a in enumerate(view["assets"][1:], start=1):
         amount = view["balances"][i] + view["collateral"][i]
@@ -134,7 +136,7 @@ def _leverage_rows(world, cfg, deployer, gov, manager, keeper, guardian, carol, 
     buys = [(tokens[0], tokens[i], borrow_usd * 10**6 * w[i] // BPS, 0) for i in range(1, len(tokens))]
     _lend(vault, keeper, world, [(borrow, tokens[0], borrow_usd * 10**6, False)], buys)
     vault.setLeverageParams((int(4.5e18), int(5e18), int(4e18), 20_000, 50, 600, 100_000 * 10**6), {"from": manager})
-    assert vault.keeperView()["healthFactorWad"] < 4e18, "position not levered enough for the ripcord row"
+    assert keeper_view(vault)["healthFactorWad"] < 4e18, "position not levered enough for the ripcord row"
     chain.sleep(60)
     _refresh(world)
     gas["vault_ripcord"] = vault.deleverage(weth, 10**17, _deadline(), {"from": carol}).gas_used

@@ -1,116 +1,151 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.24;
 
-import {ERC20} from "@openzeppelin/contracts/token/ERC20/ERC20.sol";
-import {ERC4626} from "@openzeppelin/contracts/token/ERC20/extensions/ERC4626.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
-import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
-import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
+import {ERC4626Upgradeable} from "@openzeppelin/contracts-upgradeable/token/ERC20/extensions/ERC4626Upgradeable.sol";
+import {AccessControlUpgradeable} from "@openzeppelin/contracts-upgradeable/access/AccessControlUpgradeable.sol";
+import {ReentrancyGuardUpgradeable} from "@openzeppelin/contracts-upgradeable/utils/ReentrancyGuardUpgradeable.sol";
 import {IRiskParityVault} from "../interfaces/IRiskParityVault.sol";
-import {ISwapAdapter} from "../interfaces/ISwapAdapter.sol";
 import {AssetRegistry} from "./libraries/AssetRegistry.sol";
-import {PackedBps} from "./libraries/PackedBps.sol";
 import {Valuation} from "./libraries/Valuation.sol";
-import {RiskParityVaultAdmin} from "./libraries/RiskParityVaultAdmin.sol";
+import {VaultStorage} from "./libraries/VaultStorage.sol";
+import {NavLogic} from "./libraries/NavLogic.sol";
 import {LeverageLogic} from "./libraries/LeverageLogic.sol";
+import {IRiskParityVaultModule} from "./modules/IRiskParityVaultModule.sol";
 
 /// @title RiskParityVault
 /// @notice ERC-4626 vault over a USD stablecoin holding an oracle-valued basket that a keeper moves toward
-///         risk-parity targets through a swap adapter. See IRiskParityVault for the API and units.
+///         risk-parity targets. This is the core: accounting, oracle NAV, the entry fee and share lock, the exits.
+///         Everything else (keeper and lending paths, the ripcord, the swap exit's sales, administration and the
+///         getters) runs in RiskParityVaultModule, reached through `fallback()` by DELEGATECALL in this
+///         contract's storage (Yearn V3's tokenized-strategy pattern). See IRiskParityVault for the whole API.
 /// @dev Shares are priced from oracle NAV only, never from DEX spot. NAV is rounded up when pricing shares a
 ///      caller receives for assets, down when pricing assets a caller receives for shares, so previews never
 ///      flatter the caller. Virtual shares (decimals offset 6, as OpenZeppelin recommends) make a first-depositor
-///      donation attack cost the attacker far more than it can take from the next depositor.
-contract RiskParityVault is ERC4626, RiskParityVaultAdmin {
+///      donation attack cost the attacker far more than it can take from the next depositor. Every pricing view
+///      refuses to answer inside one of the vault's own state-changing calls (read-only reentrancy).
+///      Storage: OpenZeppelin's namespaced (ERC-7201) bases plus VaultStorage and LeverageLogic's namespaces; no
+///      state variable is declared here (contracts/README.md).
+contract RiskParityVault is ERC4626Upgradeable, AccessControlUpgradeable, ReentrancyGuardUpgradeable {
     using SafeERC20 for IERC20;
     using Math for uint256;
+
+    bytes32 public constant MANAGER_ROLE = keccak256("MANAGER_ROLE");
+    bytes32 public constant KEEPER_ROLE = keccak256("KEEPER_ROLE");
+    bytes32 public constant GUARDIAN_ROLE = keccak256("GUARDIAN_ROLE");
 
     uint8 private constant DECIMALS_OFFSET = 6;
     uint256 private constant VIRTUAL_SHARES = 10 ** DECIMALS_OFFSET;
     uint256 private constant BPS = 10_000;
 
-    /// @param baseOracle Oracle settings of the base asset; its `token` field is ignored, its `feed` may be zero.
-    /// @param sequencerFeed L2 sequencer uptime feed, or address(0) on L1.
-    constructor(
-        IERC20 base,
-        string memory name_,
-        string memory symbol_,
-        address governance,
-        AssetParams memory baseOracle,
-        Thresholds memory thresholds_,
-        uint256 depositCapAssets,
-        address sequencerFeed,
-        uint256 sequencerGraceSeconds
-    )
-        ERC20(name_, symbol_)
-        ERC4626(base)
-        RiskParityVaultAdmin(
-            base, governance, baseOracle, thresholds_, depositCapAssets, sequencerFeed, sequencerGraceSeconds
-        )
-    {}
+    /// @notice The module every unknown selector is delegated to (immutable: no upgrade path).
+    address public immutable module;
+    /// @notice The read-only lens for this vault (`keeperView(vault)`).
+    address public immutable lens;
+
+    constructor(IRiskParityVault.InitParams memory p) initializer {
+        if (p.governance == address(0) || p.module == address(0)) {
+            revert IRiskParityVault.RiskParityVaultZeroAddress();
+        }
+        __ERC20_init(p.name, p.symbol);
+        __ERC4626_init(IERC20(p.base));
+        __AccessControl_init();
+        __ReentrancyGuard_init();
+        module = p.module;
+        lens = p.lens;
+        _grantRole(DEFAULT_ADMIN_ROLE, p.governance);
+        _delegate(abi.encodeCall(IRiskParityVaultModule.initialize, (p)));
+    }
+
+    /// @notice Everything not implemented here runs in the module, in this vault's storage.
+    /// @dev The module's internal entries are only reachable from this contract's own code.
+    fallback() external {
+        bytes4 sig = msg.sig;
+        if (sig == IRiskParityVaultModule.initialize.selector || sig == IRiskParityVaultModule.swapExit.selector) {
+            revert IRiskParityVault.RiskParityVaultInternalEntry(sig);
+        }
+        address target = module;
+        assembly ("memory-safe") {
+            calldatacopy(0, 0, calldatasize())
+            let ok := delegatecall(gas(), target, 0, calldatasize(), 0, 0)
+            returndatacopy(0, 0, returndatasize())
+            if iszero(ok) { revert(0, returndatasize()) }
+            return(0, returndatasize())
+        }
+    }
 
     /*//////////////////////////////////////////////////////////////
                             ACCOUNTING LOGIC
     //////////////////////////////////////////////////////////////*/
 
     /// @notice Oracle NAV in base units, rounded down. Reverts with the oracle's named error on a bad price.
-    /// @dev Refuses to answer in the middle of one of this vault's own state-changing calls, when balances are
-    ///      between two swaps (read-only reentrancy).
     function totalAssets() public view override returns (uint256) {
-        if (_reentrancyGuardEntered()) revert RiskParityVaultReentrantView();
-        (uint256 nav,,) = _navAndIdle(Math.Rounding.Floor);
-        return nav;
+        return _viewSnapshot(Math.Rounding.Floor).nav;
     }
 
+    function convertToShares(uint256 assets) public view override returns (uint256) {
+        return _toShares(assets, _viewSnapshot(Math.Rounding.Floor).nav, Math.Rounding.Floor);
+    }
+
+    function convertToAssets(uint256 shares) public view override returns (uint256) {
+        return _toAssets(shares, _viewSnapshot(Math.Rounding.Floor).nav, Math.Rounding.Floor);
+    }
+
+    /// @notice Net of the entry fee.
     function previewDeposit(uint256 assets) public view override returns (uint256) {
-        (uint256 nav,,) = _navAndIdle(Math.Rounding.Ceil);
-        return _toShares(assets, nav, Math.Rounding.Floor);
+        NavLogic.Snapshot memory s = _viewSnapshot(Math.Rounding.Ceil);
+        return _toShares(assets - _feeOn(assets, s.feeBps), s.nav, Math.Rounding.Floor);
     }
 
+    /// @notice Including the entry fee.
     function previewMint(uint256 shares) public view override returns (uint256) {
-        (uint256 nav,,) = _navAndIdle(Math.Rounding.Ceil);
-        return _toAssets(shares, nav, Math.Rounding.Ceil);
+        NavLogic.Snapshot memory s = _viewSnapshot(Math.Rounding.Ceil);
+        return _grossUp(_toAssets(shares, s.nav, Math.Rounding.Ceil), s.feeBps);
     }
 
     function previewWithdraw(uint256 assets) public view override returns (uint256) {
-        (uint256 nav,,) = _navAndIdle(Math.Rounding.Floor);
-        return _toShares(assets, nav, Math.Rounding.Ceil);
+        return _toShares(assets, _viewSnapshot(Math.Rounding.Floor).nav, Math.Rounding.Ceil);
     }
 
     function previewRedeem(uint256 shares) public view override returns (uint256) {
-        (uint256 nav,,) = _navAndIdle(Math.Rounding.Floor);
-        return _toAssets(shares, nav, Math.Rounding.Floor);
+        return _toAssets(shares, _viewSnapshot(Math.Rounding.Floor).nav, Math.Rounding.Floor);
     }
 
     /// @dev Reverts with the oracle's error when a price is bad (ERC-4626 says MUST NOT revert; pricing shares
     ///      on a bad oracle would be worse).
     function maxDeposit(address) public view override returns (uint256) {
-        if (_depositsPaused) return 0;
-        uint256 cap = _depositCapAssets;
+        VaultStorage.Layout storage l = VaultStorage.layout();
+        if (l.depositsPaused) return 0;
+        uint256 cap = l.depositCapAssets;
         if (cap == type(uint128).max) return type(uint256).max;
-        (uint256 nav,,) = _navAndIdle(Math.Rounding.Ceil);
+        uint256 nav = _viewSnapshot(Math.Rounding.Ceil).nav;
         return cap > nav ? cap - nav : 0;
     }
 
     function maxMint(address receiver) public view override returns (uint256) {
         uint256 maxAssets = maxDeposit(receiver);
         if (maxAssets == type(uint256).max || maxAssets == 0) return maxAssets;
-        (uint256 nav,,) = _navAndIdle(Math.Rounding.Ceil);
-        return _toShares(maxAssets, nav, Math.Rounding.Floor);
+        NavLogic.Snapshot memory s = _viewSnapshot(Math.Rounding.Ceil);
+        return _toShares(maxAssets - _feeOn(maxAssets, s.feeBps), s.nav, Math.Rounding.Floor);
     }
 
-    /// @notice Limited by the idle base asset: the standard exits never sell anything. While levered, the idle
-    ///         base also repays the exit's share of the debt, so only idle x NAV / (NAV + debt) can go out.
+    /// @notice Limited by the idle base asset (the standard exits never sell anything) and by the owner's
+    ///         unlocked shares. While levered, the idle base also repays the exit's share of the debt, so only
+    ///         idle x NAV / (NAV + debt) can go out.
     function maxWithdraw(address owner) public view override returns (uint256) {
-        (uint256 nav, uint256 idle, uint256 debt) = _navAndIdle(Math.Rounding.Floor);
-        return Math.min(_toAssets(balanceOf(owner), nav, Math.Rounding.Floor), _idleForExits(idle, nav, debt));
+        NavLogic.Snapshot memory s = _viewSnapshot(Math.Rounding.Floor);
+        return Math.min(
+            _toAssets(_unlockedBalance(owner), s.nav, Math.Rounding.Floor), _idleForExits(s.idle, s.nav, s.debt)
+        );
     }
 
     function maxRedeem(address owner) public view override returns (uint256) {
-        (uint256 nav, uint256 idle, uint256 debt) = _navAndIdle(Math.Rounding.Floor);
-        return Math.min(balanceOf(owner), _toShares(_idleForExits(idle, nav, debt), nav, Math.Rounding.Floor));
+        NavLogic.Snapshot memory s = _viewSnapshot(Math.Rounding.Floor);
+        return Math.min(
+            _unlockedBalance(owner), _toShares(_idleForExits(s.idle, s.nav, s.debt), s.nav, Math.Rounding.Floor)
+        );
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -120,20 +155,23 @@ contract RiskParityVault is ERC4626, RiskParityVaultAdmin {
     // The four ERC-4626 entry points are rewritten so each prices the oracles once (OpenZeppelin's versions
     // call max* and preview*, which would read every feed twice).
 
+    /// @notice The entry fee (see `entryFeeBps`) stays in the vault; the shares are locked for `shareLockSeconds`.
     function deposit(uint256 assets, address receiver) public override nonReentrant returns (uint256 shares) {
-        uint256 nav = _navForDeposit();
-        _checkCap(receiver, assets, nav);
-        shares = _toShares(assets, nav, Math.Rounding.Floor);
-        if (shares == 0) revert RiskParityVaultZeroShares(assets);
-        _deposit(_msgSender(), receiver, assets, shares);
+        NavLogic.Snapshot memory s = _snapshotForDeposit();
+        _checkCap(receiver, assets, s.nav);
+        uint256 fee = _feeOn(assets, s.feeBps);
+        shares = _toShares(assets - fee, s.nav, Math.Rounding.Floor);
+        if (shares == 0) revert IRiskParityVault.RiskParityVaultZeroShares(assets);
+        _enter(receiver, assets, shares, fee, s.feeBps);
     }
 
     function mint(uint256 shares, address receiver) public override nonReentrant returns (uint256 assets) {
-        if (shares == 0) revert RiskParityVaultZeroAmount();
-        uint256 nav = _navForDeposit();
-        assets = _toAssets(shares, nav, Math.Rounding.Ceil);
-        _checkCap(receiver, assets, nav);
-        _deposit(_msgSender(), receiver, assets, shares);
+        if (shares == 0) revert IRiskParityVault.RiskParityVaultZeroAmount();
+        NavLogic.Snapshot memory s = _snapshotForDeposit();
+        uint256 net = _toAssets(shares, s.nav, Math.Rounding.Ceil);
+        assets = _grossUp(net, s.feeBps);
+        _checkCap(receiver, assets, s.nav);
+        _enter(receiver, assets, shares, assets - net, s.feeBps);
     }
 
     function withdraw(uint256 assets, address receiver, address owner)
@@ -142,9 +180,9 @@ contract RiskParityVault is ERC4626, RiskParityVaultAdmin {
         nonReentrant
         returns (uint256 shares)
     {
-        (uint256 nav, uint256 idle, uint256 debt) = _navAndIdle(Math.Rounding.Floor);
-        shares = _toShares(assets, nav, Math.Rounding.Ceil);
-        _exitFromIdle(owner, receiver, assets, shares, [nav, idle, debt]);
+        NavLogic.Snapshot memory s = _snapshot(Math.Rounding.Floor);
+        shares = _toShares(assets, s.nav, Math.Rounding.Ceil);
+        _exitFromIdle(owner, receiver, assets, shares, s);
     }
 
     function redeem(uint256 shares, address receiver, address owner)
@@ -153,146 +191,52 @@ contract RiskParityVault is ERC4626, RiskParityVaultAdmin {
         nonReentrant
         returns (uint256 assets)
     {
-        (uint256 nav, uint256 idle, uint256 debt) = _navAndIdle(Math.Rounding.Floor);
-        assets = _toAssets(shares, nav, Math.Rounding.Floor);
-        _exitFromIdle(owner, receiver, assets, shares, [nav, idle, debt]);
+        NavLogic.Snapshot memory s = _snapshot(Math.Rounding.Floor);
+        assets = _toAssets(shares, s.nav, Math.Rounding.Floor);
+        _exitFromIdle(owner, receiver, assets, shares, s);
     }
 
-    /// @inheritdoc IRiskParityVault
+    /// @notice See IRiskParityVault.redeemInKind.
     function redeemInKind(uint256 shares, address receiver, address owner)
         external
         nonReentrant
-        returns (uint256[] memory amounts)
+        returns (uint256[] memory)
     {
-        AssetConfig[] memory a = AssetRegistry.load(_registry);
-        (uint256[] memory held, uint256[] memory collateral, uint256 debtShare) = _burnForSlices(shares, owner, a);
-        amounts = held;
-        if (collateral.length == 0) {
-            emit RedeemedInKind(_msgSender(), receiver, owner, shares, amounts);
-        } else {
-            held[0] = LeverageLogic.exitInKind(_registry, held, collateral, debtShare, owner, receiver, shares);
-        }
-        for (uint256 i; i < a.length; ++i) {
-            if (held[i] != 0) IERC20(a[i].token).safeTransfer(receiver, held[i]);
-            // The collateral slices went to `receiver` straight from the lending market.
-            if (collateral.length != 0) amounts[i] += collateral[i];
-        }
+        return _redeemInKind(shares, receiver, owner, new address[](0));
     }
 
-    /// @inheritdoc IRiskParityVault
+    /// @notice See IRiskParityVault.redeemInKindSkipping.
+    function redeemInKindSkipping(uint256 shares, address receiver, address owner, address[] calldata skipTokens)
+        external
+        nonReentrant
+        returns (uint256[] memory)
+    {
+        return _redeemInKind(shares, receiver, owner, skipTokens);
+    }
+
+    /// @notice See IRiskParityVault.redeemWithSwap. The shares are burnt here; the sales (and, while levered,
+    ///         the flash-loan repay) run in the module.
     function redeemWithSwap(uint256 shares, address receiver, address owner, uint256 minAssetsOut, uint256 deadline)
         external
         nonReentrant
         returns (uint256 assets)
     {
-        if (block.timestamp > deadline) revert RiskParityVaultDeadlinePassed(deadline, block.timestamp);
-        if (address(_swapAdapter) == address(0)) revert RiskParityVaultNoSwapAdapter();
-        AssetConfig[] memory a = AssetRegistry.load(_registry);
-        (uint256[] memory slices, uint256[] memory collateral, uint256 debtShare) = _burnForSlices(shares, owner, a);
-        uint256 hfBefore = _withdrawExitCollateral(slices, collateral);
-        assets = _sellSlices(a, slices, deadline);
-        if (assets < debtShare) revert RiskParityVaultInsufficientOutput(assets, debtShare);
-        assets -= debtShare;
-        if (assets < minAssetsOut) revert RiskParityVaultInsufficientOutput(assets, minAssetsOut);
-        emit Withdraw(_msgSender(), receiver, owner, assets, shares);
-        IERC20(a[0].token).safeTransfer(receiver, assets);
-        if (collateral.length != 0) {
-            LeverageLogic.settleExit(
-                _registry,
-                LeverageLogic.ExitSettlement(owner, shares, debtShare, hfBefore, 0, 0, new uint256[](0), address(0))
-            );
+        if (block.timestamp > deadline) revert IRiskParityVault.RiskParityVaultDeadlinePassed(deadline, block.timestamp);
+        if (address(VaultStorage.layout().swapAdapter) == address(0)) {
+            revert IRiskParityVault.RiskParityVaultNoSwapAdapter();
         }
-    }
-
-    /*//////////////////////////////////////////////////////////////
-                               REBALANCE
-    //////////////////////////////////////////////////////////////*/
-
-    /// @inheritdoc IRiskParityVault
-    function rebalance(RebalanceParams calldata params) external nonReentrant onlyRole(KEEPER_ROLE) {
-        LendingAction[] calldata none;
-        assembly ("memory-safe") {
-            none.offset := 0
-            none.length := 0
-        }
-        _rebalance(params, none);
-    }
-
-    /// @inheritdoc IRiskParityVault
-    function rebalanceWithLending(RebalanceParams calldata params, LendingAction[] calldata actions)
-        external
-        nonReentrant
-        onlyRole(KEEPER_ROLE)
-    {
-        _rebalance(params, actions);
-    }
-
-    /// @inheritdoc IRiskParityVault
-    function deleverage(address token, uint256 amount, uint256 deadline)
-        external
-        nonReentrant
-        returns (uint256 repaidBaseUnits, uint256 rewardBaseUnits)
-    {
-        return LeverageLogic.deleverage(
-            LeverageLogic.RipcordContext(_registry, _swapAdapter, _maxSlippageBps, _sequencerFeed, _sequencerGraceSeconds),
-            token,
-            amount,
-            deadline
+        IRiskParityVault.AssetConfig[] memory a = AssetRegistry.load(VaultStorage.layout().registry);
+        (uint256[] memory slices, uint256[] memory collateral, uint256 debtShare) =
+            _burnForSlices(shares, owner, a, new address[](0));
+        bytes memory ret = _delegate(
+            abi.encodeCall(
+                IRiskParityVaultModule.swapExit,
+                (IRiskParityVaultModule.SwapExit(
+                    receiver, owner, shares, minAssetsOut, deadline, slices, collateral, debtShare
+                ))
+            )
         );
-    }
-
-    /// @dev Values are gross (held plus supplied, debt not subtracted): target weights describe the composition
-    ///      of the gross basket, leverage its size against NAV (NAV = gross - debt).
-    function _rebalance(RebalanceParams calldata params, LendingAction[] calldata actions) private {
-        uint64 current = _checkRebalanceWindow(params.expectedEpoch, params.deadline);
-        AssetConfig[] memory a = AssetRegistry.load(_registry);
-        uint16[] memory targets = params.targetWeightsBps;
-        PackedBps.checkWeights(targets, a.length);
-
-        Valuation.Price[] memory p = Valuation.prices(a, _sequencerFeed, _sequencerGraceSeconds);
-        uint256[2] memory navAndDistanceBefore = _navAndDistance(a, p, targets);
-        if (navAndDistanceBefore[0] == 0) revert RiskParityVaultEmpty();
-        (uint256 turnover, uint256[] memory minOuts) = _checkTrades(params.trades, a, p, navAndDistanceBefore[0]);
-
-        _epoch = current + 1;
-        _lastRebalanceAt = uint64(block.timestamp);
-        _targetWeightsBps = PackedBps.pack(targets);
-
-        if (actions.length != 0) LeverageLogic.execute(_registry, actions, false, current);
-        _executeTrades(params.trades, minOuts, params.deadline);
-        if (actions.length != 0) LeverageLogic.execute(_registry, actions, true, current);
-
-        uint256 navAfter = _checkAfterRebalance(a, p, targets, navAndDistanceBefore, actions.length != 0);
-        emit Rebalanced(current, navAndDistanceBefore[0], navAfter, turnover, targets);
-    }
-
-    /// @return r NAV in base units and the distance of the gross composition to `targets` (1e18).
-    function _navAndDistance(AssetConfig[] memory a, Valuation.Price[] memory p, uint16[] memory targets)
-        private
-        view
-        returns (uint256[2] memory r)
-    {
-        (uint256[] memory v, uint256 nav, uint256 gross) = _values(a, p);
-        r[0] = nav;
-        if (gross != 0) r[1] = Valuation.distanceWad(v, targets, gross);
-    }
-
-    /// @dev Same prices as before: the trades cannot move the oracles, so any NAV change is execution cost.
-    function _checkAfterRebalance(
-        AssetConfig[] memory a,
-        Valuation.Price[] memory p,
-        uint16[] memory targets,
-        uint256[2] memory before,
-        bool withLending
-    ) private view returns (uint256 navAfter) {
-        uint256[2] memory afterwards = _navAndDistance(a, p, targets);
-        navAfter = afterwards[0];
-        uint256 minNavAfter = before[0].mulDiv(BPS - _maxNavLossBps, BPS, Math.Rounding.Ceil);
-        if (navAfter < minNavAfter) revert RiskParityVaultNavLossExceeded(before[0], navAfter, minNavAfter);
-        // A pure leverage change moves the gross composition by its execution cost, bounded like the NAV loss.
-        uint256 slackWad = withLending ? uint256(_maxNavLossBps) * 1e14 : 0;
-        if (afterwards[1] > before[1] + slackWad) revert RiskParityVaultDistanceGrew(before[1], afterwards[1]);
-        if (address(LeverageLogic.adapter()) != address(0)) LeverageLogic.checkRebalance(navAfter);
+        assets = abi.decode(ret, (uint256));
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -303,6 +247,55 @@ contract RiskParityVault is ERC4626, RiskParityVaultAdmin {
         return DECIMALS_OFFSET;
     }
 
+    /// @dev Locked shares (see `_enter`) cannot leave their owner: not by transfer, nor by any exit's burn.
+    function _update(address from, address to, uint256 value) internal override {
+        if (from != address(0)) {
+            uint256 packed = VaultStorage.layout().shareLocks[from];
+            if (packed != 0 && block.timestamp < packed >> 192) {
+                uint256 locked = uint192(packed);
+                if (balanceOf(from) < locked + value) {
+                    revert IRiskParityVault.RiskParityVaultSharesLocked(from, locked, packed >> 192);
+                }
+            }
+        }
+        super._update(from, to, value);
+    }
+
+    /// @dev Mint and lock: the new shares join any still-locked ones and all unlock `shareLockSeconds` from now.
+    ///      A third party depositing for `receiver` can extend the lock of its recent deposit, never lock shares
+    ///      it held before, and pays the entry fee to do so.
+    function _enter(address receiver, uint256 assets, uint256 shares, uint256 fee, uint256 feeBps) private {
+        VaultStorage.Layout storage l = VaultStorage.layout();
+        uint256 lockSeconds = l.shareLockSeconds;
+        if (lockSeconds != 0) {
+            uint256 packed = l.shareLocks[receiver];
+            uint256 locked = block.timestamp < packed >> 192 ? uint192(packed) : 0;
+            locked += shares;
+            uint256 until = block.timestamp + lockSeconds;
+            l.shareLocks[receiver] = (until << 192) | locked;
+            emit IRiskParityVault.SharesLocked(receiver, locked, until);
+        }
+        if (fee != 0) emit IRiskParityVault.EntryFeeCharged(receiver, fee, feeBps);
+        _deposit(_msgSender(), receiver, assets, shares);
+    }
+
+    function _unlockedBalance(address owner) private view returns (uint256) {
+        uint256 balance = balanceOf(owner);
+        uint256 packed = VaultStorage.layout().shareLocks[owner];
+        if (block.timestamp >= packed >> 192) return balance;
+        uint256 locked = uint192(packed);
+        return balance > locked ? balance - locked : 0;
+    }
+
+    function _feeOn(uint256 assets, uint256 feeBps) private pure returns (uint256) {
+        return assets.mulDiv(feeBps, BPS, Math.Rounding.Ceil);
+    }
+
+    /// @dev The gross deposit whose net of fee is `net`, rounded up.
+    function _grossUp(uint256 net, uint256 feeBps) private pure returns (uint256) {
+        return net.mulDiv(BPS, BPS - feeBps, Math.Rounding.Ceil);
+    }
+
     function _toShares(uint256 assets, uint256 nav, Math.Rounding rounding) private view returns (uint256) {
         return assets.mulDiv(totalSupply() + VIRTUAL_SHARES, nav + 1, rounding);
     }
@@ -311,34 +304,25 @@ contract RiskParityVault is ERC4626, RiskParityVaultAdmin {
         return shares.mulDiv(nav + 1, totalSupply() + VIRTUAL_SHARES, rounding);
     }
 
-    /// @return nav Held plus supplied, oracle-valued, less the debt (zero if the debt is larger).
-    /// @return idle Base asset held by the vault. @return debt Base units owed to the lending market.
-    function _navAndIdle(Math.Rounding rounding) private view returns (uint256 nav, uint256 idle, uint256 debt) {
-        AssetConfig[] memory a = AssetRegistry.load(_registry);
-        Valuation.Price[] memory p = Valuation.prices(a, _sequencerFeed, _sequencerGraceSeconds);
-        uint256[] memory balances;
-        (balances, debt) = _holdings(a);
-        uint256 gross = Valuation.nav(balances, p, rounding);
-        return (gross > debt ? gross - debt : 0, balances[0], debt);
+    function _viewSnapshot(Math.Rounding rounding) private view returns (NavLogic.Snapshot memory) {
+        if (_reentrancyGuardEntered()) revert IRiskParityVault.RiskParityVaultReentrantView();
+        return _snapshot(rounding);
     }
 
-    /// @return balances Held plus supplied per registry entry (collateral is never the base asset).
-    function _holdings(AssetConfig[] memory a) private view returns (uint256[] memory balances, uint256 debt) {
-        balances = Valuation.balancesOf(a, address(this));
-        if (address(LeverageLogic.adapter()) != address(0)) {
-            (balances, debt) = LeverageLogic.addCollateral(_registry, balances);
+    function _snapshot(Math.Rounding rounding) private view returns (NavLogic.Snapshot memory) {
+        return NavLogic.snapshot(rounding);
+    }
+
+    function _snapshotForDeposit() private view returns (NavLogic.Snapshot memory) {
+        if (VaultStorage.layout().depositsPaused) revert IRiskParityVault.RiskParityVaultDepositsPaused();
+        return _snapshot(Math.Rounding.Ceil);
+    }
+
+    function _checkCap(address receiver, uint256 assets, uint256 nav) private view {
+        uint256 cap = VaultStorage.layout().depositCapAssets;
+        if (cap != type(uint128).max && nav + assets > cap) {
+            revert ERC4626ExceededMaxDeposit(receiver, assets, cap > nav ? cap - nav : 0);
         }
-    }
-
-    /// @return v Gross value per entry, rounded down. @return nav `gross - debt`, floored at zero.
-    function _values(AssetConfig[] memory a, Valuation.Price[] memory p)
-        private
-        view
-        returns (uint256[] memory v, uint256 nav, uint256 gross)
-    {
-        (uint256[] memory balances, uint256 debt) = _holdings(a);
-        (v, gross) = Valuation.values(balances, p);
-        nav = gross > debt ? gross - debt : 0;
     }
 
     /// @dev Idle base that can leave through the standard exits: each base unit out takes debt / NAV of debt
@@ -348,74 +332,68 @@ contract RiskParityVault is ERC4626, RiskParityVaultAdmin {
         return idle > 4 ? (idle - 4).mulDiv(nav, nav + debt) : 0;
     }
 
-    /// @param state NAV, idle base and debt before the exit (an array to keep the stack shallow).
-    function _exitFromIdle(address owner, address receiver, uint256 assets, uint256 shares, uint256[3] memory state)
+    function _exitFromIdle(address owner, address receiver, uint256 assets, uint256 shares, NavLogic.Snapshot memory s)
         private
     {
-        (uint256 nav, uint256 idle, uint256 debt) = (state[0], state[1], state[2]);
-        if (debt == 0) {
-            if (assets > idle) revert RiskParityVaultInsufficientIdle(assets, idle);
+        if (s.debt == 0) {
+            if (assets > s.idle) revert IRiskParityVault.RiskParityVaultInsufficientIdle(assets, s.idle);
             _withdraw(_msgSender(), receiver, owner, assets, shares);
             return;
         }
-        uint256 debtShare = debt.mulDiv(shares, totalSupply() + VIRTUAL_SHARES, Math.Rounding.Ceil);
-        if (assets + debtShare > idle) revert RiskParityVaultInsufficientIdle(assets + debtShare, idle);
+        uint256 debtShare = s.debt.mulDiv(shares, totalSupply() + VIRTUAL_SHARES, Math.Rounding.Ceil);
+        if (assets + debtShare > s.idle) {
+            revert IRiskParityVault.RiskParityVaultInsufficientIdle(assets + debtShare, s.idle);
+        }
         _withdraw(_msgSender(), receiver, owner, assets, shares);
         LeverageLogic.settleExit(
-            _registry,
-            LeverageLogic.ExitSettlement(owner, shares, debtShare, 0, nav, nav - assets, new uint256[](0), address(0))
+            VaultStorage.layout().registry,
+            LeverageLogic.ExitSettlement(
+                owner, shares, debtShare, 0, s.nav, s.nav - assets, new uint256[](0), address(0)
+            )
         );
     }
 
-    /// @dev Collateral first (Aave checks the health factor on each withdrawal), then the sales, then the repay.
-    /// @return hfBefore The health factor before the exit (0 when not levered).
-    function _withdrawExitCollateral(uint256[] memory slices, uint256[] memory collateral)
+    function _redeemInKind(uint256 shares, address receiver, address owner, address[] memory skip)
         private
-        returns (uint256 hfBefore)
+        returns (uint256[] memory held)
     {
-        if (collateral.length == 0) return 0;
-        hfBefore = LeverageLogic.withdrawForExit(_registry, collateral);
-        for (uint256 i = 1; i < slices.length; ++i) {
-            slices[i] += collateral[i];
+        IRiskParityVault.AssetConfig[] memory a = AssetRegistry.load(VaultStorage.layout().registry);
+        uint256[] memory collateral;
+        uint256 debtShare;
+        (held, collateral, debtShare) = _burnForSlices(shares, owner, a, skip);
+        if (collateral.length == 0) {
+            emit IRiskParityVault.RedeemedInKind(_msgSender(), receiver, owner, shares, held);
+        } else {
+            held[0] = LeverageLogic.exitInKind(
+                VaultStorage.layout().registry, held, collateral, debtShare, owner, receiver, shares
+            );
         }
+        // `held` becomes the amounts paid: each entry grows by its collateral slice once its transfer is done.
+        _payInKind(a, held, collateral, receiver);
     }
 
-    /// @return assets The base slice plus what the other slices sold for.
-    function _sellSlices(AssetConfig[] memory a, uint256[] memory slices, uint256 deadline)
-        private
-        returns (uint256 assets)
-    {
-        ISwapAdapter adapter = _swapAdapter;
-        address base = a[0].token;
-        assets = slices[0];
-        for (uint256 i = 1; i < a.length; ++i) {
-            // A slice too small to buy even one base unit stays in the vault rather than blocking the exit.
-            if (slices[i] == 0 || adapter.quoteExactIn(a[i].token, base, slices[i]) == 0) continue;
-            assets += _swap(adapter, a[i].token, base, slices[i], 0, deadline);
-        }
-    }
-
-    function _navForDeposit() private view returns (uint256 nav) {
-        if (_depositsPaused) revert RiskParityVaultDepositsPaused();
-        (nav,,) = _navAndIdle(Math.Rounding.Ceil);
-    }
-
-    function _checkCap(address receiver, uint256 assets, uint256 nav) private view {
-        uint256 cap = _depositCapAssets;
-        if (cap != type(uint128).max && nav + assets > cap) {
-            revert ERC4626ExceededMaxDeposit(receiver, assets, cap > nav ? cap - nav : 0);
+    function _payInKind(
+        IRiskParityVault.AssetConfig[] memory a,
+        uint256[] memory held,
+        uint256[] memory collateral,
+        address receiver
+    ) private {
+        for (uint256 i; i < a.length; ++i) {
+            if (held[i] != 0) IERC20(a[i].token).safeTransfer(receiver, held[i]);
+            // The collateral slices went to `receiver` straight from the lending market.
+            if (collateral.length != 0) held[i] += collateral[i];
         }
     }
 
     /// @dev Slices are taken before the burn against supply plus the virtual shares, rounded down: the virtual
-    ///      holder's part and the rounding dust stay with the remaining holders.
-    ///      With a lending adapter, also the exit's collateral (rounded down) and debt (rounded up); `collateral`
-    ///      is empty without one.
-    function _burnForSlices(uint256 shares, address owner, AssetConfig[] memory a)
+    ///      holder's part and the rounding dust stay with the remaining holders. With a lending adapter, also the
+    ///      exit's collateral (rounded down) and debt (rounded up); `collateral` is empty without one. Tokens in
+    ///      `skip` get a zero slice (held and supplied): the exit's part of them stays with the other holders.
+    function _burnForSlices(uint256 shares, address owner, IRiskParityVault.AssetConfig[] memory a, address[] memory skip)
         private
         returns (uint256[] memory slices, uint256[] memory collateral, uint256 debtShare)
     {
-        if (shares == 0) revert RiskParityVaultZeroAmount();
+        if (shares == 0) revert IRiskParityVault.RiskParityVaultZeroAmount();
         address caller = _msgSender();
         if (caller != owner) _spendAllowance(owner, caller, shares);
         uint256 supply = totalSupply() + VIRTUAL_SHARES;
@@ -424,84 +402,27 @@ contract RiskParityVault is ERC4626, RiskParityVaultAdmin {
             slices[i] = slices[i].mulDiv(shares, supply);
         }
         if (address(LeverageLogic.adapter()) != address(0)) {
-            (collateral, debtShare) = LeverageLogic.exitShare(_registry, shares, supply);
+            (collateral, debtShare) = LeverageLogic.exitShare(VaultStorage.layout().registry, shares, supply);
+        }
+        for (uint256 k; k < skip.length; ++k) {
+            (bool found, uint256 i) = AssetRegistry.tryIndexOf(a, skip[k]);
+            if (!found || i == 0 || (slices[i] == 0 && (collateral.length == 0 || collateral[i] == 0))) {
+                revert IRiskParityVault.RiskParityVaultInvalidSkip(skip[k]);
+            }
+            slices[i] = 0;
+            if (collateral.length != 0) collateral[i] = 0;
         }
         _burn(owner, shares);
     }
 
-    /// @return current The epoch this rebalance runs in.
-    function _checkRebalanceWindow(uint64 expectedEpoch, uint256 deadline) private view returns (uint64 current) {
-        if (_rebalancesPaused) revert RiskParityVaultRebalancesPaused();
-        if (block.timestamp > deadline) revert RiskParityVaultDeadlinePassed(deadline, block.timestamp);
-        current = _epoch;
-        if (expectedEpoch != current) revert RiskParityVaultWrongEpoch(expectedEpoch, current);
-        uint256 last = _lastRebalanceAt;
-        if (last != 0 && block.timestamp < last + _cooldownSeconds) {
-            revert RiskParityVaultCooldownActive(last + _cooldownSeconds, block.timestamp);
+    /// @dev DELEGATECALL the module from this contract's own code; bubbles a revert up unchanged.
+    function _delegate(bytes memory data) private returns (bytes memory ret) {
+        bool ok;
+        (ok, ret) = module.delegatecall(data);
+        if (!ok) {
+            assembly ("memory-safe") {
+                revert(add(ret, 0x20), mload(ret))
+            }
         }
-    }
-
-    /// @dev Validates every trade, the turnover, and each trade's minimum output before any external call.
-    function _checkTrades(
-        Trade[] calldata trades,
-        AssetConfig[] memory a,
-        Valuation.Price[] memory p,
-        uint256 navBefore
-    ) private view returns (uint256 turnover, uint256[] memory minOuts) {
-        minOuts = new uint256[](trades.length);
-        uint256 keepBps = BPS - _maxSlippageBps;
-        for (uint256 t; t < trades.length; ++t) {
-            uint256 valueIn;
-            (valueIn, minOuts[t]) = _checkTrade(t, trades[t], a, p, keepBps);
-            turnover += valueIn;
-        }
-        uint256 maxTurnover = navBefore * _maxTurnoverBps / BPS;
-        if (turnover > maxTurnover) revert RiskParityVaultTurnoverExceeded(turnover, maxTurnover);
-    }
-
-    /// @return valueIn Oracle value of the input in base units, rounded up (turnover is a limit).
-    /// @return minOut The stricter of the keeper's minimum and the oracle value less `maxSlippageBps`.
-    function _checkTrade(
-        uint256 t,
-        Trade calldata trade,
-        AssetConfig[] memory a,
-        Valuation.Price[] memory p,
-        uint256 keepBps
-    ) private pure returns (uint256 valueIn, uint256 minOut) {
-        (bool foundIn, uint256 i) = AssetRegistry.tryIndexOf(a, trade.tokenIn);
-        (bool foundOut, uint256 o) = AssetRegistry.tryIndexOf(a, trade.tokenOut);
-        if (!foundIn || !foundOut || i == o || trade.amountIn == 0) {
-            revert RiskParityVaultInvalidTrade(t, trade.tokenIn, trade.tokenOut, trade.amountIn);
-        }
-        valueIn = Valuation.value(trade.amountIn, p[i], Math.Rounding.Ceil);
-        uint256 oracleFloor =
-            Valuation.oracleAmountOut(trade.amountIn, p[i], p[o]).mulDiv(keepBps, BPS, Math.Rounding.Ceil);
-        minOut = Math.max(trade.minAmountOut, oracleFloor);
-    }
-
-    function _executeTrades(Trade[] calldata trades, uint256[] memory minOuts, uint256 deadline) private {
-        if (trades.length == 0) return;
-        ISwapAdapter adapter = _swapAdapter;
-        if (address(adapter) == address(0)) revert RiskParityVaultNoSwapAdapter();
-        for (uint256 t; t < trades.length; ++t) {
-            Trade calldata trade = trades[t];
-            uint256 received = _swap(adapter, trade.tokenIn, trade.tokenOut, trade.amountIn, minOuts[t], deadline);
-            if (received < minOuts[t]) revert RiskParityVaultTradeBelowMinimum(t, received, minOuts[t]);
-        }
-    }
-
-    /// @return received Measured by this vault's own balance, not taken from the adapter's word.
-    function _swap(
-        ISwapAdapter adapter,
-        address tokenIn,
-        address tokenOut,
-        uint256 amountIn,
-        uint256 minAmountOut,
-        uint256 deadline
-    ) private returns (uint256 received) {
-        uint256 before = IERC20(tokenOut).balanceOf(address(this));
-        IERC20(tokenIn).safeTransfer(address(adapter), amountIn);
-        adapter.swapExactIn(tokenIn, tokenOut, amountIn, minAmountOut, address(this), deadline);
-        received = IERC20(tokenOut).balanceOf(address(this)) - before;
     }
 }

@@ -48,4 +48,14 @@ interface IAaveV3Pool {
         );
 
     function getReserveData(address asset) external view returns (ReserveData memory);
+
+    /// @notice Lend `amount` of `asset` to `receiverAddress`, call its `executeOperation`, then pull back
+    ///         `amount` plus the premium (FLASHLOAN_PREMIUM_TOTAL bps) from it.
+    function flashLoanSimple(
+        address receiverAddress,
+        address asset,
+        uint256 amount,
+        bytes calldata params,
+        uint16 referralCode
+    ) external;
 }

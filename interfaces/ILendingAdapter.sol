@@ -39,4 +39,16 @@ interface ILendingAdapter {
 
     /// @notice The market's own health factor of the position, 1e18 = liquidatable threshold.
     function healthFactorWad() external view returns (uint256);
+
+    /// @notice Repay `amount` of debt with a flash loan of the base asset, then call the vault's
+    ///         `onFlashRepay(owed, data)`, which must send this adapter `owed` base units (the loan plus the
+    ///         market's premium, less any part of `amount` above the debt) before the loan is settled.
+    function flashRepay(uint256 amount, bytes calldata data) external;
+}
+
+/// @notice The vault's side of `ILendingAdapter.flashRepay`.
+interface IFlashRepayReceiver {
+    /// @notice Called by the vault's lending adapter inside `flashRepay`, after the debt was repaid: pay the
+    ///         adapter `owedBaseUnits` of the base asset.
+    function onFlashRepay(uint256 owedBaseUnits, bytes calldata data) external;
 }

@@ -17,12 +17,15 @@ interface IRiskParityVault {
     /// @param heartbeatSeconds Oldest accepted answer age.
     /// @param minPrice Lowest accepted answer, in feed units.
     /// @param maxPrice Highest accepted answer, in feed units.
+    /// @param deviationBps The feed's deviation threshold: how far the market may move before the feed publishes,
+    ///        i.e. the most the feed lags the market between heartbeats. Prices the entry fee (at most 1,000).
     struct AssetParams {
         address token;
         address feed;
         uint32 heartbeatSeconds;
         uint128 minPrice;
         uint128 maxPrice;
+        uint16 deviationBps;
     }
 
     /// @notice One registry entry as the vault stores it (decimals read from the token and the feed).
@@ -34,11 +37,13 @@ interface IRiskParityVault {
         uint8 feedDecimals;
         uint128 minPrice;
         uint128 maxPrice;
+        uint16 deviationBps;
     }
 
     /// @notice Rebalance limits the manager sets inside the contract's hard bounds.
     /// @param maxSlippageBps Each trade must return at least the oracle value of its input minus this.
-    /// @param maxNavLossBps The whole rebalance may lose at most this share of NAV (oracle-valued).
+    /// @param maxNavLossBps The whole rebalance may lose at most this share of NAV (oracle-valued); rebalances and
+    ///        ripcord sales together also draw on the rolling loss budget (`ProtectionParams`).
     /// @param maxTurnoverBps The oracle value of all inputs may be at most this share of NAV.
     /// @param cooldownSeconds Minimum time between two rebalances.
     struct Thresholds {
@@ -46,6 +51,43 @@ interface IRiskParityVault {
         uint16 maxNavLossBps;
         uint16 maxTurnoverBps;
         uint32 cooldownSeconds;
+    }
+
+    /// @notice Holder protections the manager sets inside the contract's hard bounds.
+    /// @param entryFeeFloorBps Least entry fee. The fee charged is the value-weighted deviation threshold of
+    ///        what the vault holds (the oracle lag a depositor could exploit), at least this floor and at most
+    ///        MAX_ENTRY_FEE_BPS. Kept by the vault for the holders already in it.
+    /// @param shareLockSeconds Shares minted by a deposit cannot be redeemed, withdrawn or transferred for this long.
+    /// @param lossBudgetBps NAV that rebalances and ripcord sales may lose per `lossPeriodSeconds`, in bps of NAV;
+    ///        the used budget refills linearly over the period (a compromised keeper cannot lose more than this).
+    /// @param lossPeriodSeconds The loss budget's refill period.
+    struct ProtectionParams {
+        uint16 entryFeeFloorBps;
+        uint32 shareLockSeconds;
+        uint16 lossBudgetBps;
+        uint32 lossPeriodSeconds;
+    }
+
+    /// @notice Everything fixed at deployment.
+    /// @param baseOracle Oracle settings of the base asset; its `token` field is ignored, its `feed` may be zero.
+    /// @param sequencerFeed L2 sequencer uptime feed, or address(0) on L1.
+    /// @param module The RiskParityVaultModule this vault delegates its keeper, lending and admin paths to.
+    /// @param lens The RiskParityVaultLens that reads it (`keeperView`).
+    /// @param timelockSeconds Delay of risk-increasing parameter changes (governance may change it).
+    struct InitParams {
+        address base;
+        string name;
+        string symbol;
+        address governance;
+        AssetParams baseOracle;
+        Thresholds thresholds;
+        ProtectionParams protection;
+        uint256 depositCapAssets;
+        address sequencerFeed;
+        uint32 sequencerGraceSeconds;
+        uint32 timelockSeconds;
+        address module;
+        address lens;
     }
 
     /// @param minAmountOut The keeper's own minimum, in `tokenOut` units; the vault applies the stricter of this
@@ -93,6 +135,10 @@ interface IRiskParityVault {
         uint256 healthFactorWad; // the market's, 1e18; type(uint256).max with no debt
         LeverageParams leverage;
         uint64 lastDeleverageAt;
+        // Holder protections, appended likewise.
+        ProtectionParams protection;
+        uint256 entryFeeBps; // what a deposit pays now (0 when an oracle check fails)
+        uint256 lossBudgetUsedWad; // share of NAV used of the rolling loss budget, refilled to now (1e18)
     }
 
     /// @notice What a lending action does.
@@ -187,6 +233,27 @@ interface IRiskParityVault {
     error RiskParityVaultRipcordCooldownActive(uint256 nextAllowedAt, uint256 nowSeconds);
     error RiskParityVaultRipcordTradeTooLarge(uint256 valueBaseUnits, uint256 maxTradeBaseUnits);
     error RiskParityVaultHealthFactorNotImproved(uint256 healthFactorBeforeWad, uint256 healthFactorAfterWad);
+    /// @notice `owner` tried to move shares still locked after a deposit.
+    error RiskParityVaultSharesLocked(address owner, uint256 lockedShares, uint256 unlocksAt);
+    error RiskParityVaultProtectionOutOfBounds(string field, uint256 value, uint256 min, uint256 max);
+    /// @notice The rolling loss budget would be exceeded: `usedWad` (after this call) > `budgetWad` (1e18 = NAV).
+    error RiskParityVaultLossBudgetExceeded(uint256 usedWad, uint256 budgetWad);
+    /// @notice This change raises risk: `submit` it and call again once its timelock has passed.
+    error RiskParityVaultChangeNotSubmitted(bytes4 selector);
+    error RiskParityVaultChangeTimelocked(uint256 executableAt, uint256 nowSeconds);
+    error RiskParityVaultChangeAlreadySubmitted(uint256 executableAt);
+    error RiskParityVaultNothingToRevoke();
+    /// @notice `removeAsset` on a token the vault still holds: sell it first (a rebalance to a zero target).
+    error RiskParityVaultAssetBalanceRemains(address token, uint256 balance);
+    /// @notice `redeemWithSwap` could not sell a slice: redeem in kind, or skip nothing and retry later.
+    error RiskParityVaultUnsellableSlice(address token, uint256 amount);
+    /// @notice The skip list of an in-kind exit names the base asset, an unknown token or a token twice.
+    error RiskParityVaultInvalidSkip(address token);
+    /// @notice A module function reached outside a delegatecall from its vault, or an internal entry called
+    ///         from outside.
+    error RiskParityVaultModuleOnlyDelegated();
+    error RiskParityVaultInternalEntry(bytes4 selector);
+    error RiskParityVaultUnauthorizedCallback(address caller);
 
     /*//////////////////////////////////////////////////////////////
                                  EVENTS
@@ -196,9 +263,21 @@ interface IRiskParityVault {
     event AssetOracleUpdated(
         address indexed token, address feed, uint32 heartbeatSeconds, uint128 minPrice, uint128 maxPrice
     );
-    /// @param balanceLeft Tokens still held; no longer counted in NAV nor paid by in-kind exits.
+    /// @param balanceLeft Always 0: an asset still held cannot be removed (kept for decoders of the old event).
     event AssetRemoved(address indexed token, uint256 balanceLeft);
     event RiskBudgetsUpdated(uint16[] riskBudgetsBps);
+    event ProtectionParamsUpdated(ProtectionParams params);
+    /// @notice A risk-increasing change was queued; it can be made from `executableAt` on, unless revoked.
+    event ChangeSubmitted(bytes4 indexed selector, bytes data, uint256 executableAt);
+    event ChangeRevoked(bytes4 indexed selector, bytes data, address indexed by);
+    event ChangeAccepted(bytes4 indexed selector, bytes data);
+    event TimelockUpdated(uint256 timelockSeconds);
+    /// @notice A deposit's entry fee, kept by the vault for the holders already in it.
+    event EntryFeeCharged(address indexed receiver, uint256 feeBaseUnits, uint256 feeBps);
+    /// @notice `shares` of `owner` cannot leave `owner` before `unlocksAt` (all of them: `lockedShares`).
+    event SharesLocked(address indexed owner, uint256 lockedShares, uint256 unlocksAt);
+    /// @notice The rolling loss budget after a rebalance or ripcord sale lost `lossWad` of NAV.
+    event LossBudgetUsed(uint256 lossWad, uint256 usedWad);
     event ThresholdsUpdated(Thresholds thresholds);
     event DepositCapUpdated(uint256 depositCapAssets);
     event SwapAdapterUpdated(address indexed previousAdapter, address indexed newAdapter);
@@ -239,14 +318,15 @@ interface IRiskParityVault {
     //////////////////////////////////////////////////////////////*/
 
     /// @notice Burn `shares` and sell their pro-rata slice of every non-base asset through the swap adapter; the
-    ///         redeemer bears the slippage. Needs no oracle. Emits the ERC-4626 `Withdraw` event.
-    ///         While levered: the slices include the supplied collateral (withdrawn first; Aave refuses a slice
-    ///         that would take its health factor below 1, so a very large exit from a highly levered vault must
-    ///         be split), and the exit's debt share (debt x shares / (supply + virtual shares), rounded up) is
-    ///         repaid from the proceeds before `minAssetsOut` is checked. Afterwards the health factor may not
-    ///         be lower than min(before, minHealthFactor). The standard `withdraw`/`redeem` likewise repay the
-    ///         debt share from idle base (so `maxWithdraw` is idle x NAV / (NAV + debt), less a few units) and
-    ///         also check leverage <= max(before, maxLeverage).
+    ///         redeemer bears the slippage. Needs no oracle. Emits the ERC-4626 `Withdraw` event. Reverts with
+    ///         `RiskParityVaultUnsellableSlice` rather than leave a slice behind.
+    ///         While levered, any size in one transaction: the exit's debt share (debt x shares / (supply +
+    ///         virtual shares), rounded up) is first repaid with a flash loan from the lending market, then the
+    ///         exit's collateral is withdrawn and sold with its held slices, and the loan plus its premium is
+    ///         settled from the proceeds before `minAssetsOut` is checked. Afterwards the health factor may not
+    ///         be lower than min(before, minHealthFactor). The standard `withdraw`/`redeem` repay the debt share
+    ///         from idle base (so `maxWithdraw` is idle x NAV / (NAV + debt), less a few units) and also check
+    ///         leverage <= max(before, maxLeverage).
     /// @param minAssetsOut Least base units `receiver` must get (idle slice plus swap proceeds), else revert.
     /// @param deadline Unix seconds; passed to the DEX.
     /// @return assets Base units sent to `receiver`.
@@ -263,6 +343,12 @@ interface IRiskParityVault {
     ///         lending market's own oracle still prices the withdrawals (Aave checks its health factor).
     /// @return amounts Paid per registry entry, in each token's units.
     function redeemInKind(uint256 shares, address receiver, address owner) external returns (uint256[] memory amounts);
+
+    /// @notice `redeemInKind` that leaves out the tokens in `skipTokens` (e.g. one that cannot be transferred):
+    ///         the exit's slice of a skipped token stays in the vault with the other holders. Never the base.
+    function redeemInKindSkipping(uint256 shares, address receiver, address owner, address[] calldata skipTokens)
+        external
+        returns (uint256[] memory amounts);
 
     /*//////////////////////////////////////////////////////////////
                                REBALANCE
@@ -296,7 +382,30 @@ interface IRiskParityVault {
                                  VIEWS
     //////////////////////////////////////////////////////////////*/
 
-    function keeperView() external view returns (KeeperView memory);
+    /// @notice The module this vault delegates to, and the lens that reads it (`lens.keeperView(vault)`).
+    function module() external view returns (address);
+
+    function lens() external view returns (address);
+
+    /// @notice What a deposit pays now, in bps of the deposit (see ProtectionParams.entryFeeFloorBps).
+    function entryFeeBps() external view returns (uint256);
+
+    /// @notice Shares of `owner` that cannot move yet, and until when (unix seconds).
+    function lockedShares(address owner) external view returns (uint256 shares, uint256 unlocksAt);
+
+    function protectionParams() external view returns (ProtectionParams memory);
+
+    function leverageParams() external view returns (LeverageParams memory);
+
+    function lastDeleverageAt() external view returns (uint64);
+
+    /// @notice The rolling loss budget used, refilled to now, as a share of NAV (1e18).
+    function lossBudgetUsedWad() external view returns (uint256);
+
+    /// @notice When a submitted change can be made (0: not submitted).
+    function executableAt(bytes calldata data) external view returns (uint256);
+
+    function timelockSeconds() external view returns (uint256);
 
     function assets() external view returns (AssetConfig[] memory);
 
@@ -336,16 +445,32 @@ interface IRiskParityVault {
     /// @notice Governance. Change the feed, heartbeat or bounds of a registered token (the base included).
     function setAssetOracle(AssetParams calldata params) external;
 
-    /// @notice Governance. Drop a token whose risk budget and target weight are zero. Any balance left stops
-    ///         counting in NAV, so sell it first (a rebalance to a zero target).
+    /// @notice Governance. Drop a token whose risk budget and target weight are zero and that the vault no longer
+    ///         holds (sell it first: a rebalance to a zero target).
     function removeAsset(address token) external;
 
+    /// @notice Manager. Queue a risk-increasing change: `data` is the full calldata of the setter call
+    ///         (`setRiskBudgets`, `setThresholds`, `setLeverageParams`, `setProtectionParams`); it can be made by
+    ///         calling that setter with the same arguments from `block.timestamp + timelockSeconds` on.
+    function submit(bytes calldata data) external;
+
+    /// @notice Guardian (or governance). Drop a submitted change before it is made.
+    function revoke(bytes calldata data) external;
+
+    /// @notice Governance (itself behind the TimelockController). The delay of risk-increasing changes.
+    function setTimelock(uint32 timelockSeconds_) external;
+
     /// @notice Manager. One budget per registry entry, base first and zero, each at most MAX_RISK_BUDGET_BPS,
-    ///         summing to 10,000.
+    ///         summing to 10,000. Always timelocked (`submit` first).
     function setRiskBudgets(uint16[] calldata riskBudgetsBps_) external;
 
-    /// @notice Manager. Each field inside its hard bound (see the MIN_/MAX_ constants).
+    /// @notice Manager. Each field inside its hard bound (see the MIN_/MAX_ constants). Applies at once when it
+    ///         only tightens (slippage, NAV loss and turnover down, cooldown up); otherwise timelocked.
     function setThresholds(Thresholds calldata thresholds_) external;
+
+    /// @notice Manager. Inside the hard bounds. Applies at once when it only tightens (fee floor up, lock up,
+    ///         loss budget down, period up); otherwise timelocked.
+    function setProtectionParams(ProtectionParams calldata params) external;
 
     /// @notice Governance. Deposits stop once NAV reaches `depositCapAssets` (base units).
     function setDepositCap(uint256 depositCapAssets) external;
@@ -358,6 +483,9 @@ interface IRiskParityVault {
     function setLendingAdapter(address adapter) external;
 
     /// @notice Manager. Each field inside its hard bound, health factors ordered 1e18 < ripcord < min < target.
+    ///         Applies at once when it only lowers risk (min and target health factor up, max leverage down,
+    ///         reward down, ripcord cooldown up, max trade down, ripcord health factor unchanged); otherwise
+    ///         timelocked: a manager cannot make a healthy vault's ripcord fire.
     function setLeverageParams(LeverageParams calldata params) external;
 
     /// @notice Guardian or governance may pause; only governance may unpause.

@@ -3,8 +3,14 @@
     .venv/bin/brownie run scripts/deploy_vault.py --network anvil
     VAULT_CONFIG=path/to/vault.yaml .venv/bin/brownie run scripts/deploy_vault.py --network anvil-fork
 
-The deployer wires everything (assets, budgets, adapter, roles), then hands DEFAULT_ADMIN_ROLE to an OpenZeppelin
-TimelockController and renounces its own: from then on every governance change waits out the timelock delay.
+The vault is three contracts at one address's service: the core (RiskParityVault), the module it delegates to
+(RiskParityVaultModule, which delegates administration to RiskParityVaultAdmin) and the lens that reads it
+(RiskParityVaultLens). The module, the admin and the lens hold no state and are shared by every vault on the chain.
+``vault_at(address)`` gives the vault with the whole API (core + module + admin).
+
+The deployer wires everything (assets, budgets, adapter, roles, the risk timelock), then hands DEFAULT_ADMIN_ROLE
+to an OpenZeppelin TimelockController and renounces its own: from then on every governance change waits out the
+timelock delay, and every risk-increasing manager change the vault's own risk timelock.
 Tests call ``deploy_vault`` directly, optionally with a plain account as governance.
 """
 
@@ -18,13 +24,17 @@ from typing import Any
 import yaml
 from brownie import (  # type: ignore[attr-defined]
     AaveV3LendingAdapter,
-    KeeperViewLogic,
+    Contract,
     LeverageLogic,
     RegistryLogic,
     RiskParityVault,
+    RiskParityVaultAdmin,
+    RiskParityVaultLens,
+    RiskParityVaultModule,
     UniswapV2SwapAdapter,
     VaultTimelock,
     accounts,
+    interface,
     network,
     web3,
 )
@@ -43,6 +53,21 @@ class OracleGuard:
     heartbeat_s: int
     min_usd: float
     max_usd: float
+    deviation_bps: int = 0
+    """The feed's deviation threshold (its largest lag behind the market): prices the entry fee."""
+
+
+@dataclass(frozen=True)
+class ProtectionConfig:
+    """Holder protections (``protection:`` in config/vault.yaml; the contract's ``ProtectionParams``)."""
+
+    entry_fee_floor_bps: int = 0
+    share_lock_s: int = 0
+    loss_budget_bps: int = 100
+    loss_period_s: int = 86_400
+
+    def params(self) -> tuple[int, int, int, int]:
+        return (self.entry_fee_floor_bps, self.share_lock_s, self.loss_budget_bps, self.loss_period_s)
 
 
 @dataclass(frozen=True)
@@ -88,6 +113,9 @@ class VaultConfig:
     executor: int | str
     roles: dict[str, int | str]
     leverage: LeverageConfig = LeverageConfig()
+    protection: ProtectionConfig = ProtectionConfig()
+    risk_timelock_s: int = 0
+    """Delay of the manager's risk-increasing changes (0: they apply at once; tests)."""
 
     @property
     def thresholds(self) -> tuple[int, int, int, int]:
@@ -99,7 +127,8 @@ def load_vault_config(path: str | Path = DEFAULT_CONFIG) -> VaultConfig:
     """Read and check ``config/vault.yaml``; a ``ConfigError`` says which field to fix."""
     try:
         raw = yaml.safe_load(Path(path).read_text())
-        oracles = {s: OracleGuard(int(o["heartbeat_s"]), float(o["min_usd"]), float(o["max_usd"]))
+        oracles = {s: OracleGuard(int(o["heartbeat_s"]), float(o["min_usd"]), float(o["max_usd"]),
+                                  int(o.get("deviation_bps", 0)))
                    for s, o in raw["oracles"].items()}
         cfg = VaultConfig(
             name=str(raw["name"]),
@@ -119,6 +148,8 @@ def load_vault_config(path: str | Path = DEFAULT_CONFIG) -> VaultConfig:
             executor=raw["governance"]["executor"],
             roles=dict(raw["roles"]),
             leverage=LeverageConfig(**(raw.get("leverage") or {})),
+            protection=ProtectionConfig(**(raw.get("protection") or {})),
+            risk_timelock_s=int(raw["governance"].get("risk_timelock_s", 0)),
         )
     except (OSError, KeyError, TypeError, ValueError, yaml.YAMLError) as exc:
         raise ConfigError(f"{path}: invalid vault config ({exc!r}); compare with config/vault.yaml") from exc
@@ -151,9 +182,47 @@ def _library(container: Any, tx: dict[str, Any]) -> Any:
 
 
 def deploy_libraries(tx: dict[str, Any]) -> None:
-    """The vault's external libraries, in link order (KeeperViewLogic links LeverageLogic)."""
-    for container in (LeverageLogic, RegistryLogic, KeeperViewLogic):
+    """The vault's external libraries and its shared stateless contracts, in link order (the admin links both
+    libraries, the module LeverageLogic and the admin)."""
+    for container in (LeverageLogic, RegistryLogic, RiskParityVaultAdmin, RiskParityVaultLens):
         _library(container, tx)
+    admin = RiskParityVaultAdmin[-1]
+    if not (len(RiskParityVaultModule) and web3.eth.get_code(RiskParityVaultModule[-1].address)
+            and RiskParityVaultModule[-1].admin() == admin.address):
+        RiskParityVaultModule.deploy(admin, tx)
+
+
+def vault_abi() -> list[dict[str, Any]]:
+    """The vault's whole ABI: the core's, then what the module and the admin add (reached through fallbacks)."""
+    seen: set[tuple[str, str, str]] = set()
+    out: list[dict[str, Any]] = []
+    for abi in (RiskParityVault.abi, RiskParityVaultModule.abi, RiskParityVaultAdmin.abi, interface.IRiskParityVault.abi,
+                LeverageLogic.abi, RegistryLogic.abi):
+        for e in abi:
+            if abi is not RiskParityVault.abi and (e["type"] in ("constructor", "fallback", "receive")
+                                                    or e.get("name") == "admin"):
+                continue
+            if abi in (LeverageLogic.abi, RegistryLogic.abi) and e["type"] == "function":
+                continue
+            key = (e["type"], e.get("name", ""), ",".join(i["type"] for i in e.get("inputs", [])))
+            if key not in seen:
+                seen.add(key)
+                out.append(e)
+    return out
+
+
+def vault_at(address: Any) -> Any:
+    """The vault at ``address`` with its whole API (core, module and admin functions, events and errors)."""
+    return Contract.from_abi("RiskParityVault", str(address), vault_abi())
+
+
+def lens_of(vault: Any) -> Any:
+    return RiskParityVaultLens.at(vault.lens())
+
+
+def keeper_view(vault: Any) -> Any:
+    """``lens.keeperView(vault)``: everything the keeper reads, in one call."""
+    return lens_of(vault).keeperView(vault)
 
 
 def _account(ref: int | str | Any) -> Any:
@@ -162,9 +231,11 @@ def _account(ref: int | str | Any) -> Any:
 
 
 def _asset_params(world: Any, symbol: str, guard: OracleGuard) -> tuple[Any, ...]:
+    """As the contract's ``AssetParams`` struct."""
     feed = world.feeds[symbol]
     scale = 10 ** feed.decimals()
-    return (world.tokens[symbol], feed, guard.heartbeat_s, round(guard.min_usd * scale), round(guard.max_usd * scale))
+    return (world.tokens[symbol], feed, guard.heartbeat_s, round(guard.min_usd * scale), round(guard.max_usd * scale),
+            guard.deviation_bps)
 
 
 def deploy_vault(
@@ -186,10 +257,12 @@ def deploy_vault(
     _, base_feed, *base_rest = _asset_params(world, base, base_guard)
     cap = UNCAPPED if cfg.deposit_cap_usd is None else round(cfg.deposit_cap_usd * 10 ** world.base.decimals())
     deploy_libraries(tx)
-    vault = RiskParityVault.deploy(
-        world.base, cfg.name, cfg.symbol, deployer, (ZERO_ADDRESS, base_feed, *base_rest), cfg.thresholds, cap,
-        cfg.sequencer_feed or ZERO_ADDRESS, cfg.sequencer_grace_s, tx,
+    init = (
+        world.base, cfg.name, cfg.symbol, deployer, (ZERO_ADDRESS, base_feed, *base_rest), cfg.thresholds,
+        cfg.protection.params(), cap, cfg.sequencer_feed or ZERO_ADDRESS, cfg.sequencer_grace_s, 0,
+        RiskParityVaultModule[-1], RiskParityVaultLens[-1],
     )
+    vault = vault_at(RiskParityVault.deploy(init, tx).address)
     for symbol in cfg.assets:
         vault.addAsset(_asset_params(world, symbol, cfg.oracles[symbol]), tx)
     manager_role = vault.MANAGER_ROLE()
@@ -206,6 +279,9 @@ def deploy_vault(
     vault.grantRole(manager_role, who["manager"], tx)
     vault.grantRole(vault.KEEPER_ROLE(), who["keeper"], tx)
     vault.grantRole(vault.GUARDIAN_ROLE(), who["guardian"], tx)
+
+    if cfg.risk_timelock_s:
+        vault.setTimelock(cfg.risk_timelock_s, tx)
 
     timelock = None
     if governance is None:
@@ -246,6 +322,8 @@ def main() -> None:
         "address": vault.address,
         "adapter": deployed.adapter.address,
         "lending_adapter": deployed.lending_adapter.address if deployed.lending_adapter else None,
+        "lens": vault.lens(),
+        "module": vault.module(),
         "timelock": deployed.timelock.address if deployed.timelock else None,
         "assets": [world.cfg.base, *cfg.assets],
         "block": network.web3.eth.block_number,

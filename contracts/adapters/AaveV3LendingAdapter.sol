@@ -3,7 +3,7 @@ pragma solidity 0.8.24;
 
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
-import {ILendingAdapter} from "../../interfaces/ILendingAdapter.sol";
+import {ILendingAdapter, IFlashRepayReceiver} from "../../interfaces/ILendingAdapter.sol";
 import {IAaveV3Pool} from "../../interfaces/IAaveV3Pool.sol";
 
 /// @title AaveV3LendingAdapter
@@ -19,6 +19,8 @@ contract AaveV3LendingAdapter is ILendingAdapter {
     error AaveV3LendingAdapterOnlyVault(address caller, address vault);
     error AaveV3LendingAdapterZeroAddress();
     error AaveV3LendingAdapterNoReserve(address token);
+    /// @notice `executeOperation` called by someone other than the pool, or for a loan this adapter did not take.
+    error AaveV3LendingAdapterUnexpectedFlashLoan(address caller, address initiator);
 
     uint256 private constant VARIABLE_RATE = 2;
 
@@ -83,6 +85,30 @@ contract AaveV3LendingAdapter is ILendingAdapter {
             base.forceApprove(address(pool), 0);
             base.safeTransfer(vault, amount - repaid);
         }
+    }
+
+    /// @inheritdoc ILendingAdapter
+    function flashRepay(uint256 amount, bytes calldata data) external onlyVault {
+        pool.flashLoanSimple(address(this), borrowAsset, amount, data, 0);
+    }
+
+    /// @notice Aave's flash-loan callback (IFlashLoanSimpleReceiver): repay the debt with the loan, have the
+    ///         vault pay what is owed, approve the pool to pull the loan and its premium back.
+    /// @dev Only a loan this adapter took (`flashRepay`, vault only) passes the checks, so `params` is the vault's.
+    function executeOperation(address asset, uint256 amount, uint256 premium, address initiator, bytes calldata params)
+        external
+        returns (bool)
+    {
+        if (msg.sender != address(pool) || initiator != address(this) || asset != borrowAsset) {
+            revert AaveV3LendingAdapterUnexpectedFlashLoan(msg.sender, initiator);
+        }
+        IERC20 base = IERC20(borrowAsset);
+        base.forceApprove(address(pool), amount);
+        uint256 repaid = pool.repay(asset, amount, VARIABLE_RATE, address(this));
+        // What the repay did not take is still here and goes back to the pool with the rest.
+        IFlashRepayReceiver(vault).onFlashRepay(repaid + premium, params);
+        base.forceApprove(address(pool), amount + premium);
+        return true;
     }
 
     /// @inheritdoc ILendingAdapter

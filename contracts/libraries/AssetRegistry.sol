@@ -14,9 +14,11 @@ library AssetRegistry {
     uint256 internal constant MAX_DECIMALS = 18;
     uint32 internal constant MIN_HEARTBEAT_SECONDS = 60;
     uint32 internal constant MAX_HEARTBEAT_SECONDS = 7 days;
+    uint16 internal constant MAX_DEVIATION_BPS = 1_000;
 
     // Stored layout, three words per entry (abi.decode of the struct array cost twice as much gas):
     //   word 0: token (bits 0-159) | heartbeatSeconds (160-191) | tokenDecimals (192-199) | feedDecimals (200-207)
+    //           | deviationBps (208-223)
     //   word 1: feed (bits 0-159)
     //   word 2: minPrice (bits 0-127) | maxPrice (128-255)
     uint256 private constant WORDS_PER_ENTRY = 3;
@@ -42,7 +44,8 @@ library AssetRegistry {
                 tokenDecimals: uint8(w0 >> 192),
                 feedDecimals: uint8(w0 >> 200),
                 minPrice: uint128(w2),
-                maxPrice: uint128(w2 >> 128)
+                maxPrice: uint128(w2 >> 128),
+                deviationBps: uint16(w0 >> 208)
             });
         }
     }
@@ -53,7 +56,7 @@ library AssetRegistry {
         for (uint256 i; i < n; ++i) {
             IRiskParityVault.AssetConfig memory c = a[i];
             words[3 * i] = uint256(uint160(c.token)) | (uint256(c.heartbeatSeconds) << 160)
-                | (uint256(c.tokenDecimals) << 192) | (uint256(c.feedDecimals) << 200);
+                | (uint256(c.tokenDecimals) << 192) | (uint256(c.feedDecimals) << 200) | (uint256(c.deviationBps) << 208);
             words[3 * i + 1] = uint256(uint160(c.feed));
             words[3 * i + 2] = uint256(c.minPrice) | (uint256(c.maxPrice) << 128);
         }
@@ -95,7 +98,7 @@ library AssetRegistry {
         }
         if (
             p.heartbeatSeconds < MIN_HEARTBEAT_SECONDS || p.heartbeatSeconds > MAX_HEARTBEAT_SECONDS
-                || p.minPrice == 0 || p.minPrice > p.maxPrice
+                || p.minPrice == 0 || p.minPrice > p.maxPrice || p.deviationBps > MAX_DEVIATION_BPS
         ) {
             revert IRiskParityVault.RiskParityVaultInvalidOracleParams(
                 p.token, p.heartbeatSeconds, p.minPrice, p.maxPrice
@@ -106,6 +109,7 @@ library AssetRegistry {
         c.feedDecimals = _checkedDecimals(p.feed, AggregatorV3Interface(p.feed).decimals());
         c.minPrice = p.minPrice;
         c.maxPrice = p.maxPrice;
+        c.deviationBps = p.deviationBps;
     }
 
     /// @notice A copy of `assets` with `c` appended.

@@ -14,9 +14,9 @@ import {Valuation} from "./Valuation.sol";
 /// @title LeverageLogic
 /// @notice The vault's lending side: adapter and leverage settings, lending actions, health and leverage checks,
 ///         exits' debt shares and the public ripcord.
-/// @dev An external library (deployed once, linked into the vault, reached by DELEGATECALL) so the vault stays
-///      under the EIP-170 size limit. Its state lives in the vault at a namespaced slot (ERC-7201 style), apart
-///      from the vault's own layout. Errors and events are the vault's (IRiskParityVault), emitted as the vault.
+/// @dev An external library (deployed once, linked into the vault and its module, reached by DELEGATECALL) so
+///      neither reaches the EIP-170 size limit. Its state lives in the vault in its own ERC-7201 namespace, apart
+///      from VaultStorage's. Errors and events are the vault's (IRiskParityVault), emitted as the vault.
 library LeverageLogic {
     using SafeERC20 for IERC20;
     using Math for uint256;
@@ -33,8 +33,8 @@ library LeverageLogic {
         uint96 healthFactorBeforeWad; // capped at type(uint96).max (no debt)
     }
 
-    // keccak256("riskparityvault.storage.Leverage") - 1
-    bytes32 private constant SLOT = 0xf4be159f5d238d1982dfada17b65d8d2dc095b97d299e1ac3274d64601fc9dd4;
+    // keccak256(abi.encode(uint256(keccak256("riskparityvault.storage.Leverage")) - 1)) & ~bytes32(uint256(0xff))
+    bytes32 private constant SLOT = 0x038d3ff14e8d5be113f44e29fac9c9629d9d4746fd723ca96b6bd9d9cb220c00;
 
     uint256 private constant BPS = 10_000;
 
@@ -245,6 +245,12 @@ library LeverageLogic {
         checkHealth(e.navAfter, Math.min(hfBefore, p.minHealthFactorWad), maxLev);
     }
 
+    /// @notice After a swap exit that repaid its debt share with a flash loan: the health factor may not be lower
+    ///         than min(before, minHealthFactor).
+    function checkExitHealth(uint256 hfBeforeWad) external view {
+        checkHealth(0, Math.min(hfBeforeWad, _layout().params.minHealthFactorWad), type(uint256).max);
+    }
+
     /// @notice The lending side of an in-kind exit: the base slice `held[0]` repays the debt share first and
     ///         the caller pays any shortfall (pulled from `msg.sender`); the collateral slices go to `receiver`.
     ///         Emits the vault's `RedeemedInKind` with what `receiver` gets per registry entry.
@@ -292,29 +298,63 @@ library LeverageLogic {
         uint256 sequencerGraceSeconds;
     }
 
+    /// @notice The ripcord. Repays from the idle base first (it costs nothing); only if the health factor is then
+    ///         still below the ripcord does it sell `amount` of `token` at the oracle floor, paying the caller the
+    ///         reward out of the proceeds.
+    /// @return repaid Debt repaid, idle and proceeds together.
+    /// @return reward Paid to the caller.
+    /// @return lossBaseUnits Oracle value sold less what it repaid (slippage plus reward).
     function deleverage(RipcordContext memory ctx, address token, uint256 amount, uint256 deadline)
         external
-        returns (uint256 repaid, uint256 reward)
+        returns (uint256 repaid, uint256 reward, uint256 lossBaseUnits)
     {
-        Layout storage l = _layout();
-        ILendingAdapter adapter = l.adapter;
-        IRiskParityVault.LeverageParams memory p = l.params;
-        uint256 hfBefore = _checkRipcordTrigger(l, p, deadline);
-        (address base, uint256 minOut) = _ripcordFloor(ctx, token, amount, p.ripcordMaxTradeBaseUnits);
+        ILendingAdapter adapter = _layout().adapter;
+        IRiskParityVault.LeverageParams memory p = _layout().params;
+        uint256 hfBefore = _checkRipcordTrigger(_layout(), p, deadline);
+        IRiskParityVault.AssetConfig[] memory a = AssetRegistry.load(ctx.registry);
 
-        l.lastDeleverageAt = uint64(block.timestamp);
+        _layout().lastDeleverageAt = uint64(block.timestamp);
 
-        adapter.withdraw(token, amount, address(this));
-        uint256 received = _sell(ctx.swapAdapter, token, base, amount, minOut, deadline);
-        reward = received * p.ripcordRewardBps / BPS;
-        repaid = Math.min(received - reward, adapter.debtBaseUnits());
-        IERC20(base).safeTransfer(address(adapter), repaid);
-        adapter.repay(repaid);
-        IERC20(base).safeTransfer(msg.sender, reward);
+        repaid = _repay(adapter, a[0].token, IERC20(a[0].token).balanceOf(address(this)));
+        if (amount != 0 && adapter.debtBaseUnits() != 0 && adapter.healthFactorWad() < p.ripcordHealthFactorWad) {
+            uint256 repaidFromSale;
+            (repaidFromSale, reward, lossBaseUnits) = _ripcordSale(ctx, a, token, amount, p, deadline);
+            repaid += repaidFromSale;
+        } else {
+            amount = 0; // nothing sold
+        }
         uint256 hfAfter = adapter.healthFactorWad();
         if (hfAfter <= hfBefore) revert IRiskParityVault.RiskParityVaultHealthFactorNotImproved(hfBefore, hfAfter);
         // Emitted last: every amount in it is measured, not predicted.
         emit IRiskParityVault.Deleveraged(msg.sender, token, amount, repaid, reward, hfBefore, hfAfter);
+    }
+
+    /// @dev Withdraw and sell `amount` of `token` at the oracle floor, pay the reward, repay with the rest.
+    function _ripcordSale(
+        RipcordContext memory ctx,
+        IRiskParityVault.AssetConfig[] memory a,
+        address token,
+        uint256 amount,
+        IRiskParityVault.LeverageParams memory p,
+        uint256 deadline
+    ) private returns (uint256 repaid, uint256 reward, uint256 lossBaseUnits) {
+        ILendingAdapter lending = _layout().adapter;
+        address base = a[0].token;
+        (uint256 minOut, uint256 valueSold) = _ripcordFloor(ctx, a, token, amount, p.ripcordMaxTradeBaseUnits);
+        lending.withdraw(token, amount, address(this));
+        uint256 received = _sell(ctx.swapAdapter, token, base, amount, minOut, deadline);
+        reward = received * p.ripcordRewardBps / BPS;
+        repaid = _repay(lending, base, received - reward);
+        IERC20(base).safeTransfer(msg.sender, reward);
+        lossBaseUnits = valueSold > received - reward ? valueSold - (received - reward) : 0;
+    }
+
+    /// @return repaid Up to `available` base units of debt, repaid from the vault's base balance.
+    function _repay(ILendingAdapter adapter, address base, uint256 available) private returns (uint256 repaid) {
+        repaid = Math.min(available, adapter.debtBaseUnits());
+        if (repaid == 0) return 0;
+        IERC20(base).safeTransfer(address(adapter), repaid);
+        adapter.repay(repaid);
     }
 
     /// @return hfBefore The health factor now, below the ripcord.
@@ -335,14 +375,16 @@ library LeverageLogic {
         if (block.timestamp > deadline) revert IRiskParityVault.RiskParityVaultDeadlinePassed(deadline, block.timestamp);
     }
 
-    /// @return base The base asset. @return minOut Oracle value of `amount` in base units less `maxSlippageBps`.
-    function _ripcordFloor(RipcordContext memory ctx, address token, uint256 amount, uint256 maxTradeBaseUnits)
-        private
-        view
-        returns (address base, uint256 minOut)
-    {
+    /// @return minOut Oracle value of `amount` in base units less `maxSlippageBps`.
+    /// @return value Oracle value of `amount` in base units, rounded up.
+    function _ripcordFloor(
+        RipcordContext memory ctx,
+        IRiskParityVault.AssetConfig[] memory a,
+        address token,
+        uint256 amount,
+        uint256 maxTradeBaseUnits
+    ) private view returns (uint256 minOut, uint256 value) {
         if (address(ctx.swapAdapter) == address(0)) revert IRiskParityVault.RiskParityVaultNoSwapAdapter();
-        IRiskParityVault.AssetConfig[] memory a = AssetRegistry.load(ctx.registry);
         (bool found, uint256 i) = AssetRegistry.tryIndexOf(a, token);
         if (!found || i == 0 || amount == 0) {
             revert IRiskParityVault.RiskParityVaultInvalidLendingAction(
@@ -350,12 +392,11 @@ library LeverageLogic {
             );
         }
         Valuation.Price[] memory prices = Valuation.prices(a, ctx.sequencerFeed, ctx.sequencerGraceSeconds);
-        uint256 value = Valuation.value(amount, prices[i], Math.Rounding.Ceil);
+        value = Valuation.value(amount, prices[i], Math.Rounding.Ceil);
         if (value > maxTradeBaseUnits) revert IRiskParityVault.RiskParityVaultRipcordTradeTooLarge(value, maxTradeBaseUnits);
         minOut = Valuation.oracleAmountOut(amount, prices[i], prices[0]).mulDiv(
             BPS - ctx.maxSlippageBps, BPS, Math.Rounding.Ceil
         );
-        base = a[0].token;
     }
 
     /// @return received Measured by the vault's own balance, as the vault's swaps are.
@@ -382,27 +423,8 @@ library LeverageLogic {
         return _layout().params;
     }
 
-    /// @notice The lending fields of the keeper view (zeros without an adapter).
-    function keeperFields(address registry)
-        external
-        view
-        returns (
-            address adapterAddress,
-            uint256[] memory collateral,
-            uint256 debt,
-            uint256 hf,
-            IRiskParityVault.LeverageParams memory p,
-            uint64 lastDeleverageAt
-        )
-    {
-        Layout storage l = _layout();
-        address[] memory tokens = _tokens(registry);
-        (adapterAddress, p, lastDeleverageAt) = (address(l.adapter), l.params, l.lastDeleverageAt);
-        collateral = new uint256[](tokens.length);
-        if (adapterAddress == address(0)) return (adapterAddress, collateral, 0, 0, p, lastDeleverageAt);
-        collateral = l.adapter.collateralBalances(tokens);
-        debt = l.adapter.debtBaseUnits();
-        hf = l.adapter.healthFactorWad();
+    function lastDeleverageAt() external view returns (uint64) {
+        return _layout().lastDeleverageAt;
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -448,7 +470,8 @@ library LeverageLogic {
         }
     }
 
-    function _setParams(IRiskParityVault.LeverageParams memory p) private {
+    /// @notice Reverts naming the first field out of its bound or order.
+    function checkParams(IRiskParityVault.LeverageParams memory p) public pure {
         // Ordering 1e18 < ripcord < min < target, each bound by the one before it.
         uint256 maxHf = MAX_TARGET_HEALTH_FACTOR_WAD;
         _checkBound("ripcordHealthFactorWad", p.ripcordHealthFactorWad, MIN_RIPCORD_HEALTH_FACTOR_WAD, maxHf);
@@ -460,6 +483,10 @@ library LeverageLogic {
             "ripcordCooldownSeconds", p.ripcordCooldownSeconds, MIN_RIPCORD_COOLDOWN_SECONDS, MAX_RIPCORD_COOLDOWN_SECONDS
         );
         _checkBound("ripcordMaxTradeBaseUnits", p.ripcordMaxTradeBaseUnits, 1, type(uint128).max);
+    }
+
+    function _setParams(IRiskParityVault.LeverageParams memory p) private {
+        checkParams(p);
         _layout().params = p;
         emit IRiskParityVault.LeverageParamsUpdated(p);
     }

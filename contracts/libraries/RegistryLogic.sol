@@ -10,8 +10,8 @@ import {ILendingAdapter} from "../../interfaces/ILendingAdapter.sol";
 
 /// @title RegistryLogic
 /// @notice Governance's registry changes (add, re-price, remove an asset), each returning the new registry pointer.
-/// @dev An external library (linked, reached by DELEGATECALL, so events come from the vault and CodeStore's CREATE
-///      is the vault's) that keeps the registry-writing code out of the vault's runtime for the EIP-170 limit.
+/// @dev An external library (linked into the module, reached by DELEGATECALL, so events come from the vault and
+///      CodeStore's CREATE is the vault's) that keeps the registry-writing code out of the module's runtime.
 library RegistryLogic {
     function addAsset(address registry, IRiskParityVault.AssetParams calldata params) external returns (address) {
         IRiskParityVault.AssetConfig memory c = AssetRegistry.configFrom(params, false);
@@ -43,10 +43,12 @@ library RegistryLogic {
         uint16 target = PackedBps.at(targetsWord, i);
         if (budget != 0 || target != 0) revert IRiskParityVault.RiskParityVaultAssetStillTargeted(token, budget, target);
         _checkNoCollateral(token);
+        uint256 held = IERC20(token).balanceOf(address(this));
+        if (held != 0) revert IRiskParityVault.RiskParityVaultAssetBalanceRemains(token, held);
         pointer = AssetRegistry.store(AssetRegistry.removed(a, i));
         budgets = PackedBps.removeAt(budgetsWord, i);
         targets = PackedBps.removeAt(targetsWord, i);
-        emit IRiskParityVault.AssetRemoved(token, IERC20(token).balanceOf(address(this)));
+        emit IRiskParityVault.AssetRemoved(token, 0);
     }
 
     /// @dev Supplied collateral of a removed token could no longer be withdrawn by a lending action nor counted.

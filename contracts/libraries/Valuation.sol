@@ -29,6 +29,18 @@ library Valuation {
         view
         returns (Price[] memory p)
     {
+        return pricesOfHeld(assets, sequencerFeed, graceSeconds, new uint256[](0));
+    }
+
+    /// @notice `prices`, except that an entry whose `held` amount is zero is not read and prices at zero: a
+    ///         stale or broken feed of an asset the vault does not hold cannot block deposits and exits.
+    /// @param held Amount held per entry, or empty to read every feed.
+    function pricesOfHeld(
+        IRiskParityVault.AssetConfig[] memory assets,
+        address sequencerFeed,
+        uint256 graceSeconds,
+        uint256[] memory held
+    ) internal view returns (Price[] memory p) {
         if (sequencerFeed != address(0)) OracleReader.checkSequencer(sequencerFeed, graceSeconds);
         uint256 n = assets.length;
         p = new Price[](n);
@@ -41,6 +53,10 @@ library Valuation {
         }
         p[0] = Price(1, 1);
         for (uint256 i = 1; i < n; ++i) {
+            if (held.length != 0 && held[i] == 0) {
+                p[i] = Price(0, 1);
+                continue;
+            }
             IRiskParityVault.AssetConfig memory a = assets[i];
             uint256 answer = OracleReader.read(a.feed, a.heartbeatSeconds, a.minPrice, a.maxPrice);
             p[i] = Price(answer * baseScale, basePrice * 10 ** (uint256(a.tokenDecimals) + a.feedDecimals));
@@ -93,6 +109,21 @@ library Valuation {
             v[i] = value(balances[i], p[i], Math.Rounding.Floor);
             total += v[i];
         }
+    }
+
+    /// @notice The oracle lag a depositor could trade against, in bps of NAV: the deviation thresholds of the
+    ///         non-base holdings weighted by their value (the base lags nothing in base units), over NAV.
+    function lagBps(uint256[] memory valuesBaseUnits, IRiskParityVault.AssetConfig[] memory assets, uint256 nav_)
+        internal
+        pure
+        returns (uint256)
+    {
+        if (nav_ == 0) return 0;
+        uint256 weighted;
+        for (uint256 i = 1; i < valuesBaseUnits.length; ++i) {
+            weighted += valuesBaseUnits[i] * assets[i].deviationBps;
+        }
+        return weighted.ceilDiv(nav_);
     }
 
     /// @notice L1 distance between actual and target weights: sum |value_i / total - target_i|, scaled by 1e18.

@@ -5,6 +5,8 @@ Lending actions are ``(kind, token, amount)`` tuples; ``kind`` follows ``IRiskPa
 
 from __future__ import annotations
 
+from scripts.deploy_vault import keeper_view
+
 from dataclasses import replace
 from typing import Any
 
@@ -102,7 +104,7 @@ def shock(world: Any, symbols_: list[str], factor: float) -> None:
 
 
 def view(vault: Any) -> Any:
-    return vault.keeperView()
+    return keeper_view(vault)
 
 
 def share_price(vault: Any) -> int:

@@ -4,6 +4,8 @@ while levered (each repays its pro-rata share of the debt and takes no more than
 
 from __future__ import annotations
 
+from scripts.deploy_vault import keeper_view
+
 import pytest
 from brownie import chain  # type: ignore[attr-defined]
 
@@ -40,11 +42,11 @@ def levered(seeded, world, keeper):
 
 
 def _debt(vault) -> int:
-    return vault.keeperView()["debtBaseUnits"]
+    return keeper_view(vault)["debtBaseUnits"]
 
 
 def _hf(vault) -> int:
-    return vault.keeperView()["healthFactorWad"]
+    return keeper_view(vault)["healthFactorWad"]
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -54,7 +56,7 @@ def _hf(vault) -> int:
 
 def test_rebalance_with_lending__lever_up__nav_nets_debt_and_view_reports_position(levered, world, lending):
     vault = levered
-    v = vault.keeperView()
+    v = keeper_view(vault)
     assert v["lendingAdapter"] == lending.address
     assert 100_000 * USDC <= v["debtBaseUnits"] < 100_001 * USDC  # interest over the hour
     assert 1.5 * WAD < v["healthFactorWad"] < 2.5 * WAD
@@ -71,7 +73,7 @@ def test_rebalance_with_lending__lever_up__nav_nets_debt_and_view_reports_positi
 def test_rebalance_with_lending__lever_down__repays_from_sold_collateral(levered, world, keeper):
     vault = levered
     toks = tokens(vault)
-    coll = vault.keeperView()["collateral"]
+    coll = keeper_view(vault)["collateral"]
     debt_before = _debt(vault)
     # Withdraw a fifth of every collateral (before the swaps), sell it, repay with the proceeds (after them).
     withdraws = [(WITHDRAW, toks[i], coll[i] // 5, False) for i in range(1, len(toks))]
@@ -82,7 +84,7 @@ def test_rebalance_with_lending__lever_down__repays_from_sold_collateral(levered
     params = rebalance_params(vault, TARGETS, sells)
     vault.rebalanceWithLending(params, withdraws + [(REPAY, toks[0], repay, True)], {"from": keeper})
     assert debt_before - repay <= _debt(vault) < debt_before - repay + USDC
-    assert vault.keeperView()["healthFactorWad"] > 2 * WAD
+    assert keeper_view(vault)["healthFactorWad"] > 2 * WAD
 
 
 def test_rebalance_with_lending__repay_above_debt__repays_the_debt_only(levered, world, keeper):
@@ -131,7 +133,7 @@ def test_shock__30_percent_at_1_5x__stays_above_ripcord(levered, world, mallory)
     vault = levered
     shock(world, RISKY, 0.7)
     hf = _hf(vault)
-    ripcord = vault.keeperView()["leverage"][2]
+    ripcord = keeper_view(vault)["leverage"][2]
     assert ripcord < hf < 1.5 * WAD
     with reverts_with("RiskParityVaultHealthFactorNotBelowRipcord"):
         vault.deleverage(world.tokens["TBILL"], 10**6, deadline(), {"from": mallory})
@@ -193,7 +195,7 @@ def test_redeem_in_kind__levered__collateral_net_of_debt(levered, world, bob):
     vault = levered
     shares = vault.balanceOf(bob) // 5
     syms = symbols(world, vault)
-    coll, debt, supply = vault.keeperView()["collateral"], _debt(vault), _supply(vault)
+    coll, debt, supply = keeper_view(vault)["collateral"], _debt(vault), _supply(vault)
     held_before = held(world, vault)
     base_slice = held_before[0] * shares // supply
     # The base slice does not cover this exit's debt share: Bob pays the difference (with a margin for interest).

@@ -3,6 +3,8 @@ tripping with its named error (a fresh basket per test)."""
 
 from __future__ import annotations
 
+from scripts.deploy_vault import keeper_view
+
 from tests.integration.leverage.leverage_helpers import (
     TARGETS,
     USDC,
@@ -18,11 +20,11 @@ RISKY = ["WBTC", "WETH", "LINK", "XAU", "TBILL"]
 
 
 def _debt(vault) -> int:
-    return vault.keeperView()["debtBaseUnits"]
+    return keeper_view(vault)["debtBaseUnits"]
 
 
 def _hf(vault) -> int:
-    return vault.keeperView()["healthFactorWad"]
+    return keeper_view(vault)["healthFactorWad"]
 
 
 def test_rebalance_with_lending__phases__before_swaps_then_after_in_array_order(seeded, world, keeper):
@@ -40,7 +42,7 @@ def test_rebalance_with_lending__phases__before_swaps_then_after_in_array_order(
 def test_rebalance_with_lending__below_min_health_factor__reverts(seeded, world, keeper, manager):
     vault = seeded
     build_basket(world, vault, keeper)
-    params = list(vault.keeperView()["leverage"])
+    params = list(keeper_view(vault)["leverage"])
     params[1], params[0] = 3 * WAD, int(2.5 * WAD)  # target 3.0, min 2.5: a 1.5x lever-up ends near 2.0
     vault.setLeverageParams(params, {"from": manager})
     with reverts_with("RiskParityVaultHealthFactorTooLow"):
@@ -50,7 +52,7 @@ def test_rebalance_with_lending__below_min_health_factor__reverts(seeded, world,
 def test_rebalance_with_lending__above_max_leverage__reverts(seeded, world, keeper, manager):
     vault = seeded
     build_basket(world, vault, keeper)
-    params = list(vault.keeperView()["leverage"])
+    params = list(keeper_view(vault)["leverage"])
     params[3] = 12_000  # 1.2x
     vault.setLeverageParams(params, {"from": manager})
     with reverts_with("RiskParityVaultLeverageTooHigh"):

@@ -3,6 +3,8 @@ debt, for a reward, once per cooldown."""
 
 from __future__ import annotations
 
+from scripts.deploy_vault import keeper_view
+
 import pytest
 
 from tests.integration.leverage.leverage_helpers import (
@@ -18,11 +20,11 @@ RISKY = ["WBTC", "WETH", "LINK", "XAU", "TBILL"]
 
 
 def _debt(vault) -> int:
-    return vault.keeperView()["debtBaseUnits"]
+    return keeper_view(vault)["debtBaseUnits"]
 
 
 def _hf(vault) -> int:
-    return vault.keeperView()["healthFactorWad"]
+    return keeper_view(vault)["healthFactorWad"]
 
 
 @pytest.fixture

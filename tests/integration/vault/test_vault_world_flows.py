@@ -3,6 +3,8 @@ two keepers racing, the cooldown, and each post-check tripping with its named er
 
 from __future__ import annotations
 
+from scripts.deploy_vault import keeper_view
+
 import pytest
 from brownie import chain  # type: ignore[attr-defined]
 
@@ -102,7 +104,7 @@ def test_rebalance__turnover_above_cap__reverts(rebalanced, keeper, world):
     vault = rebalanced
     # The config caps turnover at 50% of NAV per rebalance; the assets are ~45% of NAV here: sell all of them
     # and buy 20,000 USDC of WBTC back.
-    balances = vault.keeperView()["balances"]
+    balances = keeper_view(vault)["balances"]
     sell_all = [(t, world.base, b, 0) for t, b in zip([a[0] for a in vault.assets()][1:], balances[1:], strict=True)]
     buy_back = (world.base, world.tokens["WBTC"], 20_000 * USDC, 0)
     with reverts_with("RiskParityVaultTurnoverExceeded"):

@@ -3,6 +3,8 @@ matching, feed refreshes and a trade planner that moves the vault to target weig
 
 from __future__ import annotations
 
+from scripts.deploy_vault import keeper_view
+
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Any
@@ -29,6 +31,21 @@ FEED_DECIMALS = 8
 def reverts_with(error_name: str) -> Any:
     """``brownie.reverts`` matching a custom error by name (brownie renders it as ``Name: arg, arg``)."""
     return brownie.reverts(revert_pattern=rf"{error_name}\b.*")
+
+
+def timelocked(vault: Any, setter: str, args: tuple[Any, ...], manager: Any, feeds: dict[str, Any] | None = None,
+               feed_owner: Any = None) -> Any:
+    """A risk-increasing manager change the way production makes it: ``submit`` its calldata, wait out the
+    vault's risk timelock, call the setter. ``feeds`` are refreshed after the wait. Returns the setter's tx."""
+    fn = getattr(vault, setter)
+    delay = vault.timelockSeconds()
+    if delay:
+        vault.submit(fn.encode_input(*args), {"from": manager})
+        chain.sleep(delay + 1)
+        chain.mine()
+        if feeds is not None:
+            refresh_feeds(feeds, feed_owner)
+    return fn(*args, {"from": manager})
 
 
 def deadline(seconds: int = 600) -> int:
@@ -152,7 +169,7 @@ def mini_vault_config(assets: list[TokenSpec], base: TokenSpec, **overrides: Any
 
 def values_base_units(vault: Any) -> tuple[list[int], list[int], list[str]]:
     """(balances, oracle values in base units, tokens) per registry entry, from the keeper view."""
-    view = vault.keeperView()
+    view = keeper_view(vault)
     assets = view["assets"]
     base_feed, base_dec = assets[0][1], assets[0][3]
     zero = "0x0000000000000000000000000000000000000000"

@@ -4,6 +4,8 @@ adapter refuses lending actions and the ripcord and reports an empty lending sta
 
 from __future__ import annotations
 
+from scripts.deploy_vault import keeper_view
+
 import brownie
 import pytest
 from brownie import AaveV3LendingAdapter, chain  # type: ignore[attr-defined]
@@ -20,7 +22,13 @@ from tests.integration.leverage.leverage_helpers import (
     seed,
     tokens,
 )
-from tests.integration.vault.vault_helpers import deadline, rebalance_params, refresh_feeds, reverts_with
+from tests.integration.vault.vault_helpers import (
+    deadline,
+    rebalance_params,
+    refresh_feeds,
+    reverts_with,
+    timelocked,
+)
 
 # (min, target, ripcord, maxLeverageBps, rewardBps, cooldownSeconds, maxTradeBaseUnits)
 GOOD = (int(1.5 * WAD), int(1.8 * WAD), int(1.25 * WAD), 20_000, 50, 600, 100_000 * USDC)
@@ -34,16 +42,16 @@ def _with(**changes):
 
 
 def test_deploy__config_leverage__params_and_defaults(vault):
-    view = vault.keeperView()
+    view = keeper_view(vault)
     assert tuple(view["leverage"]) == GOOD
     assert view["lastDeleverageAt"] == 0
 
 
 def test_set_leverage_params__manager__stores_and_emits(vault, manager):
-    params = _with(min=int(1.6 * WAD), lev=15_000, reward=100)
-    tx = vault.setLeverageParams(params, {"from": manager})
+    params = _with(min=int(1.6 * WAD), lev=15_000, reward=100)  # the reward goes up: timelocked
+    tx = timelocked(vault, "setLeverageParams", (params,), manager)
     assert tuple(tx.events["LeverageParamsUpdated"]["params"]) == params
-    assert tuple(vault.keeperView()["leverage"]) == params
+    assert tuple(keeper_view(vault)["leverage"]) == params
 
 
 def test_set_leverage_params__not_manager__reverts(vault, keeper):
@@ -99,7 +107,7 @@ def test_set_lending_adapter__flat_position__swaps_and_emits(vault, world, gov, 
     assert tx.events["LendingAdapterUpdated"]["newAdapter"] == replacement.address
     assert vault.lendingAdapter() == replacement.address
     vault.setLendingAdapter("0x0000000000000000000000000000000000000000", {"from": gov})
-    assert vault.keeperView()["lendingAdapter"] == "0x0000000000000000000000000000000000000000"
+    assert keeper_view(vault)["lendingAdapter"] == "0x0000000000000000000000000000000000000000"
 
 
 @pytest.fixture(scope="module")
@@ -127,7 +135,7 @@ def test_unlevered__deleverage__reverts_without_adapter(unlevered, world, mallor
 
 
 def test_unlevered__keeper_view__lending_fields_empty(unlevered):
-    v = unlevered.keeperView()
+    v = keeper_view(unlevered)
     assert v["lendingAdapter"] == "0x0000000000000000000000000000000000000000"
     assert list(v["collateral"]) == [0] * len(v["assets"])
     assert v["debtBaseUnits"] == 0 and v["healthFactorWad"] == 0
@@ -145,6 +153,6 @@ def test_remove_asset__collateral_supplied__reverts(seeded, world, keeper, manag
     targets = list(TARGETS)
     targets[0], targets[1] = targets[0] + targets[1], 0
     vault.rebalance(rebalance_params(vault, targets, []), {"from": keeper})
-    vault.setRiskBudgets([0, 0, 2500, 2500, 2500, 2500], {"from": manager})
+    timelocked(vault, "setRiskBudgets", ([0, 0, 2500, 2500, 2500, 2500],), manager, world.feeds, world.deployer)
     with reverts_with("RiskParityVaultLendingPositionOpen"):
         vault.removeAsset(world.tokens["WBTC"], {"from": gov})

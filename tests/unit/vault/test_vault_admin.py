@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from scripts.deploy_vault import keeper_view
+
 import pytest
 from brownie import PriceFeed, StealingSwapAdapter, WorldToken  # type: ignore[attr-defined]
 
@@ -31,14 +33,14 @@ def test_constructor__defaults__registry_thresholds_and_roles(vault, mini, gov, 
 
 def test_add_asset__new_token__appends_with_zero_budget(vault, gov, deployer):
     token, feed = _new_asset(deployer)
-    tx = vault.addAsset((token, feed, 3600, 1, 10**12), {"from": gov})
+    tx = vault.addAsset((token, feed, 3600, 1, 10**12, 50), {"from": gov})
     assert tx.events["AssetAdded"]["token"] == token
     assert plain(vault.assets()[-1][:5]) == [token.address, feed.address, 3600, 18, 8]
     assert plain(vault.riskBudgetsBps()) == [0, 5000, 5000, 0]
 
 
 def test_add_asset__duplicate__reverts_already_registered(vault, gov, mini):
-    params = (mini.tokens["WBTC"], mini.feeds["WBTC"], 3600, 1, 10**15)
+    params = (mini.tokens["WBTC"], mini.feeds["WBTC"], 3600, 1, 10**15, 50)
     with reverts_with("RiskParityVaultAssetAlreadyRegistered"):
         vault.addAsset(params, {"from": gov})
 
@@ -46,10 +48,10 @@ def test_add_asset__duplicate__reverts_already_registered(vault, gov, mini):
 def test_add_asset__seventeenth__reverts_too_many(vault, gov, deployer):
     for _ in range(13):
         token, feed = _new_asset(deployer)
-        vault.addAsset((token, feed, 3600, 1, 10**12), {"from": gov})
+        vault.addAsset((token, feed, 3600, 1, 10**12, 50), {"from": gov})
     token, feed = _new_asset(deployer)
     with reverts_with("RiskParityVaultTooManyAssets"):
-        vault.addAsset((token, feed, 3600, 1, 10**12), {"from": gov})
+        vault.addAsset((token, feed, 3600, 1, 10**12, 50), {"from": gov})
 
 
 @pytest.mark.parametrize(
@@ -59,25 +61,25 @@ def test_add_asset__seventeenth__reverts_too_many(vault, gov, deployer):
 def test_add_asset__bad_oracle_params__reverts(vault, gov, deployer, heartbeat, min_price, max_price):
     token, feed = _new_asset(deployer)
     with reverts_with("RiskParityVaultInvalidOracleParams"):
-        vault.addAsset((token, feed, heartbeat, min_price, max_price), {"from": gov})
+        vault.addAsset((token, feed, heartbeat, min_price, max_price, 50), {"from": gov})
 
 
 def test_add_asset__no_feed__reverts_zero_address(vault, gov, deployer):
     token, _ = _new_asset(deployer)
     with reverts_with("RiskParityVaultZeroAddress"):
-        vault.addAsset((token, ZERO, 3600, 1, 10), {"from": gov})
+        vault.addAsset((token, ZERO, 3600, 1, 10, 50), {"from": gov})
 
 
 def test_add_asset__not_governance__reverts(vault, manager, deployer):
     token, feed = _new_asset(deployer)
     with reverts_with("AccessControlUnauthorizedAccount"):
-        vault.addAsset((token, feed, 3600, 1, 10**12), {"from": manager})
+        vault.addAsset((token, feed, 3600, 1, 10**12, 50), {"from": manager})
 
 
 def test_set_asset_oracle__new_bounds__stored_and_emitted(vault, gov, mini):
-    tx = vault.setAssetOracle((mini.tokens["WBTC"], mini.feeds["WBTC"], 7200, 2, 10**16), {"from": gov})
+    tx = vault.setAssetOracle((mini.tokens["WBTC"], mini.feeds["WBTC"], 7200, 2, 10**16, 50), {"from": gov})
     assert "AssetOracleUpdated" in tx.events
-    assert vault.assets()[1][2] == 7200 and plain(vault.assets()[1][5:]) == [2, 10**16]
+    assert vault.assets()[1][2] == 7200 and plain(vault.assets()[1][5:]) == [2, 10**16, 50]
 
 
 def test_remove_asset__budgeted__reverts_still_targeted(vault, gov, mini):
@@ -93,7 +95,7 @@ def test_remove_asset__base__reverts(vault, gov, base):
 def test_remove_asset__unbudgeted__shifts_registry_and_budgets(vault, gov, manager, mini):
     # Budgets must sum to 10,000 with each <= 5,000: add a third asset to carry the other half first.
     token, feed = _new_asset(mini.deployer)
-    vault.addAsset((token, feed, 3600, 1, 10**12), {"from": gov})
+    vault.addAsset((token, feed, 3600, 1, 10**12, 50), {"from": gov})
     vault.setRiskBudgets([0, 0, 5000, 5000], {"from": manager})
     tx = vault.removeAsset(mini.tokens["WBTC"], {"from": gov})
     assert tx.events["AssetRemoved"]["balanceLeft"] == 0
@@ -207,7 +209,7 @@ def test_set_rebalances_paused__guardian__pauses(vault, guardian):
 def test_keeper_view__fresh__one_call_state(funded, alice, mini):
     vault = funded
     vault.deposit(1_000 * 10**6, alice, {"from": alice})
-    v = vault.keeperView()
+    v = keeper_view(vault)
     assert v["epoch"] == 0 and v["navOk"] is True
     assert v["navBaseUnits"] == 1_000 * 10**6
     assert plain(v["balances"]) == [1_000 * 10**6, 0, 0]
@@ -216,7 +218,14 @@ def test_keeper_view__fresh__one_call_state(funded, alice, mini):
     assert plain(v["thresholds"]) == [100, 50, 10_000, 3600]
 
 
-def test_keeper_view__bad_oracle__nav_not_ok_instead_of_revert(vault, mini, deployer):
+def test_keeper_view__bad_oracle_of_held_asset__nav_not_ok_instead_of_revert(vault, mini, deployer):
+    mini.fund("WBTC", vault, 10**8)
     mini.feeds["WBTC"].submit(0, {"from": deployer})
-    v = vault.keeperView()
-    assert v["navOk"] is False and v["answers"][1] == 0
+    v = keeper_view(vault)
+    assert v["navOk"] is False and v["answers"][1] == 0 and v["entryFeeBps"] == 0
+
+
+def test_keeper_view__bad_oracle_of_asset_not_held__nav_still_ok(vault, mini, deployer):
+    mini.feeds["WBTC"].submit(0, {"from": deployer})
+    v = keeper_view(vault)
+    assert v["navOk"] is True and v["answers"][1] == 0

@@ -67,7 +67,7 @@ def hooked(funded, gov, manager, deployer, alice, mallory):
     vault = funded
     token = ReentrantToken.deploy({"from": deployer})
     feed = PriceFeed.deploy(8, "REENT / USD", 10**8, deployer, {"from": deployer})
-    vault.addAsset((token, feed, 3600, 1, 10**12), {"from": gov})
+    vault.addAsset((token, feed, 3600, 1, 10**12, 50), {"from": gov})
     vault.deposit(10_000 * USDC, alice, {"from": alice})
     token.mint(vault, 1_000 * 10**18, {"from": deployer})
     return vault, token

@@ -93,12 +93,11 @@ def test_redeem_with_swap__oracle_broken__still_pays(invested, bob, mini, deploy
     assert base.balanceOf(bob) > before
 
 
-def test_redeem_with_swap__dust_slice__stays_in_vault(invested, bob, mini):
+def test_redeem_with_swap__dust_slice__reverts_unsellable_instead_of_keeping_it(invested, bob, mini):
     vault = invested
-    # One share's slice of WBTC rounds to zero units; of NRT (18 decimals) it buys no base: both stay behind.
-    wbtc = mini.tokens["WBTC"].balanceOf(vault)
-    vault.redeemWithSwap(1, bob, bob, 0, deadline(), {"from": bob})
-    assert mini.tokens["WBTC"].balanceOf(vault) == wbtc
+    # One share's slice of NRT (18 decimals) buys no base: the exit reverts rather than leave it to the others.
+    with reverts_with("RiskParityVaultUnsellableSlice"):
+        vault.redeemWithSwap(1, bob, bob, 0, deadline(), {"from": bob})
 
 
 def test_redeem_with_swap__no_adapter__reverts(invested, bob, gov):

@@ -168,6 +168,8 @@ def test_deposit__round_without_timestamp__reverts_incomplete_round(funded, mini
     refresh_feeds(mini.feeds, deployer)  # the module's clock is past the heartbeat by now
     token = WorldToken.deploy("Odd", "ODD", 18, deployer, {"from": deployer})
     feed = IncompleteRoundFeed.deploy({"from": deployer})
-    funded.addAsset((token, feed, 3600, 1, 10**12), {"from": gov})
+    funded.addAsset((token, feed, 3600, 1, 10**12, 50), {"from": gov})
+    funded.deposit(USDC, alice, {"from": alice})  # not held: its feed is not read
+    token.mint(funded, 10**18, {"from": deployer})
     with reverts_with("OracleReaderIncompleteRound"):
         funded.deposit(USDC, alice, {"from": alice})
