@@ -16,7 +16,13 @@ Leverage rows: a second vault with leverage on (an AaveV3LendingAdapter on the w
 lending-only rebalances (`rebalanceWithLending` with one action and no trades) next to the same call sent to the
 Aave pool directly by an EOA that holds a position of its own; both sides are past their first supply and first
 borrow. The ripcord is triggered by the manager raising the ripcord health factor above the position's (the same
-code path as a price drop) and set against the EOA's withdraw + router swap + repay, three transactions.
+code path as a price drop; a risk-increasing change, so it is submitted and waits out the risk timelock) and set
+against the EOA's withdraw + router swap + repay, three transactions. The levered swap exit (a flash loan repays
+the exit's debt share, then the collateral is withdrawn and sold) is set against the EOA's flash-loan-free
+sequence for the same position: repay, withdraw, router swap (it needs the base asset up front).
+
+Governance rows: `vault_submit_change` queues a risk-increasing threshold change, `vault_accept_change` makes it
+after the timelock, `vault_tighten_thresholds` is a risk-reducing change that applies at once.
 """
 
 from __future__ import annotations
@@ -135,10 +141,30 @@ def _leverage_rows(world, cfg, deployer, gov, manager, keeper, guardian, carol, 
     borrow_usd, w = 8_000, _weights_net(vault)
     buys = [(tokens[0], tokens[i], borrow_usd * 10**6 * w[i] // BPS, 0) for i in range(1, len(tokens))]
     _lend(vault, keeper, world, [(borrow, tokens[0], borrow_usd * 10**6, False)], buys)
-    vault.setLeverageParams((int(4.5e18), int(5e18), int(4e18), 20_000, 50, 600, 100_000 * 10**6), {"from": manager})
-    assert keeper_view(vault)["healthFactorWad"] < 4e18, "position not levered enough for the ripcord row"
-    chain.sleep(60)
+
+    # A levered swap exit in one transaction (flash-loan repay first), against the EOA unwinding by hand.
+    chain.sleep(3601)  # past Carol's share lock
     _refresh(world)
+    shares = vault.balanceOf(carol) // 10
+    gas["vault_redeem_with_swap_levered"] = vault.redeemWithSwap(
+        shares, carol, carol, 0, _deadline(), {"from": carol}
+    ).gas_used
+    repay_by_hand = pool.repay(usdc, 100 * 10**6, 2, trader, {"from": trader}).gas_used
+    withdraw_by_hand = pool.withdraw(weth, 10**17, trader, {"from": trader}).gas_used
+    weth.approve(world.router, 10**17, {"from": trader})
+    swap_by_hand = world.router.swapExactTokensForTokens(
+        10**17, 0, [weth, usdc], trader, _deadline(), {"from": trader}
+    ).gas_used
+    gas["aave_direct_repay_withdraw_swap"] = repay_by_hand + withdraw_by_hand + swap_by_hand
+
+    # Drain the idle base first (a plain redeem), so the ripcord has to sell rather than repay from cash.
+    vault.redeem(vault.maxRedeem(carol), carol, carol, {"from": carol})
+    ripcord = (int(4.5e18), int(5e18), int(4e18), 20_000, 50, 600, 100_000 * 10**6)
+    vault.submit(vault.setLeverageParams.encode_input(ripcord), {"from": manager})
+    chain.sleep(vault.timelockSeconds() + 1)
+    _refresh(world)
+    vault.setLeverageParams(ripcord, {"from": manager})
+    assert keeper_view(vault)["healthFactorWad"] < 4e18, "position not levered enough for the ripcord row"
     gas["vault_ripcord"] = vault.deleverage(weth, 10**17, _deadline(), {"from": carol}).gas_used
     # The EOA does the same by hand: withdraw collateral, sell it on the router, repay with the proceeds.
     withdraw = pool.withdraw(weth, 10**17, trader, {"from": trader}).gas_used
@@ -217,6 +243,14 @@ def main() -> None:
     gas["vault_redeem_in_kind"] = vault.redeemInKind(shares, bob, bob, {"from": bob}).gas_used
     gas["vault_redeem_in_kind_again"] = vault.redeemInKind(shares, bob, bob, {"from": bob}).gas_used
 
+    # Governance: a risk-increasing change queued and accepted after the timelock; a risk-reducing one at once.
+    looser = (cfg.max_slippage_bps + 10, cfg.max_nav_loss_bps, cfg.max_turnover_bps, cfg.cooldown_s)
+    gas["vault_submit_change"] = vault.submit(vault.setThresholds.encode_input(looser), {"from": manager}).gas_used
+    chain.sleep(vault.timelockSeconds() + 1)
+    _refresh(world)
+    gas["vault_accept_change"] = vault.setThresholds(looser, {"from": manager}).gas_used
+    gas["vault_tighten_thresholds"] = vault.setThresholds(cfg.thresholds, {"from": manager}).gas_used
+
     gas.update(_leverage_rows(world, cfg, deployer, gov, manager, keeper, guardian, carol, trader))
 
     # Where the NAV's gas goes (one cold call, the same reads a deposit makes).
@@ -253,13 +287,15 @@ def _table(gas: dict[str, int]) -> str:
             f"overhead over the swaps {overhead:,} |"
         )
     rows.append(f"| `rebalance_5_trades_first_buy` | {gas['rebalance_5_trades_first_buy']:,} | vault holds none yet |")
-    for key in ("vault_redeem", "vault_redeem_with_swap", "vault_redeem_in_kind", "vault_redeem_in_kind_again"):
+    for key in ("vault_redeem", "vault_redeem_with_swap", "vault_redeem_in_kind", "vault_redeem_in_kind_again",
+                "vault_submit_change", "vault_accept_change", "vault_tighten_thresholds"):
         rows.append(f"| `{key}` | {gas[key]:,} | |")
     pairs = (
         ("vault_lending_supply", "aave_direct_supply"),
         ("vault_lending_borrow", "aave_direct_borrow"),
         ("vault_lending_repay", "aave_direct_repay"),
         ("vault_ripcord", "aave_direct_withdraw_swap_repay"),
+        ("vault_redeem_with_swap_levered", "aave_direct_repay_withdraw_swap"),
     )
     for vault_key, peer_key in pairs:
         rows.append(f"| `{peer_key}` | {gas[peer_key]:,} | peer |")

@@ -257,8 +257,10 @@ class ChainClient:
         self._w3 = self._connect(self.urls[0])
         self._history: dict[str, FeedHistory] = {}
         self._token0: dict[str, str] = {}
-        self._contracts: dict[tuple[str, str], Any] = {}
-        self.decoder = ErrorDecoder(abi("RiskParityVault"))
+        self._contracts: dict[tuple[str, str, int], Any] = {}
+        # The vault's errors come from its core, its module, its admin and the interface (libraries' included).
+        self.decoder = ErrorDecoder(*(abi(n) for n in VAULT_ABIS))
+        self._lens: dict[str, str] = {}
 
     # ------------------------------------------------------------ connection
 
@@ -308,11 +310,12 @@ class ChainClient:
                               f"{self.expected_chain_id}: fix the URL or the chain id")
         return chain_id
 
-    def contract(self, name: str, address: str) -> Any:
+    def contract(self, name: str, address: str, w3: Web3 | None = None) -> Any:
         """A web3 contract object, built once per (name, address) and connection (building one parses the ABI)."""
-        key = (name, address.lower())
+        w3 = w3 or self._w3
+        key = (name, address.lower(), id(w3))
         if key not in self._contracts:
-            self._contracts[key] = self._w3.eth.contract(address=Web3.to_checksum_address(address), abi=abi(name))
+            self._contracts[key] = w3.eth.contract(address=Web3.to_checksum_address(address), abi=abi(name))
         return self._contracts[key]
 
     # ------------------------------------------------------------ reads
@@ -323,9 +326,15 @@ class ChainClient:
     def vault_state(self, vault: str) -> VaultState:
         """The vault's keeper view and the block it belongs to, read at one block number."""
 
+        if vault not in self._lens:
+            self._lens[vault] = self.read(
+                lambda w3: self.contract("RiskParityVault", vault, w3).functions.lens().call(), "vault lens"
+            )
+
         def go(w3: Web3) -> VaultState:
             block = w3.eth.get_block("latest")
-            v = self.contract("RiskParityVault", vault).functions.keeperView().call(block_identifier=block["number"])
+            lens = self.contract("RiskParityVaultLens", self._lens[vault], w3)
+            v = lens.functions.keeperView(vault).call(block_identifier=block["number"])
             return _vault_state_from_view(v, int(block["number"]), int(block["timestamp"]))
 
         return self.read(go, "vault keeper view")
@@ -550,6 +559,7 @@ def _chain(exc: BaseException) -> list[BaseException]:
 
 
 ZERO_ADDRESS = "0x" + "00" * 20
+VAULT_ABIS = ("RiskParityVault", "RiskParityVaultModule", "RiskParityVaultAdmin", "IRiskParityVault")
 
 
 def _vault_state_from_view(v: Any, block: int, timestamp: int) -> VaultState:

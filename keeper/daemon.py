@@ -169,7 +169,7 @@ class Keeper:
         return TickResult(rec, p, outcome, state=s)
 
     def rebalance_calldata(self, s: VaultState, p: Proposal) -> str:
-        c = self.client.contract("RiskParityVault", self.vault)
+        c = self.client.contract("IRiskParityVault", self.vault)
         params = (s.epoch, s.timestamp + self.cfg.tx.deadline_s, list(p.target_bps or []),
                   [t.as_tuple() for t in p.trades])
         if p.actions:

@@ -41,6 +41,8 @@ VARIABLE_RATE = 2  # Aave's interestRateMode for variable-rate debt (stable borr
 # token names and the estimate's buffer.
 GAS_PER_RESERVE_INIT = 3_000_000
 
+FLASHLOAN_PREMIUM_BPS = 5
+
 # Libraries in deploy order: FlashLoanLogic links BorrowLogic, so it comes after it.
 POOL_LIBRARIES = (
     "SupplyLogic", "BorrowLogic", "LiquidationLogic", "EModeLogic", "BridgeLogic", "PoolLogic", "FlashLoanLogic",
@@ -436,8 +438,13 @@ def deploy_aave(world: Any, deployer: Any, config_path: str | Path = DEFAULT_CON
                 r.liquidation_bonus_bps)
         if r.borrowing_enabled:
             tx.send(configurator.setReserveBorrowing, asset, True)
+            # Flash loans on what can be borrowed, as on mainnet (the vault's levered exits repay with one).
+            tx.send(configurator.setReserveFlashLoaning, asset, True)
         if r.reserve_factor_bps:
             tx.send(configurator.setReserveFactor, asset, r.reserve_factor_bps)
+
+    # Mainnet's flash-loan premium (5 bps, all to the suppliers).
+    tx.send(configurator.updateFlashloanPremiumTotal, FLASHLOAN_PREMIUM_BPS)
 
     a_tokens, variable_debt, stable_debt = {}, {}, {}
     for s in symbols:

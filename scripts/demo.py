@@ -158,12 +158,6 @@ def _deposit(world: Any, vault: Any, user: dict[str, Any], usdc: int) -> None:
     user["deposited"] += amount
 
 
-MAX_EXIT_SHARE = 0.3
-"""A levered vault's redeemWithSwap withdraws the exit's collateral before it repays the exit's debt, so Aave
-refuses (error 35) an exit that takes more of the position than its health factor's headroom: sellers leave in
-slices of at most this share of the vault, and the last holder of a levered vault leaves in kind."""
-
-
 def _exit_all(world: Any, vault: Any, users: dict[str, Any], keeper: Keeper) -> None:
     """alice sells her slice through the DEX; carol redeems what idle cash allows through plain ERC-4626 and
     sells the rest through the DEX; bob, the last one out, takes his slice in kind (paying his share of the debt
@@ -194,23 +188,15 @@ def _exit_all(world: Any, vault: Any, users: dict[str, Any], keeper: Keeper) -> 
                                                                         else ")"))
 
     def swap_exit(user: dict[str, Any]) -> None:
+        # One transaction at any size: while levered, the vault repays the exit's debt share with an Aave flash
+        # loan first, then sells the exit's collateral and held slices.
         account = user["account"]
-        slices = 0
-        while vault.balanceOf(account) > 0:
-            levered = keeper.client.vault_state(keeper.vault).debt > 0
-            if levered and vault.balanceOf(account) >= vault.totalSupply() * 99 // 100:
-                in_kind_exit(user)  # the last holder of a levered vault
-                break
-            part = vault.balanceOf(account)
-            if levered:
-                part = min(part, int(vault.totalSupply() * MAX_EXIT_SHARE))
-            preview = vault.previewRedeem(part)
-            before = world.base.balanceOf(account)
-            vault.redeemWithSwap(part, account, account, preview * 97 // 100, deadline, {"from": account})
-            user["withdrawn"] += world.base.balanceOf(account) - before
-            slices += 1
-        if slices:
-            user["paths"].append("redeemWithSwap" + (f" in {slices} slices" if slices > 1 else ""))
+        part = vault.balanceOf(account)
+        preview = vault.previewRedeem(part)
+        before = world.base.balanceOf(account)
+        vault.redeemWithSwap(part, account, account, preview * 97 // 100, deadline, {"from": account})
+        user["withdrawn"] += world.base.balanceOf(account) - before
+        user["paths"].append("redeemWithSwap")
 
     alice, bob, carol = users["alice"], users["bob"], users["carol"]
     if vault.balanceOf(alice["account"]) > 0:

@@ -108,7 +108,7 @@ def test_send__borrow_below_min_health_factor__refused_in_simulation(levered, le
     _lever_up(keeper, levered["sim"])
     levered["sim"].step()  # past the vault's cooldown: only the health factor can refuse what follows
     s = _state(keeper)
-    vault = keeper.client.contract("RiskParityVault", keeper.vault)
+    vault = keeper.client.contract("IRiskParityVault", keeper.vault)
     base = s.assets[0]
     collateral_usd = sum(a.collateral * a.answer / 10**a.token_decimals / 1e8 for a in s.assets[1:])
     # Borrow up to 60% of the collateral: within Aave's loan-to-value, below the vault's 1.5 minimum health factor.
