@@ -6,7 +6,7 @@ BROWNIE := $(VENV)/bin/brownie
 STAMP := $(VENV)/.rp-setup-stamp
 NETWORK ?= anvil
 
-.PHONY: setup doctor test test-fast demo world fork-world lint clean
+.PHONY: setup doctor test test-deep test-fast demo world fork-world lint clean
 
 $(STAMP): pyproject.toml constraints.txt package-lock.json tools/setup.sh tools/solc-adapter.js
 	@bash tools/setup.sh
@@ -20,6 +20,10 @@ doctor:
 # Unit, keeper and integration tests on anvil, then the integration tests again on Ganache.
 test: $(STAMP)
 	@bash tools/run-tests.sh
+
+# The stateful vault model at depth (500 examples x 50 steps; `make test` runs 50 x 20). Takes a while.
+test-deep: $(STAMP)
+	@RP_STATEFUL_EXAMPLES=500 RP_STATEFUL_STEPS=50 $(BROWNIE) test tests/stateful --network $(NETWORK)
 
 demo: $(STAMP)
 	@$(BROWNIE) run scripts/demo.py --network $(NETWORK) --silent

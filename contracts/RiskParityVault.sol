@@ -18,9 +18,10 @@ import {IRiskParityVaultModule} from "./modules/IRiskParityVaultModule.sol";
 /// @title RiskParityVault
 /// @notice ERC-4626 vault over a USD stablecoin holding an oracle-valued basket that a keeper moves toward
 ///         risk-parity targets. This is the core: accounting, oracle NAV, the entry fee and share lock, the exits.
-///         Everything else (keeper and lending paths, the ripcord, the swap exit's sales, administration and the
-///         getters) runs in RiskParityVaultModule, reached through `fallback()` by DELEGATECALL in this
-///         contract's storage (Yearn V3's tokenized-strategy pattern). See IRiskParityVault for the whole API.
+///         Everything else runs by DELEGATECALL in this contract's storage, reached through `fallback()` (Yearn
+///         V3's tokenized-strategy pattern): the keeper and lending paths, the ripcord and the swap exit's sales in
+///         RiskParityVaultModule, administration and the getters in RiskParityVaultAdmin (behind the module's own
+///         fallback). See IRiskParityVault for the whole API and contracts/README.md for the layout.
 /// @dev Shares are priced from oracle NAV only, never from DEX spot. NAV is rounded up when pricing shares a
 ///      caller receives for assets, down when pricing assets a caller receives for shares, so previews never
 ///      flatter the caller. Virtual shares (decimals offset 6, as OpenZeppelin recommends) make a first-depositor
@@ -96,13 +97,14 @@ contract RiskParityVault is ERC4626Upgradeable, AccessControlUpgradeable, Reentr
     /// @notice Net of the entry fee.
     function previewDeposit(uint256 assets) public view override returns (uint256) {
         NavLogic.Snapshot memory s = _viewSnapshot(Math.Rounding.Ceil);
-        return _toShares(assets - _feeOn(assets, s.feeBps), s.nav, Math.Rounding.Floor);
+        (uint256 shares,) = _sharesForDeposit(assets, s);
+        return shares;
     }
 
     /// @notice Including the entry fee.
     function previewMint(uint256 shares) public view override returns (uint256) {
         NavLogic.Snapshot memory s = _viewSnapshot(Math.Rounding.Ceil);
-        return _grossUp(_toAssets(shares, s.nav, Math.Rounding.Ceil), s.feeBps);
+        return _assetsForMint(address(0), shares, s);
     }
 
     function previewWithdraw(uint256 assets) public view override returns (uint256) {
@@ -116,19 +118,25 @@ contract RiskParityVault is ERC4626Upgradeable, AccessControlUpgradeable, Reentr
     /// @dev Reverts with the oracle's error when a price is bad (ERC-4626 says MUST NOT revert; pricing shares
     ///      on a bad oracle would be worse).
     function maxDeposit(address) public view override returns (uint256) {
+        _checkNotEntered();
         VaultStorage.Layout storage l = VaultStorage.layout();
         if (l.depositsPaused) return 0;
         uint256 cap = l.depositCapAssets;
         if (cap == type(uint128).max) return type(uint256).max;
-        uint256 nav = _viewSnapshot(Math.Rounding.Ceil).nav;
+        uint256 nav = _snapshot(Math.Rounding.Ceil).nav;
         return cap > nav ? cap - nav : 0;
     }
 
+    /// @notice Also bounded by the entry fee's pricing (see `_assetsForMint`): with a fee, one mint can create at
+    ///         most about (1 - fee) / fee times the supply.
     function maxMint(address receiver) public view override returns (uint256) {
         uint256 maxAssets = maxDeposit(receiver);
-        if (maxAssets == type(uint256).max || maxAssets == 0) return maxAssets;
-        NavLogic.Snapshot memory s = _viewSnapshot(Math.Rounding.Ceil);
-        return _toShares(maxAssets - _feeOn(maxAssets, s.feeBps), s.nav, Math.Rounding.Floor);
+        if (maxAssets == 0) return 0;
+        NavLogic.Snapshot memory s = _snapshot(Math.Rounding.Ceil);
+        uint256 bound = _maxMintByFee(s.feeBps);
+        if (maxAssets == type(uint256).max) return bound;
+        (uint256 shares,) = _sharesForDeposit(maxAssets, s);
+        return Math.min(shares, bound);
     }
 
     /// @notice Limited by the idle base asset (the standard exits never sell anything) and by the owner's
@@ -159,8 +167,8 @@ contract RiskParityVault is ERC4626Upgradeable, AccessControlUpgradeable, Reentr
     function deposit(uint256 assets, address receiver) public override nonReentrant returns (uint256 shares) {
         NavLogic.Snapshot memory s = _snapshotForDeposit();
         _checkCap(receiver, assets, s.nav);
-        uint256 fee = _feeOn(assets, s.feeBps);
-        shares = _toShares(assets - fee, s.nav, Math.Rounding.Floor);
+        uint256 fee;
+        (shares, fee) = _sharesForDeposit(assets, s);
         if (shares == 0) revert IRiskParityVault.RiskParityVaultZeroShares(assets);
         _enter(receiver, assets, shares, fee, s.feeBps);
     }
@@ -168,10 +176,9 @@ contract RiskParityVault is ERC4626Upgradeable, AccessControlUpgradeable, Reentr
     function mint(uint256 shares, address receiver) public override nonReentrant returns (uint256 assets) {
         if (shares == 0) revert IRiskParityVault.RiskParityVaultZeroAmount();
         NavLogic.Snapshot memory s = _snapshotForDeposit();
-        uint256 net = _toAssets(shares, s.nav, Math.Rounding.Ceil);
-        assets = _grossUp(net, s.feeBps);
+        assets = _assetsForMint(receiver, shares, s);
         _checkCap(receiver, assets, s.nav);
-        _enter(receiver, assets, shares, assets - net, s.feeBps);
+        _enter(receiver, assets, shares, _feeOn(assets, s.feeBps), s.feeBps);
     }
 
     function withdraw(uint256 assets, address receiver, address owner)
@@ -291,9 +298,37 @@ contract RiskParityVault is ERC4626Upgradeable, AccessControlUpgradeable, Reentr
         return assets.mulDiv(feeBps, BPS, Math.Rounding.Ceil);
     }
 
-    /// @dev The gross deposit whose net of fee is `net`, rounded up.
-    function _grossUp(uint256 net, uint256 feeBps) private pure returns (uint256) {
-        return net.mulDiv(BPS, BPS - feeBps, Math.Rounding.Ceil);
+    /// @dev Swing pricing: the deposit buys shares with `assets - fee` at a NAV that already includes the fee, so
+    ///      after the deposit the depositor's claim is `assets - fee` and the whole fee belongs to the holders
+    ///      already in (pricing at the bare NAV would hand the depositor back its pro-rata part of its own fee).
+    ///      shares = (assets - fee) x (supply + virtual) / (NAV + fee + 1), rounded down.
+    function _sharesForDeposit(uint256 assets, NavLogic.Snapshot memory s)
+        private
+        view
+        returns (uint256 shares, uint256 fee)
+    {
+        fee = _feeOn(assets, s.feeBps);
+        shares = _toShares(assets - fee, s.nav + fee, Math.Rounding.Floor);
+    }
+
+    /// @dev The inverse of `_sharesForDeposit` for an exact fee f (bps), rounded up:
+    ///      assets = shares x (NAV + 1) x BPS / ((BPS - f) x (supply + virtual) - shares x f).
+    ///      No mint may bring the denominator to zero (`_maxMintByFee`).
+    function _assetsForMint(address receiver, uint256 shares, NavLogic.Snapshot memory s)
+        private
+        view
+        returns (uint256)
+    {
+        uint256 f = s.feeBps;
+        uint256 bound = _maxMintByFee(f);
+        if (shares > bound) revert ERC4626ExceededMaxMint(receiver, shares, bound);
+        uint256 den = (BPS - f) * (totalSupply() + VIRTUAL_SHARES) - shares * f;
+        return shares.mulDiv((s.nav + 1) * BPS, den, Math.Rounding.Ceil);
+    }
+
+    function _maxMintByFee(uint256 feeBps) private view returns (uint256) {
+        if (feeBps == 0) return type(uint256).max;
+        return ((BPS - feeBps) * (totalSupply() + VIRTUAL_SHARES) - 1) / feeBps;
     }
 
     function _toShares(uint256 assets, uint256 nav, Math.Rounding rounding) private view returns (uint256) {
@@ -305,12 +340,19 @@ contract RiskParityVault is ERC4626Upgradeable, AccessControlUpgradeable, Reentr
     }
 
     function _viewSnapshot(Math.Rounding rounding) private view returns (NavLogic.Snapshot memory) {
-        if (_reentrancyGuardEntered()) revert IRiskParityVault.RiskParityVaultReentrantView();
+        _checkNotEntered();
         return _snapshot(rounding);
     }
 
-    function _snapshot(Math.Rounding rounding) private view returns (NavLogic.Snapshot memory) {
-        return NavLogic.snapshot(rounding);
+    function _checkNotEntered() private view {
+        if (_reentrancyGuardEntered()) revert IRiskParityVault.RiskParityVaultReentrantView();
+    }
+
+    /// @dev No fee while the vault has no holders: there is nobody for a first depositor to take from, and a
+    ///      fee paid to the virtual shares alone would break the decimals offset's share scale.
+    function _snapshot(Math.Rounding rounding) private view returns (NavLogic.Snapshot memory s) {
+        s = NavLogic.snapshot(rounding);
+        if (totalSupply() == 0) s.feeBps = 0;
     }
 
     function _snapshotForDeposit() private view returns (NavLogic.Snapshot memory) {

@@ -387,7 +387,9 @@ interface IRiskParityVault {
 
     function lens() external view returns (address);
 
-    /// @notice What a deposit pays now, in bps of the deposit (see ProtectionParams.entryFeeFloorBps).
+    /// @notice What a deposit pays now, in bps of the deposit (see ProtectionParams.entryFeeFloorBps); zero while
+    ///         the vault has no holders (nobody to protect). Swing-priced: the depositor's shares are worth the
+    ///         deposit less the fee, and the whole fee accrues to the holders already in.
     function entryFeeBps() external view returns (uint256);
 
     /// @notice Shares of `owner` that cannot move yet, and until when (unix seconds).

@@ -14,7 +14,7 @@ import {Valuation} from "./Valuation.sol";
 /// @title LeverageLogic
 /// @notice The vault's lending side: adapter and leverage settings, lending actions, health and leverage checks,
 ///         exits' debt shares and the public ripcord.
-/// @dev An external library (deployed once, linked into the vault and its module, reached by DELEGATECALL) so
+/// @dev An external library (deployed once, linked into the vault, its module and its admin, reached by DELEGATECALL) so
 ///      neither reaches the EIP-170 size limit. Its state lives in the vault in its own ERC-7201 namespace, apart
 ///      from VaultStorage's. Errors and events are the vault's (IRiskParityVault), emitted as the vault.
 library LeverageLogic {
@@ -273,17 +273,6 @@ library LeverageLogic {
         emit IRiskParityVault.RedeemedInKind(msg.sender, receiver, owner, shares, amounts);
         if (topUp != 0) IERC20(_tokens(registry)[0]).safeTransferFrom(msg.sender, address(this), topUp);
         settleExit(registry, ExitSettlement(owner, shares, debtShare, 0, 0, 0, collateral, receiver));
-    }
-
-    /// @notice Withdraw each non-zero `collateral[i]` of registry entry i to the vault.
-    /// @return hfBeforeWad The health factor before the withdrawals.
-    function withdrawForExit(address registry, uint256[] memory collateral) external returns (uint256 hfBeforeWad) {
-        ILendingAdapter adapter = _layout().adapter;
-        hfBeforeWad = adapter.healthFactorWad();
-        address[] memory tokens = _tokens(registry);
-        for (uint256 i; i < tokens.length; ++i) {
-            if (collateral[i] != 0) adapter.withdraw(tokens[i], collateral[i], address(this));
-        }
     }
 
     /*//////////////////////////////////////////////////////////////

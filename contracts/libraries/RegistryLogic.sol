@@ -10,8 +10,8 @@ import {ILendingAdapter} from "../../interfaces/ILendingAdapter.sol";
 
 /// @title RegistryLogic
 /// @notice Governance's registry changes (add, re-price, remove an asset), each returning the new registry pointer.
-/// @dev An external library (linked into the module, reached by DELEGATECALL, so events come from the vault and
-///      CodeStore's CREATE is the vault's) that keeps the registry-writing code out of the module's runtime.
+/// @dev An external library (linked into RiskParityVaultAdmin, reached by DELEGATECALL, so events come from the vault and
+///      CodeStore's CREATE is the vault's) that keeps the registry-writing code out of the admin's runtime.
 library RegistryLogic {
     function addAsset(address registry, IRiskParityVault.AssetParams calldata params) external returns (address) {
         IRiskParityVault.AssetConfig memory c = AssetRegistry.configFrom(params, false);

@@ -20,7 +20,8 @@ import {ModuleBase} from "./ModuleBase.sol";
 
 /// @title RiskParityVaultModule
 /// @notice The vault's keeper and lending paths (rebalances, the ripcord, the swap exit's sales and its flash-loan
-///         repay), administration and getters. Runs only by DELEGATECALL from a RiskParityVault, in its storage.
+///         repay) and the entry-fee view. Runs only by DELEGATECALL from a RiskParityVault, in its storage; what it
+///         does not implement (administration, getters) it delegates on to RiskParityVaultAdmin.
 /// @dev Deployed once and shared by any number of vaults (it holds no state and no funds of its own); every
 ///      entry refuses a direct call. Order in every function: checks -> state -> emit -> external calls, except
 ///      events whose amounts are measured after the calls (noted where it happens).
@@ -371,8 +372,10 @@ contract RiskParityVaultModule is ModuleBase, ReentrancyGuardUpgradeable {
                                  VIEWS
     //////////////////////////////////////////////////////////////*/
 
-    /// @notice What a deposit pays now, in bps (see IRiskParityVault.entryFeeBps).
+    /// @notice What a deposit pays now, in bps (see IRiskParityVault.entryFeeBps); none while nobody holds shares.
     function entryFeeBps() external view returns (uint256) {
+        if (_reentrancyGuardEntered()) revert IRiskParityVault.RiskParityVaultReentrantView();
+        if (IERC20(address(this)).totalSupply() == 0) return 0;
         return NavLogic.snapshot(Math.Rounding.Ceil).feeBps;
     }
 }

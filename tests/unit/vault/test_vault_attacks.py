@@ -79,8 +79,19 @@ def hooked(funded, gov, manager, deployer, alice, mallory):
         (lambda v, who: v.deposit.encode_input(10**6, who), "ReentrancyGuardReentrantCall"),
         (lambda v, who: v.redeemInKind.encode_input(10**6, who, who), "ReentrancyGuardReentrantCall"),
         (lambda v, who: v.totalAssets.encode_input(), "RiskParityVaultReentrantView"),
+        (lambda v, who: v.previewDeposit.encode_input(10**6), "RiskParityVaultReentrantView"),
+        (lambda v, who: v.previewMint.encode_input(10**12), "RiskParityVaultReentrantView"),
+        (lambda v, who: v.previewWithdraw.encode_input(10**6), "RiskParityVaultReentrantView"),
+        (lambda v, who: v.previewRedeem.encode_input(10**12), "RiskParityVaultReentrantView"),
+        (lambda v, who: v.convertToAssets.encode_input(10**12), "RiskParityVaultReentrantView"),
+        (lambda v, who: v.convertToShares.encode_input(10**6), "RiskParityVaultReentrantView"),
+        (lambda v, who: v.maxWithdraw.encode_input(who), "RiskParityVaultReentrantView"),
+        (lambda v, who: v.maxRedeem.encode_input(who), "RiskParityVaultReentrantView"),
+        (lambda v, who: v.maxMint.encode_input(who), "RiskParityVaultReentrantView"),
+        (lambda v, who: v.rebalance.encode_input((0, 2**40, [10_000, 0, 0, 0], [])), "ReentrancyGuardReentrantCall"),
     ],
-    ids=["deposit", "redeemInKind", "totalAssets"],
+    ids=["deposit", "redeemInKind", "totalAssets", "previewDeposit", "previewMint", "previewWithdraw",
+         "previewRedeem", "convertToAssets", "convertToShares", "maxWithdraw", "maxRedeem", "maxMint", "rebalance"],
 )
 def test_redeem_in_kind__token_hook_reenters__inner_call_refused(hooked, alice, mallory, call, error):
     vault, token = hooked
