@@ -27,8 +27,6 @@ after the timelock, `vault_tighten_thresholds` is a risk-reducing change that ap
 
 from __future__ import annotations
 
-from scripts.deploy_vault import keeper_view
-
 import json
 from pathlib import Path
 
@@ -45,6 +43,13 @@ def _deadline() -> int:
 def _refresh(world) -> None:
     for feed in world.feeds.values():
         feed.submit(feed.latestRoundData()[1], {"from": world.deployer})
+
+
+def keeper_view(vault):
+    """``lens.keeperView(vault)`` (imported late: ``scripts`` is importable once the project is loaded)."""
+    from scripts.deploy_vault import keeper_view as view
+
+    return view(vault)
 
 
 def _weights(vault) -> list[int]:
@@ -77,21 +82,26 @@ def _rebalance_buys(world, vault, keeper, symbols: list[str], usd_each: int) -> 
     return tx.gas_used
 
 
-def _lend(vault, keeper, world, actions: list[tuple], trades: list[tuple] | None = None) -> int:
-    """One ``rebalanceWithLending`` after the cooldown, targets = current weights. Gas used."""
+def _lend(vault, keeper, world, actions: list[tuple], trades: list[tuple] | None = None,
+          targets: list[int] | None = None) -> int:
+    """One ``rebalanceWithLending`` after the cooldown, targets = current weights unless given. Gas used."""
     chain.sleep(vault.thresholds()[3] + 1)
     _refresh(world)
-    params = (vault.epoch(), _deadline(), _weights_net(vault), trades or [])
+    params = (vault.epoch(), _deadline(), targets or _weights_net(vault), trades or [])
     return vault.rebalanceWithLending(params, actions, {"from": keeper}).gas_used
 
 
-def _weights_net(vault) -> list[int]:
-    """Oracle weights of the gross basket (held plus supplied) in bps, base absorbing the rounding."""
+def _weights_net(vault, spend: list[int] | None = None) -> list[int]:
+    """Oracle weights of the gross basket (held plus supplied) in bps, base absorbing the rounding; with `spend`
+    (base units per entry), the weights after that much base buys each entry at the oracle price."""
     view = keeper_view(vault)
     values = [view["balances"][0]]
     for i, a in enumerate(view["assets"][1:], start=1):
         amount = view["balances"][i] + view["collateral"][i]
         values.append(amount * view["answers"][i] * 10**6 // 10 ** (a[3] + a[4]))
+    for i, x in enumerate(spend or []):
+        values[i] += x
+        values[0] -= x
     total = sum(values)
     w = [v * BPS // total for v in values]
     w[0] += BPS - sum(w)
@@ -141,6 +151,31 @@ def _leverage_rows(world, cfg, deployer, gov, manager, keeper, guardian, carol, 
     borrow_usd, w = 8_000, _weights_net(vault)
     buys = [(tokens[0], tokens[i], borrow_usd * 10**6 * w[i] // BPS, 0) for i in range(1, len(tokens))]
     _lend(vault, keeper, world, [(borrow, tokens[0], borrow_usd * 10**6, False)], buys)
+    # Then the idle base goes into the basket too, so the ripcord cannot repay from cash alone and must sell.
+    idle = usdc.balanceOf(vault) * 999 // 1000
+    spend = [0] + [idle * w[i] // (BPS - w[0]) for i in range(1, len(tokens))]
+    buys = [(tokens[0], tokens[i], spend[i], 0) for i in range(1, len(tokens))]
+    _lend(vault, keeper, world, [], buys, targets=_weights_net(vault, spend))
+
+    # The ripcord at 4.9 (its hard bounds' top): the idle base repays first, then the sale (checked below).
+    ripcord = (int(4.95e18), int(5e18), int(4.9e18), 20_000, 50, 600, 100_000 * 10**6)
+    vault.submit(vault.setLeverageParams.encode_input(ripcord), {"from": manager})
+    chain.sleep(vault.timelockSeconds() + 1)
+    _refresh(world)
+    vault.setLeverageParams(ripcord, {"from": manager})
+    assert keeper_view(vault)["healthFactorWad"] < 4.9e18, "position not levered enough for the ripcord row"
+    tx = vault.deleverage(weth, 10**17, _deadline(), {"from": carol})
+    assert tx.events["Deleveraged"]["soldAmount"] == 10**17, "the idle base alone restored the position"
+    gas["vault_ripcord"] = tx.gas_used
+    # The EOA does the same by hand: withdraw collateral, sell it on the router, repay with the proceeds.
+    withdraw = pool.withdraw(weth, 10**17, trader, {"from": trader}).gas_used
+    weth.approve(world.router, 10**17, {"from": trader})
+    before = usdc.balanceOf(trader)
+    swap = world.router.swapExactTokensForTokens(
+        10**17, 0, [weth, usdc], trader, _deadline(), {"from": trader}
+    ).gas_used
+    repaid = pool.repay(usdc, usdc.balanceOf(trader) - before, 2, trader, {"from": trader}).gas_used
+    gas["aave_direct_withdraw_swap_repay"] = withdraw + swap + repaid
 
     # A levered swap exit in one transaction (flash-loan repay first), against the EOA unwinding by hand.
     chain.sleep(3601)  # past Carol's share lock
@@ -157,24 +192,6 @@ def _leverage_rows(world, cfg, deployer, gov, manager, keeper, guardian, carol, 
     ).gas_used
     gas["aave_direct_repay_withdraw_swap"] = repay_by_hand + withdraw_by_hand + swap_by_hand
 
-    # Drain the idle base first (a plain redeem), so the ripcord has to sell rather than repay from cash.
-    vault.redeem(vault.maxRedeem(carol), carol, carol, {"from": carol})
-    ripcord = (int(4.5e18), int(5e18), int(4e18), 20_000, 50, 600, 100_000 * 10**6)
-    vault.submit(vault.setLeverageParams.encode_input(ripcord), {"from": manager})
-    chain.sleep(vault.timelockSeconds() + 1)
-    _refresh(world)
-    vault.setLeverageParams(ripcord, {"from": manager})
-    assert keeper_view(vault)["healthFactorWad"] < 4e18, "position not levered enough for the ripcord row"
-    gas["vault_ripcord"] = vault.deleverage(weth, 10**17, _deadline(), {"from": carol}).gas_used
-    # The EOA does the same by hand: withdraw collateral, sell it on the router, repay with the proceeds.
-    withdraw = pool.withdraw(weth, 10**17, trader, {"from": trader}).gas_used
-    weth.approve(world.router, 10**17, {"from": trader})
-    before = usdc.balanceOf(trader)
-    swap = world.router.swapExactTokensForTokens(
-        10**17, 0, [weth, usdc], trader, _deadline(), {"from": trader}
-    ).gas_used
-    repaid = pool.repay(usdc, usdc.balanceOf(trader) - before, 2, trader, {"from": trader}).gas_used
-    gas["aave_direct_withdraw_swap_repay"] = withdraw + swap + repaid
     return gas
 
 

@@ -269,14 +269,18 @@ contract RiskParityVault is ERC4626Upgradeable, AccessControlUpgradeable, Reentr
     }
 
     /// @dev Mint and lock: the new shares join any still-locked ones and all unlock `shareLockSeconds` from now.
-    ///      A third party depositing for `receiver` can extend the lock of its recent deposit, never lock shares
-    ///      it held before, and pays the entry fee to do so.
+    ///      Only the receiver itself may extend a lock that still holds: a third party could otherwise keep a
+    ///      holder's recent deposit locked for ever with dust deposits. A third party may deposit for a receiver
+    ///      with no active lock (its new shares are then locked, nothing the receiver held before).
     function _enter(address receiver, uint256 assets, uint256 shares, uint256 fee, uint256 feeBps) private {
         VaultStorage.Layout storage l = VaultStorage.layout();
         uint256 lockSeconds = l.shareLockSeconds;
         if (lockSeconds != 0) {
             uint256 packed = l.shareLocks[receiver];
             uint256 locked = block.timestamp < packed >> 192 ? uint192(packed) : 0;
+            if (locked != 0 && _msgSender() != receiver) {
+                revert IRiskParityVault.RiskParityVaultReceiverLocked(receiver, packed >> 192);
+            }
             locked += shares;
             uint256 until = block.timestamp + lockSeconds;
             l.shareLocks[receiver] = (until << 192) | locked;

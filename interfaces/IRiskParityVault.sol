@@ -235,6 +235,9 @@ interface IRiskParityVault {
     error RiskParityVaultHealthFactorNotImproved(uint256 healthFactorBeforeWad, uint256 healthFactorAfterWad);
     /// @notice `owner` tried to move shares still locked after a deposit.
     error RiskParityVaultSharesLocked(address owner, uint256 lockedShares, uint256 unlocksAt);
+    /// @notice A deposit for someone else while that receiver's earlier shares are still locked (only the receiver
+    ///         may extend its own lock); retry after `unlocksAt`.
+    error RiskParityVaultReceiverLocked(address receiver, uint256 unlocksAt);
     error RiskParityVaultProtectionOutOfBounds(string field, uint256 value, uint256 min, uint256 max);
     /// @notice The rolling loss budget would be exceeded: `usedWad` (after this call) > `budgetWad` (1e18 = NAV).
     error RiskParityVaultLossBudgetExceeded(uint256 usedWad, uint256 budgetWad);

@@ -104,7 +104,8 @@ def main() -> None:
     sim = MarketSimulator(web3, dep, world.cfg, seed=seed, reporter=deployer.address,
                           arbitrageur=accounts[9].address)
     steps_per_day = 86_400 // STEP_S
-    users = {name: {"account": accounts[i], "deposited": 0, "withdrawn": 0, "paths": []}
+    users = {name: {"account": accounts[i], "deposited": 0, "withdrawn": 0, "paths": [], "entry_fee": 0,
+                    "entry_fee_bps": 0}
              for name, (i, _, _) in USERS.items()}
     print(f"== {days} days of market and keeper ({steps_per_day} steps a day, seed {seed}, stress on days "
           f"{stress_day}-{stress_day + STRESS_DAYS}); users deposit on days "
@@ -154,8 +155,11 @@ def _deposit(world: Any, vault: Any, user: dict[str, Any], usdc: int) -> None:
     amount = usdc * 10**6
     world.fund("USDC", user["account"], amount)
     world.base.approve(vault, amount, {"from": user["account"]})
-    vault.deposit(amount, user["account"], {"from": user["account"]})
+    tx = vault.deposit(amount, user["account"], {"from": user["account"]})
     user["deposited"] += amount
+    if "EntryFeeCharged" in tx.events:  # none for the first depositor: nobody to protect yet
+        user["entry_fee"] += tx.events["EntryFeeCharged"]["feeBaseUnits"]
+        user["entry_fee_bps"] = tx.events["EntryFeeCharged"]["feeBps"]
 
 
 def _exit_all(world: Any, vault: Any, users: dict[str, Any], keeper: Keeper) -> None:

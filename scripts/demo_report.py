@@ -90,6 +90,7 @@ def write_report(out: Path, log: DemoLog, users: dict[str, Any], keeper: Keeper,
         "max_rc_deviation_after_first_week": max(settled) if settled else None,
         "mean_rc_deviation_after_first_week": float(np.mean(settled)) if settled else None,
         "users": {name: {"deposited": u["deposited"] / 1e6, "withdrawn": u["withdrawn"] / 1e6,
+                         "entry_fee": u.get("entry_fee", 0) / 1e6, "entry_fee_bps": u.get("entry_fee_bps", 0),
                          "paths": u["paths"]} for name, u in users.items()},
         "gas_total": sum(r["gas"] for r in log.rebalances),
         "keeper_failures": keeper.journal.count("error"),
@@ -136,11 +137,14 @@ def _markdown(r: dict[str, Any]) -> str:
            f"{r['leverage']['vault_min_health_factor']:.2f}, ripcord {r['leverage']['ripcord_health_factor']:.2f}) |"]
           if "leverage" in r else []),
         "",
-        "| user | deposited (USDC) | withdrawn (USD value) | exit path |",
-        "|---|---|---|---|",
+        "| user | deposited (USDC) | entry fee kept by the vault | withdrawn (USD value) | exit path |",
+        "|---|---|---|---|---|",
     ]
     for name, u in r["users"].items():
-        lines.append(f"| {name} | {u['deposited']:,.2f} | {u['withdrawn']:,.2f} | {', '.join(u['paths'])} |")
+        fee = f"{u['entry_fee']:,.2f} USDC ({u['entry_fee_bps']} bps)" if u["entry_fee"] else "none (first in)"
+        lines.append(
+            f"| {name} | {u['deposited']:,.2f} | {fee} | {u['withdrawn']:,.2f} | {', '.join(u['paths'])} |"
+        )
     lines += ["", "| epoch | day | block | deviation before | after | trades | gas |", "|---|---|---|---|---|---|---|"]
     for b in r["rebalances"]:
         lines.append(f"| {b['epoch']} | {b['day']:.1f} | {b['block']} | {b['deviation_before']:.4f} | "

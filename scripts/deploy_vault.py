@@ -196,8 +196,9 @@ def vault_abi() -> list[dict[str, Any]]:
     """The vault's whole ABI: the core's, then what the module and the admin add (reached through fallbacks)."""
     seen: set[tuple[str, str, str]] = set()
     out: list[dict[str, Any]] = []
-    for abi in (RiskParityVault.abi, RiskParityVaultModule.abi, RiskParityVaultAdmin.abi, interface.IRiskParityVault.abi,
-                LeverageLogic.abi, RegistryLogic.abi):
+    abis = (RiskParityVault.abi, RiskParityVaultModule.abi, RiskParityVaultAdmin.abi, interface.IRiskParityVault.abi,
+            LeverageLogic.abi, RegistryLogic.abi)
+    for abi in abis:
         for e in abi:
             if abi is not RiskParityVault.abi and (e["type"] in ("constructor", "fallback", "receive")
                                                     or e.get("name") == "admin"):

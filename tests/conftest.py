@@ -11,7 +11,8 @@ module to undo each test's changes.
 from __future__ import annotations
 
 import pytest
-from brownie import accounts  # type: ignore[attr-defined]
+from brownie import accounts, network  # type: ignore[attr-defined]
+from brownie.network.transaction import TransactionReceipt
 
 from scripts.world import World, deploy_world
 
@@ -76,3 +77,27 @@ def mallory():
 def world(deployer) -> World:
     """The world of config/world.yaml, deployed on the connected chain (not written to deployments/)."""
     return deploy_world(deployer, save=False)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def revert_reason_without_trace_on_ganache():
+    """On Ganache, take a reverted transaction's reason from the RPC error and skip brownie's trace.
+
+    brownie asks `debug_traceTransaction` for every reverted transaction, to show the reverting source line and
+    find `// dev:` comments (this project has none). The node already returned the revert reason with the error
+    (Ganache runs with `vmErrorsOnRPCResponse`), and Ganache takes minutes to trace a multi-million-gas Aave
+    transaction: a reverting lending rebalance alone cost two minutes. Assertions still see the same reason.
+    """
+    original = TransactionReceipt._raise_if_reverted
+    if network.show_active() != "ganache-cli":
+        yield
+        return
+
+    def raise_with_rpc_reason(self, exc):
+        if self.status or self._revert_msg is None:
+            return original(self, exc)
+        raise exc._with_attr(source="", revert_msg=self._revert_msg, dev_revert_msg=None)
+
+    TransactionReceipt._raise_if_reverted = raise_with_rpc_reason
+    yield
+    TransactionReceipt._raise_if_reverted = original

@@ -130,16 +130,19 @@ library LeverageLogic {
     ///         actions, a step back toward them: less debt and a higher health factor than it started with. That
     ///         is the way back after a fall below the minimum that stopped short of the ripcord, one
     ///         turnover-capped rebalance at a time.
+    /// @dev Reads the debt and the health factor once each (Aave's health factor walks every reserve).
     function checkRebalance(uint256 navAfterBaseUnits) external view {
         Layout storage l = _layout();
-        IRiskParityVault.LeverageParams storage p = l.params;
         ILendingAdapter adapter = l.adapter;
         uint256 debt = adapter.debtBaseUnits();
-        if (
-            debt != 0 && l.snapshotAt == block.timestamp && debt < l.debtBeforeBaseUnits
-                && adapter.healthFactorWad() > l.healthFactorBeforeWad
-        ) return;
-        checkHealth(navAfterBaseUnits, p.minHealthFactorWad, p.maxLeverageBps);
+        if (debt == 0) return;
+        uint256 hf = adapter.healthFactorWad();
+        // The snapshot exists only for rebalances that repay (see `execute`): a step back needs a repay.
+        if (l.snapshotAt == block.timestamp && debt < l.debtBeforeBaseUnits && hf > l.healthFactorBeforeWad) return;
+        IRiskParityVault.LeverageParams storage p = l.params;
+        if (hf < p.minHealthFactorWad) revert IRiskParityVault.RiskParityVaultHealthFactorTooLow(hf, p.minHealthFactorWad);
+        uint256 lev = leverageBps(navAfterBaseUnits, debt);
+        if (lev > p.maxLeverageBps) revert IRiskParityVault.RiskParityVaultLeverageTooHigh(lev, p.maxLeverageBps);
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -157,8 +160,9 @@ library LeverageLogic {
         ILendingAdapter adapter = _layout().adapter;
         if (address(adapter) == address(0)) revert IRiskParityVault.RiskParityVaultNoLendingAdapter();
         IRiskParityVault.AssetConfig[] memory a = AssetRegistry.load(registry);
-        if (!afterSwaps) {
-            _validate(actions, a);
+        // The position before the first action, for `checkRebalance`'s step-back rule; only a rebalance that
+        // repays can step back, so only such a one pays for the snapshot.
+        if (!afterSwaps && _validate(actions, a)) {
             Layout storage l = _layout();
             l.snapshotAt = uint64(block.timestamp);
             l.debtBeforeBaseUnits = uint96(Math.min(adapter.debtBaseUnits(), type(uint96).max));
@@ -443,9 +447,11 @@ library LeverageLogic {
         return false;
     }
 
+    /// @return repays Whether any action is a Repay.
     function _validate(IRiskParityVault.LendingAction[] calldata actions, IRiskParityVault.AssetConfig[] memory a)
         private
         pure
+        returns (bool repays)
     {
         for (uint256 k; k < actions.length; ++k) {
             IRiskParityVault.LendingAction calldata act = actions[k];
@@ -456,6 +462,7 @@ library LeverageLogic {
             if (!found || act.amount == 0 || (borrowSide ? i != 0 : i == 0)) {
                 revert IRiskParityVault.RiskParityVaultInvalidLendingAction(k, uint8(act.kind), act.token, act.amount);
             }
+            if (act.kind == IRiskParityVault.LendingKind.Repay) repays = true;
         }
     }
 

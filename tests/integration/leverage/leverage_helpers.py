@@ -5,14 +5,12 @@ Lending actions are ``(kind, token, amount)`` tuples; ``kind`` follows ``IRiskPa
 
 from __future__ import annotations
 
-from scripts.deploy_vault import keeper_view
-
 from dataclasses import replace
 from typing import Any
 
 import pytest
 
-from scripts.deploy_vault import LeverageConfig, deploy_vault, load_vault_config
+from scripts.deploy_vault import LeverageConfig, deploy_vault, keeper_view, load_vault_config
 from scripts.world import deploy_world
 from tests.integration.vault.vault_helpers import (
     BPS,

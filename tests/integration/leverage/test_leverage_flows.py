@@ -1,14 +1,15 @@
 """The vault levered on the world's Aave V3 market: lever up and down through the keeper's rebalance, NAV net of
-debt, the health-factor and leverage post-conditions, a 30% shock and the public ripcord, and every exit path
-while levered (each repays its pro-rata share of the debt and takes no more than its share)."""
+debt, the health-factor and leverage post-conditions, a 30% shock and the public ripcord, every exit path while
+levered (each repays its pro-rata share of the debt and takes no more than its share; `redeemWithSwap` at any
+size in one transaction through an Aave flash loan), and the manager bounded in time (the forced-ripcord
+attack). One module, so the world and its Aave market are deployed once per chain."""
 
 from __future__ import annotations
-
-from scripts.deploy_vault import keeper_view
 
 import pytest
 from brownie import chain  # type: ignore[attr-defined]
 
+from scripts.deploy_vault import keeper_view
 from tests.integration.leverage.leverage_helpers import (
     BORROW,
     REPAY,
@@ -248,3 +249,119 @@ def test_exits__levered_all_holders_leave__debt_fully_repaid(levered, world, ali
     # Only the virtual shares' part is left: dust.
     assert _debt(vault) < 10
     chain.mine()
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Levered exits in one transaction: `redeemWithSwap` repays the exit's debt share with an Aave V3 flash loan
+# (`flashLoanSimple` on the real Pool) before it withdraws the collateral, so any size leaves at once, the last
+# holder included, and the flash loan's premium is the exiting holder's cost, not the others'.
+# ---------------------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def levered_deep(levered, world, keeper):
+    """22,000 USDC more borrowed into the basket: health factor about 1.75, close to Aave's limit, where the old
+    exit (collateral first) could not take more than about 40% of the vault at once."""
+    vault = levered
+    lever_up(world, vault, keeper, 22_000 * USDC)
+    sleep_and_refresh(3600, world.feeds, world.deployer)
+    return vault
+
+
+def test_redeem_with_swap__levered_whole_balance__one_transaction_repays_with_flash_loan(levered_deep, alice):
+    vault = levered_deep
+    shares = vault.balanceOf(alice)  # half the vault, beyond the position's headroom
+    debt = _debt(vault)
+    price, fair = share_price(vault), vault.previewRedeem(shares)
+    tx = vault.redeemWithSwap(shares, alice, alice, fair * 97 // 100, deadline(), {"from": alice})
+    assert vault.balanceOf(alice) == 0
+    assert tx.events["ExitDebtRepaid"]["debtBaseUnits"] * 2 >= debt  # half the shares, half the debt (rounded up)
+    assert fair * 97 // 100 <= tx.return_value <= fair
+    # The remaining holder is not worse off: the premium and the slippage are the exit's own.
+    assert share_price(vault) >= price
+    assert _hf(vault) >= 1.5 * WAD
+
+
+def test_redeem_with_swap__levered_last_holder__leaves_everything_repaid(levered_deep, alice, bob):
+    vault = levered_deep
+    for who in (alice, bob):
+        shares = vault.balanceOf(who)
+        fair = vault.previewRedeem(shares)
+        got = vault.redeemWithSwap(shares, who, who, fair * 97 // 100, deadline(), {"from": who}).return_value
+        assert got >= fair * 97 // 100
+    assert vault.totalSupply() == 0
+    assert _debt(vault) == 0
+
+
+def test_redeem_with_swap__levered_flash_exit__premium_paid_by_the_exit(levered_deep, world, alice):
+    vault = levered_deep
+    assert world.aave.pool.FLASHLOAN_PREMIUM_TOTAL() > 0
+    price = share_price(vault)
+    vault.redeemWithSwap(vault.balanceOf(alice) // 4, alice, alice, 0, deadline(), {"from": alice})
+    assert share_price(vault) >= price
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# A manager bounded in time: risk-increasing changes (a ripcord above a healthy position, a bigger reward, a
+# shorter cooldown, a bigger trade, looser slippage) wait out the vault's risk timelock and the guardian can
+# revoke them; risk-reducing ones apply at once. The review's forced-ripcord attack: holders lost 0.32% in 7 min.
+# ---------------------------------------------------------------------------------------------------------------
+
+# (min, target, ripcord, maxLeverageBps, rewardBps, cooldownSeconds, maxTradeBaseUnits)
+FORCED_RIPCORD = (int(4.95 * WAD), int(5 * WAD), int(4.9 * WAD), 20_000, 100, 60, 2**128 - 1)
+LOOSE_SLIPPAGE = (500, 50, 5_000, 3_600)
+
+
+def test_manager__forced_ripcord_on_healthy_vault__refused_without_timelock(levered, world, manager, mallory):
+    vault = levered
+    assert 1.5 * WAD < _hf(vault) < 4.9 * WAD
+    with reverts_with("RiskParityVaultChangeNotSubmitted"):
+        vault.setLeverageParams(FORCED_RIPCORD, {"from": manager})
+    with reverts_with("RiskParityVaultChangeNotSubmitted"):
+        vault.setThresholds(LOOSE_SLIPPAGE, {"from": manager})
+    amount = world.units("TBILL", 25_000 / world.feed_price("TBILL"))
+    with reverts_with("RiskParityVaultHealthFactorNotBelowRipcord"):
+        vault.deleverage(world.tokens["TBILL"], amount, deadline(), {"from": mallory})
+
+
+def test_manager__submitted_forced_ripcord__guardian_revokes_it_in_time(levered, world, manager, guardian):
+    vault = levered
+    data = vault.setLeverageParams.encode_input(FORCED_RIPCORD)
+    tx = vault.submit(data, {"from": manager})
+    at = tx.events["ChangeSubmitted"]["executableAt"]
+    assert at == tx.timestamp + vault.timelockSeconds() and vault.executableAt(data) == at
+    with reverts_with("RiskParityVaultChangeTimelocked"):
+        vault.setLeverageParams(FORCED_RIPCORD, {"from": manager})
+    vault.revoke(data, {"from": guardian})
+    sleep_and_refresh(vault.timelockSeconds() + 1, world.feeds, world.deployer)
+    with reverts_with("RiskParityVaultChangeNotSubmitted"):
+        vault.setLeverageParams(FORCED_RIPCORD, {"from": manager})
+    assert tuple(vault.leverageParams())[2] == int(1.25 * WAD)
+
+
+def test_manager__submitted_change__applies_after_timelock_once(levered, world, manager):
+    vault = levered
+    data = vault.setThresholds.encode_input(LOOSE_SLIPPAGE)
+    vault.submit(data, {"from": manager})
+    sleep_and_refresh(vault.timelockSeconds() + 1, world.feeds, world.deployer)
+    tx = vault.setThresholds(LOOSE_SLIPPAGE, {"from": manager})
+    assert "ChangeAccepted" in tx.events and tuple(vault.thresholds()) == LOOSE_SLIPPAGE
+    assert vault.executableAt(data) == 0  # consumed: the same change cannot be replayed later
+
+
+def test_manager__lowers_risk__applies_at_once(levered, manager):
+    vault = levered
+    safer = (int(1.6 * WAD), int(1.9 * WAD), int(1.25 * WAD), 15_000, 25, 1_200, 50_000 * USDC)
+    tx = vault.setLeverageParams(safer, {"from": manager})
+    assert "ChangeAccepted" not in tx.events and tuple(vault.leverageParams()) == safer
+    tighter = (50, 25, 2_500, 7_200)
+    vault.setThresholds(tighter, {"from": manager})
+    assert tuple(vault.thresholds()) == tighter
+
+
+def test_revoke__not_guardian__reverts(levered, manager, mallory):
+    vault = levered
+    data = vault.setThresholds.encode_input(LOOSE_SLIPPAGE)
+    vault.submit(data, {"from": manager})
+    with reverts_with("AccessControlUnauthorizedAccount"):
+        vault.revoke(data, {"from": mallory})

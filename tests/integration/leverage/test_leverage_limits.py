@@ -4,7 +4,6 @@ tripping with its named error (a fresh basket per test)."""
 from __future__ import annotations
 
 from scripts.deploy_vault import keeper_view
-
 from tests.integration.leverage.leverage_helpers import (
     TARGETS,
     USDC,

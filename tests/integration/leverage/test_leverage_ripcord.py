@@ -6,7 +6,6 @@ from __future__ import annotations
 import pytest
 
 from scripts.deploy_vault import keeper_view
-
 from tests.integration.leverage.leverage_helpers import (
     USDC,
     WAD,

@@ -3,11 +3,10 @@ two keepers racing, the cooldown, and each post-check tripping with its named er
 
 from __future__ import annotations
 
-from scripts.deploy_vault import keeper_view
-
 import pytest
 from brownie import chain  # type: ignore[attr-defined]
 
+from scripts.deploy_vault import keeper_view
 from tests.integration.vault.vault_helpers import (
     deadline,
     plain,

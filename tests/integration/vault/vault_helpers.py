@@ -3,8 +3,6 @@ matching, feed refreshes and a trade planner that moves the vault to target weig
 
 from __future__ import annotations
 
-from scripts.deploy_vault import keeper_view
-
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Any
@@ -20,7 +18,7 @@ from brownie import (  # type: ignore[attr-defined]
 )
 
 from keeper.artifacts import npm_artifact
-from scripts.deploy_vault import OracleGuard, VaultConfig
+from scripts.deploy_vault import OracleGuard, VaultConfig, keeper_view
 
 BPS = 10_000
 FEED_DECIMALS = 8

@@ -4,13 +4,11 @@ adapter refuses lending actions and the ripcord and reports an empty lending sta
 
 from __future__ import annotations
 
-from scripts.deploy_vault import keeper_view
-
 import brownie
 import pytest
 from brownie import AaveV3LendingAdapter, chain  # type: ignore[attr-defined]
 
-from scripts.deploy_vault import LeverageConfig, load_vault_config
+from scripts.deploy_vault import LeverageConfig, keeper_view, load_vault_config
 from tests.integration.leverage.leverage_helpers import (
     SUPPLY,
     TARGETS,

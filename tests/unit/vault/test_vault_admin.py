@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from scripts.deploy_vault import keeper_view
-
 import pytest
 from brownie import PriceFeed, StealingSwapAdapter, WorldToken  # type: ignore[attr-defined]
 
+from scripts.deploy_vault import keeper_view
 from tests.integration.vault.vault_helpers import plain, reverts_with
 
 ZERO = "0x0000000000000000000000000000000000000000"

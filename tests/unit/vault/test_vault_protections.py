@@ -36,7 +36,9 @@ def protected(mini, deployer, gov, manager, keeper, guardian, alice, bob):
     """The unit vault with the production protections: deviation thresholds, fee floor, lock, loss budget and a
     one-day risk timelock. Alice and Bob hold 1,000,000 USDC each, approved."""
     cfg = mini_vault_config(ASSETS, BASE, protection=PROTECTION, risk_timelock_s=86_400)
-    cfg.oracles.update({s: OracleGuard(g.heartbeat_s, g.min_usd, g.max_usd, DEVIATION[s]) for s, g in cfg.oracles.items()})
+    cfg.oracles.update(
+        {s: OracleGuard(g.heartbeat_s, g.min_usd, g.max_usd, DEVIATION[s]) for s, g in cfg.oracles.items()}
+    )
     vault = deploy_vault(
         mini, deployer, cfg, governance=gov, roles={"manager": manager, "keeper": keeper, "guardian": guardian}
     ).vault
@@ -173,6 +175,20 @@ def test_deposit_for_another__locks_only_the_new_shares(protected, alice, bob, m
     vault.redeem(old, bob, bob, {"from": bob})  # what Bob held before still moves
     with reverts_with("RiskParityVaultSharesLocked"):
         vault.redeem(1, bob, bob, {"from": bob})
+
+
+def test_deposit_for_another__receiver_still_locked__refused(protected, alice, bob, mallory, mini):
+    """A third party cannot keep a holder's recent deposit locked for ever with dust deposits."""
+    vault = protected
+    vault.deposit(10_000 * USDC, bob, {"from": bob})
+    mini.fund("USDC", mallory, 10)
+    mini.base.approve(vault, 10, {"from": mallory})
+    with reverts_with("RiskParityVaultReceiverLocked"):
+        vault.deposit(2, bob, {"from": mallory})
+    until = vault.lockedShares(bob)[1]
+    chain.sleep(60)
+    vault.deposit(1_000 * USDC, bob, {"from": bob})  # the receiver itself may extend its own lock
+    assert vault.lockedShares(bob)[1] > until
 
 
 # ---------------------------------------------------------------------------------------------------------------
