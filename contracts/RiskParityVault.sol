@@ -45,6 +45,9 @@ contract RiskParityVault is ERC4626Upgradeable, AccessControlUpgradeable, Reentr
     address public immutable module;
     /// @notice The read-only lens for this vault (`keeperView(vault)`).
     address public immutable lens;
+    /// @dev The base asset, also in ERC4626Upgradeable's storage; kept here too so every entry and exit saves a
+    ///      cold storage read (the non-upgradeable ERC4626 keeps it immutable the same way).
+    address private immutable _base;
 
     constructor(IRiskParityVault.InitParams memory p) initializer {
         if (p.governance == address(0) || p.module == address(0)) {
@@ -56,6 +59,7 @@ contract RiskParityVault is ERC4626Upgradeable, AccessControlUpgradeable, Reentr
         __ReentrancyGuard_init();
         module = p.module;
         lens = p.lens;
+        _base = p.base;
         _grantRole(DEFAULT_ADMIN_ROLE, p.governance);
         _delegate(abi.encodeCall(IRiskParityVaultModule.initialize, (p)));
     }
@@ -80,6 +84,10 @@ contract RiskParityVault is ERC4626Upgradeable, AccessControlUpgradeable, Reentr
     /*//////////////////////////////////////////////////////////////
                             ACCOUNTING LOGIC
     //////////////////////////////////////////////////////////////*/
+
+    function asset() public view override returns (address) {
+        return _base;
+    }
 
     /// @notice Oracle NAV in base units, rounded down. Reverts with the oracle's named error on a bad price.
     function totalAssets() public view override returns (uint256) {

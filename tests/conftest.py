@@ -11,7 +11,7 @@ module to undo each test's changes.
 from __future__ import annotations
 
 import pytest
-from brownie import accounts, network  # type: ignore[attr-defined]
+from brownie import accounts, network, web3  # type: ignore[attr-defined]
 from brownie.network.transaction import TransactionReceipt
 
 from scripts.world import World, deploy_world
@@ -79,25 +79,69 @@ def world(deployer) -> World:
     return deploy_world(deployer, save=False)
 
 
+def _revert_data(error: object) -> str | None:
+    """The revert data in a JSON-RPC error, wherever the node put it (a hex string, or nested in a dict)."""
+    if isinstance(error, str):
+        return error if error.startswith("0x") else None
+    if isinstance(error, dict):
+        for value in error.values():
+            found = _revert_data(value)
+            if found:
+                return found
+    return None
+
+
+def _replay_instead_of_trace(original):
+    """`TransactionReceipt._get_trace` that first replays the transaction with `eth_call` on the state before its
+    block and takes the return value or the revert reason from that; the real trace only if the replay does not
+    reproduce the outcome."""
+
+    def get_trace(self):
+        if self._raw_trace is not None or self.contract_address:
+            return original(self)
+        tx = web3.eth.get_transaction(self.txid)
+        call = {"from": tx["from"], "to": tx["to"], "data": tx["input"].hex() if hasattr(tx["input"], "hex")
+                else tx["input"], "gas": hex(tx["gas"]), "value": hex(tx["value"])}
+        if not str(call["data"]).startswith("0x"):
+            call["data"] = "0x" + call["data"]
+        response = web3.provider.make_request("eth_call", [call, hex(self.block_number - 1)])
+        if self.status and "result" in response:
+            self._raw_trace, self._trace, self._modified_state = [], [], True
+            self._confirmed_return_value(response["result"])
+            return None
+        data = _revert_data(response.get("error"))
+        if not self.status and data:
+            self._raw_trace, self._trace, self._modified_state = [], [], False
+            self._reverted_return_value(data)
+            self._dev_revert_msg = ""  # this project writes no `// dev:` revert comments
+            return None
+        return original(self)
+
+    return get_trace
+
+
 @pytest.fixture(scope="session", autouse=True)
 def revert_reason_without_trace_on_ganache():
-    """On Ganache, take a reverted transaction's reason from the RPC error and skip brownie's trace.
+    """On Ganache, learn a transaction's return value or revert reason by replaying it instead of tracing it.
 
-    brownie asks `debug_traceTransaction` for every reverted transaction, to show the reverting source line and
-    find `// dev:` comments (this project has none). The node already returned the revert reason with the error
-    (Ganache runs with `vmErrorsOnRPCResponse`), and Ganache takes minutes to trace a multi-million-gas Aave
-    transaction: a reverting lending rebalance alone cost two minutes. Assertions still see the same reason.
+    brownie asks `debug_traceTransaction` (with memory at every step) for a reverted transaction's reason and for
+    any `tx.return_value`. Ganache takes minutes to produce that trace for a multi-million-gas Aave transaction
+    (a reverting lending rebalance alone cost two minutes); replaying the transaction with `eth_call` on the
+    state before its block gives the same return data in a second. anvil traces fast and keeps brownie's path.
     """
-    original = TransactionReceipt._raise_if_reverted
+    original_trace = TransactionReceipt._get_trace
+    original_raise = TransactionReceipt._raise_if_reverted
     if network.show_active() != "ganache-cli":
         yield
         return
 
-    def raise_with_rpc_reason(self, exc):
+    def raise_with_reason(self, exc):
         if self.status or self._revert_msg is None:
-            return original(self, exc)
+            return original_raise(self, exc)
         raise exc._with_attr(source="", revert_msg=self._revert_msg, dev_revert_msg=None)
 
-    TransactionReceipt._raise_if_reverted = raise_with_rpc_reason
+    TransactionReceipt._get_trace = _replay_instead_of_trace(original_trace)
+    TransactionReceipt._raise_if_reverted = raise_with_reason
     yield
-    TransactionReceipt._raise_if_reverted = original
+    TransactionReceipt._get_trace = original_trace
+    TransactionReceipt._raise_if_reverted = original_raise

@@ -254,23 +254,14 @@ def test_exits__levered_all_holders_leave__debt_fully_repaid(levered, world, ali
 # ---------------------------------------------------------------------------------------------------------------
 # Levered exits in one transaction: `redeemWithSwap` repays the exit's debt share with an Aave V3 flash loan
 # (`flashLoanSimple` on the real Pool) before it withdraws the collateral, so any size leaves at once, the last
-# holder included, and the flash loan's premium is the exiting holder's cost, not the others'.
+# holder included (all of the collateral: far beyond the headroom the old collateral-first exit had), and the
+# flash loan's premium is the exiting holder's cost, not the others'.
 # ---------------------------------------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def levered_deep(levered, world, keeper):
-    """22,000 USDC more borrowed into the basket: health factor about 1.75, close to Aave's limit, where the old
-    exit (collateral first) could not take more than about 40% of the vault at once."""
+def test_redeem_with_swap__levered_whole_balance__one_transaction_repays_with_flash_loan(levered, alice):
     vault = levered
-    lever_up(world, vault, keeper, 22_000 * USDC)
-    sleep_and_refresh(3600, world.feeds, world.deployer)
-    return vault
-
-
-def test_redeem_with_swap__levered_whole_balance__one_transaction_repays_with_flash_loan(levered_deep, alice):
-    vault = levered_deep
-    shares = vault.balanceOf(alice)  # half the vault, beyond the position's headroom
+    shares = vault.balanceOf(alice)  # half the vault in one go
     debt = _debt(vault)
     price, fair = share_price(vault), vault.previewRedeem(shares)
     tx = vault.redeemWithSwap(shares, alice, alice, fair * 97 // 100, deadline(), {"from": alice})
@@ -282,8 +273,8 @@ def test_redeem_with_swap__levered_whole_balance__one_transaction_repays_with_fl
     assert _hf(vault) >= 1.5 * WAD
 
 
-def test_redeem_with_swap__levered_last_holder__leaves_everything_repaid(levered_deep, alice, bob):
-    vault = levered_deep
+def test_redeem_with_swap__levered_last_holder__leaves_everything_repaid(levered, alice, bob):
+    vault = levered
     for who in (alice, bob):
         shares = vault.balanceOf(who)
         fair = vault.previewRedeem(shares)
@@ -293,8 +284,8 @@ def test_redeem_with_swap__levered_last_holder__leaves_everything_repaid(levered
     assert _debt(vault) == 0
 
 
-def test_redeem_with_swap__levered_flash_exit__premium_paid_by_the_exit(levered_deep, world, alice):
-    vault = levered_deep
+def test_redeem_with_swap__levered_flash_exit__premium_paid_by_the_exit(levered, world, alice):
+    vault = levered
     assert world.aave.pool.FLASHLOAN_PREMIUM_TOTAL() > 0
     price = share_price(vault)
     vault.redeemWithSwap(vault.balanceOf(alice) // 4, alice, alice, 0, deadline(), {"from": alice})
