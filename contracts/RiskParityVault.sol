@@ -45,8 +45,8 @@ contract RiskParityVault is ERC4626Upgradeable, AccessControlUpgradeable, Reentr
     address public immutable module;
     /// @notice The read-only lens for this vault (`keeperView(vault)`).
     address public immutable lens;
-    /// @dev The base asset, also in ERC4626Upgradeable's storage; kept here too so every entry and exit saves a
-    ///      cold storage read (the non-upgradeable ERC4626 keeps it immutable the same way).
+    /// @dev The base asset, also in ERC4626Upgradeable's storage: `asset()` answers from this immutable (the lens
+    ///      and integrators call it often); OpenZeppelin's own `_deposit`/`_withdraw` still read the slot.
     address private immutable _base;
 
     constructor(IRiskParityVault.InitParams memory p) initializer {
