@@ -25,8 +25,9 @@ test: $(STAMP)
 test-deep: $(STAMP)
 	@RP_STATEFUL_EXAMPLES=500 RP_STATEFUL_STEPS=50 $(BROWNIE) test tests/stateful --network $(NETWORK)
 
+# tools/run_script.py is `brownie run` that also works under a folder with a dot in its name.
 demo: $(STAMP)
-	@$(BROWNIE) run scripts/demo.py --network $(NETWORK) --silent
+	@$(PY) tools/run_script.py scripts/demo.py --network $(NETWORK) --silent
 
 # Deploy the world on a local chain started by the project and leave it running (Ctrl-C stops it).
 world: $(STAMP)

@@ -92,7 +92,7 @@ def load_deployment(network_or_path: str | Path, directory: Path | None = None) 
     if not path.is_file():
         raise ConfigError(
             f"no deployment file {path}: deploy the world first "
-            f"('.venv/bin/brownie run scripts/deploy_world.py --network <network>' or 'make world')"
+            f"('.venv/bin/python tools/run_script.py scripts/deploy_world.py --network <network>' or 'make world')"
         )
     try:
         raw = json.loads(path.read_text())

@@ -186,12 +186,12 @@ class LocalChain:
 
 
 def deploy_world_with_brownie(network: str, env: dict[str, str] | None = None) -> None:
-    """Run ``scripts/deploy_world.py`` with brownie, attached to the chain listening on the network's port."""
-    brownie = Path(sys.executable).with_name("brownie")
-    if not brownie.exists():
+    """Run ``scripts/deploy_world.py`` with brownie, attached to the chain listening on the network's port (through
+    ``tools/run_script.py``: ``brownie run`` fails under a folder with a dot in its name)."""
+    if not Path(sys.executable).with_name("brownie").exists():
         raise ToolchainError("brownie is not installed in this environment: run 'make setup'")
-    result = subprocess.run([str(brownie), "run", "scripts/deploy_world.py", "--network", network, "--silent"],
-                            cwd=ROOT, env={**os.environ, **(env or {})})
+    result = subprocess.run([sys.executable, str(ROOT / "tools" / "run_script.py"), "scripts/deploy_world.py",
+                             "--network", network, "--silent"], cwd=ROOT, env={**os.environ, **(env or {})})
     if result.returncode != 0:
         raise ToolchainError(f"deploying the world on '{network}' failed (exit {result.returncode}); see above")
 

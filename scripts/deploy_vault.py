@@ -1,7 +1,7 @@
 """Deploy the RiskParityVault on a deployed world (local, or a fork) and add it to deployments/<network>.json.
 
-    .venv/bin/brownie run scripts/deploy_vault.py --network anvil
-    VAULT_CONFIG=path/to/vault.yaml .venv/bin/brownie run scripts/deploy_vault.py --network anvil-fork
+    .venv/bin/python tools/run_script.py scripts/deploy_vault.py --network anvil
+    VAULT_CONFIG=path/to/vault.yaml .venv/bin/python tools/run_script.py scripts/deploy_vault.py --network anvil-fork
 
 The vault is three contracts at one address's service: the core (RiskParityVault), the module it delegates to
 (RiskParityVaultModule, which delegates administration to RiskParityVaultAdmin) and the lens that reads it

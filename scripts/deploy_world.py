@@ -1,8 +1,8 @@
 """Deploy the local DeFi world on the connected chain and write deployments/<network>.json.
 
-    .venv/bin/brownie run scripts/deploy_world.py --network anvil
-    WORLD_CONFIG=path/to/world.yaml .venv/bin/brownie run scripts/deploy_world.py --network ganache-cli
-    FORK_URL=http://host:8545 .venv/bin/brownie run scripts/deploy_world.py --network anvil-fork
+    .venv/bin/python tools/run_script.py scripts/deploy_world.py --network anvil
+    WORLD_CONFIG=path/to/world.yaml .venv/bin/python tools/run_script.py scripts/deploy_world.py --network ganache-cli
+    FORK_URL=http://host:8545 .venv/bin/python tools/run_script.py scripts/deploy_world.py --network anvil-fork
     WORLD_AAVE=0 ...                 # without the Aave V3 market
 """
 

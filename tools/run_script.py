@@ -1,0 +1,49 @@
+"""Run a project script's `main()` on a brownie network, as `brownie run` does, from any folder (dots included).
+
+    .venv/bin/python tools/run_script.py scripts/demo.py --network anvil --silent
+
+brownie 1.22's `run` imports a script under a module name built from its absolute path (`home.me.my.repo.scripts.
+demo`), which fails with `ModuleNotFoundError` as soon as a folder on that path has a dot in its name. This loads
+the project and the network the way `brownie run` does, then imports the script as `scripts.<name>` from the
+repository root. `make demo` and the fork tests go through it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("script", help="a file under scripts/, e.g. scripts/demo.py")
+    parser.add_argument("--network", default="anvil", help="a brownie network id (default anvil)")
+    parser.add_argument("--silent", action="store_true", help="do not print every transaction")
+    args = parser.parse_args(argv)
+    script = (ROOT / args.script).resolve() if not Path(args.script).is_absolute() else Path(args.script)
+    if script.parent != ROOT / "scripts" or script.suffix != ".py" or not script.is_file():
+        parser.error(f"{args.script}: give a .py file in {ROOT / 'scripts'}")
+
+    sys.path.insert(0, str(ROOT))
+    from brownie import network, project  # type: ignore[attr-defined]
+    from brownie._config import CONFIG
+
+    active = project.load(ROOT)
+    active.load_config()
+    active._add_to_main_namespace()  # what `brownie run` does, so `from brownie import <Contract>` works
+    CONFIG.argv["silent"] = args.silent
+    network.connect(args.network)
+    try:
+        importlib.import_module(f"scripts.{script.stem}").main()
+    finally:
+        if network.is_connected():
+            network.disconnect()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
