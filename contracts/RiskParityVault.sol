@@ -12,6 +12,7 @@ import {AssetRegistry} from "./libraries/AssetRegistry.sol";
 import {Valuation} from "./libraries/Valuation.sol";
 import {VaultStorage} from "./libraries/VaultStorage.sol";
 import {NavLogic} from "./libraries/NavLogic.sol";
+import {DelegateCall} from "./libraries/DelegateCall.sol";
 import {LeverageLogic} from "./libraries/LeverageLogic.sol";
 import {IRiskParityVaultModule} from "./modules/IRiskParityVaultModule.sol";
 
@@ -71,14 +72,7 @@ contract RiskParityVault is ERC4626Upgradeable, AccessControlUpgradeable, Reentr
         if (sig == IRiskParityVaultModule.initialize.selector || sig == IRiskParityVaultModule.swapExit.selector) {
             revert IRiskParityVault.RiskParityVaultInternalEntry(sig);
         }
-        address target = module;
-        assembly ("memory-safe") {
-            calldatacopy(0, 0, calldatasize())
-            let ok := delegatecall(gas(), target, 0, calldatasize(), 0, 0)
-            returndatacopy(0, 0, returndatasize())
-            if iszero(ok) { revert(0, returndatasize()) }
-            return(0, returndatasize())
-        }
+        DelegateCall.forward(module);
     }
 
     /*//////////////////////////////////////////////////////////////

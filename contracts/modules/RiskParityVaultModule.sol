@@ -14,6 +14,7 @@ import {PackedBps} from "../libraries/PackedBps.sol";
 import {Valuation} from "../libraries/Valuation.sol";
 import {VaultStorage} from "../libraries/VaultStorage.sol";
 import {NavLogic} from "../libraries/NavLogic.sol";
+import {DelegateCall} from "../libraries/DelegateCall.sol";
 import {LeverageLogic} from "../libraries/LeverageLogic.sol";
 import {IRiskParityVaultModule} from "./IRiskParityVaultModule.sol";
 import {ModuleBase} from "./ModuleBase.sol";
@@ -44,14 +45,7 @@ contract RiskParityVaultModule is ModuleBase, ReentrancyGuardUpgradeable {
     ///         still in the vault's storage.
     fallback() external {
         _checkDelegated();
-        address target = admin;
-        assembly ("memory-safe") {
-            calldatacopy(0, 0, calldatasize())
-            let ok := delegatecall(gas(), target, 0, calldatasize(), 0, 0)
-            returndatacopy(0, 0, returndatasize())
-            if iszero(ok) { revert(0, returndatasize()) }
-            return(0, returndatasize())
-        }
+        DelegateCall.forward(admin);
     }
 
     /*//////////////////////////////////////////////////////////////
