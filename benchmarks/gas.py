@@ -82,8 +82,9 @@ def _rebalance_buys(world, vault, keeper, symbols: list[str], usd_each: int) -> 
     return tx.gas_used
 
 
-def _lend(vault, keeper, world, actions: list[tuple], trades: list[tuple] | None = None,
-          targets: list[int] | None = None) -> int:
+def _lend(
+    vault, keeper, world, actions: list[tuple], trades: list[tuple] | None = None, targets: list[int] | None = None
+) -> int:
     """One ``rebalanceWithLending`` after the cooldown, targets = current weights unless given. Gas used."""
     chain.sleep(vault.thresholds()[3] + 1)
     _refresh(world)
@@ -304,8 +305,15 @@ def _table(gas: dict[str, int]) -> str:
             f"overhead over the swaps {overhead:,} |"
         )
     rows.append(f"| `rebalance_5_trades_first_buy` | {gas['rebalance_5_trades_first_buy']:,} | vault holds none yet |")
-    for key in ("vault_redeem", "vault_redeem_with_swap", "vault_redeem_in_kind", "vault_redeem_in_kind_again",
-                "vault_submit_change", "vault_accept_change", "vault_tighten_thresholds"):
+    for key in (
+        "vault_redeem",
+        "vault_redeem_with_swap",
+        "vault_redeem_in_kind",
+        "vault_redeem_in_kind_again",
+        "vault_submit_change",
+        "vault_accept_change",
+        "vault_tighten_thresholds",
+    ):
         rows.append(f"| `{key}` | {gas[key]:,} | |")
     pairs = (
         ("vault_lending_supply", "aave_direct_supply"),
@@ -320,8 +328,12 @@ def _table(gas: dict[str, int]) -> str:
             f"| `{vault_key}` | {gas[vault_key]:,} | overhead over the direct call(s) "
             f"{gas[vault_key] - gas[peer_key]:,} |"
         )
-    for key in ("nav_step_registry_load", "nav_step_oracle_prices_6_feeds", "nav_step_balances_6_tokens",
-                "nav_step_sum"):
+    for key in (
+        "nav_step_registry_load",
+        "nav_step_oracle_prices_6_feeds",
+        "nav_step_balances_6_tokens",
+        "nav_step_sum",
+    ):
         rows.append(f"| `{key}` | {gas[key]:,} | inside one NAV read |")
     return "\n".join(rows)
 

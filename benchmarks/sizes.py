@@ -21,8 +21,15 @@ CORE_TARGET = 18_000
 
 # Everything the deploy script puts on chain for a vault (the module, admin, lens and libraries are shared).
 DEPLOYED = [
-    "RiskParityVault", "RiskParityVaultModule", "RiskParityVaultAdmin", "RiskParityVaultLens", "LeverageLogic",
-    "RegistryLogic", "UniswapV2SwapAdapter", "AaveV3LendingAdapter", "VaultTimelock",
+    "RiskParityVault",
+    "RiskParityVaultModule",
+    "RiskParityVaultAdmin",
+    "RiskParityVaultLens",
+    "LeverageLogic",
+    "RegistryLogic",
+    "UniswapV2SwapAdapter",
+    "AaveV3LendingAdapter",
+    "VaultTimelock",
 ]
 
 
@@ -34,8 +41,9 @@ def runtime_bytes(name: str) -> int:
 
 
 def main() -> int:
-    subprocess.run([str(ROOT / ".venv" / "bin" / "brownie"), "compile"], cwd=ROOT, check=True,
-                   stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [str(ROOT / ".venv" / "bin" / "brownie"), "compile"], cwd=ROOT, check=True, stdout=subprocess.DEVNULL
+    )
     sizes = {name: runtime_bytes(name) for name in DEPLOYED}
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(sizes, indent=2) + "\n")

@@ -67,10 +67,22 @@ def _fill_history(w3, feeds: list[str], sender: str, seed: int) -> None:
         z = 0.6 * common + 0.8 * rng.standard_normal(n)
         prices *= np.exp(vols * np.sqrt(STEP_S / 31_536_000) * z)
         # Explicit nonces: the node may take a batch's requests in any order.
-        batch = [("eth_sendTransaction", [{"from": sender, "to": f, "gas": hex(100_000), "gasPrice": hex(gas_price),
-                                           "nonce": hex(nonce + k),
-                                           "data": selector + int(p * 1e8).to_bytes(32, "big").hex()}])
-                 for k, (f, p) in enumerate(zip(feeds, prices, strict=True))]
+        batch = [
+            (
+                "eth_sendTransaction",
+                [
+                    {
+                        "from": sender,
+                        "to": f,
+                        "gas": hex(100_000),
+                        "gasPrice": hex(gas_price),
+                        "nonce": hex(nonce + k),
+                        "data": selector + int(p * 1e8).to_bytes(32, "big").hex(),
+                    }
+                ],
+            )
+            for k, (f, p) in enumerate(zip(feeds, prices, strict=True))
+        ]
         nonce += len(batch)
         responses = w3.provider.make_batch_request(batch)
         errors = [r["error"] for r in responses if "error" in r]
@@ -82,24 +94,66 @@ def _fill_history(w3, feeds: list[str], sender: str, seed: int) -> None:
 
 
 def _state(feeds: list[str], histories, timestamp: int) -> VaultState:
-    assets = [AssetState(token="0x" + "00" * 19 + "01", feed="0x" + "00" * 20, heartbeat_s=10**9, token_decimals=6,
-                         feed_decimals=8, min_price=1, max_price=10**30, balance=400_000 * 10**6, answer=10**8,
-                         updated_at=timestamp, target_bps=0, budget_bps=0)]
+    assets = [
+        AssetState(
+            token="0x" + "00" * 19 + "01",
+            feed="0x" + "00" * 20,
+            heartbeat_s=10**9,
+            token_decimals=6,
+            feed_decimals=8,
+            min_price=1,
+            max_price=10**30,
+            balance=400_000 * 10**6,
+            answer=10**8,
+            updated_at=timestamp,
+            target_bps=0,
+            budget_bps=0,
+        )
+    ]
     for i, f in enumerate(feeds):
         h = histories[f]
-        assets.append(AssetState(token=f"0x{i + 2:040x}", feed=f, heartbeat_s=10**9, token_decimals=18,
-                                 feed_decimals=8, min_price=1, max_price=10**30,
-                                 balance=(600_000 // len(feeds)) * 10**18 * 10**8 // h.answers[-1],
-                                 answer=h.answers[-1], updated_at=h.updated_at[-1], target_bps=0,
-                                 budget_bps=10_000 // len(feeds)))
-    return VaultState(block=0, timestamp=timestamp, epoch=0, last_rebalance_at=0, max_slippage_bps=100,
-                      max_nav_loss_bps=50, max_turnover_bps=5000, cooldown_s=3600, deposits_paused=False,
-                      rebalances_paused=False, total_supply=1, nav_ok=True, nav=10**12, assets=tuple(assets))
+        assets.append(
+            AssetState(
+                token=f"0x{i + 2:040x}",
+                feed=f,
+                heartbeat_s=10**9,
+                token_decimals=18,
+                feed_decimals=8,
+                min_price=1,
+                max_price=10**30,
+                balance=(600_000 // len(feeds)) * 10**18 * 10**8 // h.answers[-1],
+                answer=h.answers[-1],
+                updated_at=h.updated_at[-1],
+                target_bps=0,
+                budget_bps=10_000 // len(feeds),
+            )
+        )
+    return VaultState(
+        block=0,
+        timestamp=timestamp,
+        epoch=0,
+        last_rebalance_at=0,
+        max_slippage_bps=100,
+        max_nav_loss_bps=50,
+        max_turnover_bps=5000,
+        cooldown_s=3600,
+        deposits_paused=False,
+        rebalances_paused=False,
+        total_supply=1,
+        nav_ok=True,
+        nav=10**12,
+        assets=tuple(assets),
+    )
 
 
 def main() -> None:
-    cfg = parse_keeper_config({"chain": {"rpc_urls": ["http://127.0.0.1:1"], "deployment": "x"},
-                               "risk": {"interval_s": STEP_S, "lookback_s": ROUNDS * STEP_S}, "dry_run": True})
+    cfg = parse_keeper_config(
+        {
+            "chain": {"rpc_urls": ["http://127.0.0.1:1"], "deployment": "x"},
+            "risk": {"interval_s": STEP_S, "lookback_s": ROUNDS * STEP_S},
+            "dry_run": True,
+        }
+    )
     rows = []
     with LocalChain(ChainSpec(kind="anvil", port=_free_port())) as chain:
         w3 = connect(chain.url)
@@ -119,8 +173,15 @@ def main() -> None:
                     cold.append(time.perf_counter() - t)
                     w3.provider.make_request("evm_increaseTime", [STEP_S])
                     for f in feeds:  # one new round per feed, as between two ticks
-                        w3.eth.send_transaction({"from": sender, "to": f, "data": "0x" + w3.keccak(
-                            text="submit(int256)")[:4].hex() + (hist[f].answers[-1]).to_bytes(32, "big").hex()})
+                        w3.eth.send_transaction(
+                            {
+                                "from": sender,
+                                "to": f,
+                                "data": "0x"
+                                + w3.keccak(text="submit(int256)")[:4].hex()
+                                + (hist[f].answers[-1]).to_bytes(32, "big").hex(),
+                            }
+                        )
                     t = time.perf_counter()
                     hist = client.feed_history(feeds, ROUNDS, batched=batched)
                     warm.append(time.perf_counter() - t)
@@ -131,22 +192,30 @@ def main() -> None:
                     decide.append(time.perf_counter() - t)
                 assert all(len(h.round_ids) == ROUNDS for h in hist.values()), [len(h.round_ids) for h in hist.values()]
                 assert p.decision in ("hold", "rebalance", "skip")
-                rows.append({
-                    "assets": n, "rounds": ROUNDS, "mode": "batched" if batched else "one_call_per_round",
-                    "read_cold_ms": statistics.median(cold) * 1e3, "read_warm_ms": statistics.median(warm) * 1e3,
-                    "decide_ms": statistics.median(decide) * 1e3,
-                    "tick_cold_ms": statistics.median(c + d for c, d in zip(cold, decide, strict=True)) * 1e3,
-                    "tick_warm_ms": statistics.median(c + d for c, d in zip(warm, decide, strict=True)) * 1e3,
-                    "decision": p.decision, "reason": p.reason,
-                })
+                rows.append(
+                    {
+                        "assets": n,
+                        "rounds": ROUNDS,
+                        "mode": "batched" if batched else "one_call_per_round",
+                        "read_cold_ms": statistics.median(cold) * 1e3,
+                        "read_warm_ms": statistics.median(warm) * 1e3,
+                        "decide_ms": statistics.median(decide) * 1e3,
+                        "tick_cold_ms": statistics.median(c + d for c, d in zip(cold, decide, strict=True)) * 1e3,
+                        "tick_warm_ms": statistics.median(c + d for c, d in zip(warm, decide, strict=True)) * 1e3,
+                        "decision": p.decision,
+                        "reason": p.reason,
+                    }
+                )
     result = {"machine": f"{platform.platform()}, {platform.python_version()}", "repeats": REPEATS, "rows": rows}
     RESULTS.write_text(json.dumps(result, indent=2) + "\n")
     print("| assets | history read | read, cold | read, warm | decide | tick, cold | tick, warm |")
     print("|---:|---|---:|---:|---:|---:|---:|")
     for r in rows:
-        print(f"| {r['assets']} | {r['mode'].replace('_', ' ')} | {r['read_cold_ms']:.0f} ms | "
-              f"{r['read_warm_ms']:.1f} ms | {r['decide_ms']:.1f} ms | {r['tick_cold_ms']:.0f} ms | "
-              f"{r['tick_warm_ms']:.1f} ms |")
+        print(
+            f"| {r['assets']} | {r['mode'].replace('_', ' ')} | {r['read_cold_ms']:.0f} ms | "
+            f"{r['read_warm_ms']:.1f} ms | {r['decide_ms']:.1f} ms | {r['tick_cold_ms']:.0f} ms | "
+            f"{r['tick_warm_ms']:.1f} ms |"
+        )
     print(f"wrote {RESULTS}", file=sys.stderr)
 
 

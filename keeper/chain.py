@@ -132,8 +132,13 @@ def connect(url: str, *, timeout_s: float = 10.0) -> Web3:
     """
     session = requests.Session()
     session.trust_env = False
-    provider = Web3.HTTPProvider(url, request_kwargs={"timeout": timeout_s}, session=session,
-                                 exception_retry_configuration=None, cache_allowed_requests=True)
+    provider = Web3.HTTPProvider(
+        url,
+        request_kwargs={"timeout": timeout_s},
+        session=session,
+        exception_retry_configuration=None,
+        cache_allowed_requests=True,
+    )
     return Web3(provider)
 
 
@@ -142,8 +147,9 @@ def connect(url: str, *, timeout_s: float = 10.0) -> Web3:
 # ---------------------------------------------------------------------------------------------------------------
 
 
-def load_signer(private_key_env: str | None = None, keystore: str | None = None,
-                password_env: str | None = None) -> LocalAccount:
+def load_signer(
+    private_key_env: str | None = None, keystore: str | None = None, password_env: str | None = None
+) -> LocalAccount:
     """The keeper's key, from an env var holding a hex private key or from an encrypted JSON keystore.
 
     The key never appears in a message or a log line.
@@ -158,8 +164,9 @@ def load_signer(private_key_env: str | None = None, keystore: str | None = None,
         try:
             key = Account.decrypt(path.read_text(), password)
         except (ValueError, KeyError) as exc:
-            raise SignerError(f"could not decrypt {path}: wrong password or not a keystore ({type(exc).__name__})") \
-                from None
+            raise SignerError(
+                f"could not decrypt {path}: wrong password or not a keystore ({type(exc).__name__})"
+            ) from None
         return Account.from_key(key)
     if not private_key_env:
         raise SignerError("no signer configured: set signer.private_key_env or signer.keystore")
@@ -295,8 +302,9 @@ class ChainClient:
                 if not _is_transport_error(exc):
                     raise
                 last = exc
-            log.warning("rpc read failed what=%s url=%s attempt=%d error=%s", what, self.url, attempt + 1,
-                        type(last).__name__)
+            log.warning(
+                "rpc read failed what=%s url=%s attempt=%d error=%s", what, self.url, attempt + 1, type(last).__name__
+            )
             self._failover()
             self._sleep(self.backoff_s * 2 ** (attempt // max(1, len(self.urls))))
         raise NodeUnreachableError(
@@ -306,8 +314,10 @@ class ChainClient:
     def check_chain(self) -> int:
         chain_id = self.read(lambda w3: w3.eth.chain_id, "chain id")
         if self.expected_chain_id is not None and chain_id != self.expected_chain_id:
-            raise ConfigError(f"{self.url} is chain {chain_id}, the config says chain.chain_id "
-                              f"{self.expected_chain_id}: fix the URL or the chain id")
+            raise ConfigError(
+                f"{self.url} is chain {chain_id}, the config says chain.chain_id "
+                f"{self.expected_chain_id}: fix the URL or the chain id"
+            )
         return chain_id
 
     def contract(self, name: str, address: str, w3: Web3 | None = None) -> Any:
@@ -389,22 +399,23 @@ class ChainClient:
         else:
             raw = []
             for start in range(0, len(requests_), BATCH_SIZE):
-                chunk = requests_[start:start + BATCH_SIZE]
+                chunk = requests_[start : start + BATCH_SIZE]
                 raw += self.read(lambda w3, chunk=chunk: w3.provider.make_batch_request(chunk), what)
         out = []
         for (to, _), resp in zip(calls, raw, strict=True):
             if "error" in resp or not resp.get("result") or resp["result"] == "0x":
                 raise KeeperError(f"{what}: eth_call to {to} failed: {resp.get('error', 'empty result')}")
             data = bytes.fromhex(resp["result"][2:])
-            out.append([int.from_bytes(data[i:i + 32], "big") for i in range(0, len(data), 32)])
+            out.append([int.from_bytes(data[i : i + 32], "big") for i in range(0, len(data), 32)])
         return out
 
     def pool_reserves(self, pairs: Sequence[str | None], assets: Sequence[str]) -> list[tuple[int, int] | None]:
         """(asset reserve, base reserve) of each pair, None where there is no pair."""
         live = [(p, a) for p, a in zip(pairs, assets, strict=True) if p is not None]
         unknown = [p for p, _ in live if p not in self._token0]
-        for p, words in zip(unknown, self._eth_calls([(p, SEL_TOKEN0) for p in unknown], True, "pair token0"),
-                            strict=True):
+        for p, words in zip(
+            unknown, self._eth_calls([(p, SEL_TOKEN0) for p in unknown], True, "pair token0"), strict=True
+        ):
             self._token0[p] = "0x" + words[0].to_bytes(32, "big")[12:].hex()
         reserves = iter(self._eth_calls([(p, SEL_GET_RESERVES) for p, _ in live], True, "pair reserves"))
         out: list[tuple[int, int] | None] = []
@@ -462,20 +473,35 @@ class ChainClient:
         chain_id = self.read(lambda w3: w3.eth.chain_id, "chain id")
         hashes: list[str] = []
         for replacement in range(self.tx_policy.max_replacements + 1):
-            tx = {**call, "gas": gas_limit, "nonce": nonce, "chainId": chain_id, "type": 2,
-                  "maxFeePerGas": max_fee, "maxPriorityFeePerGas": priority}
+            tx = {
+                **call,
+                "gas": gas_limit,
+                "nonce": nonce,
+                "chainId": chain_id,
+                "type": 2,
+                "maxFeePerGas": max_fee,
+                "maxPriorityFeePerGas": priority,
+            }
             signed = self.signer.sign_transaction(tx)
             tx_hash = self._broadcast(signed.raw_transaction)
             hashes.append(tx_hash)
-            log.info("tx sent hash=%s nonce=%d max_fee_gwei=%.3f replacement=%d", tx_hash, nonce, max_fee / 1e9,
-                     replacement)
+            log.info(
+                "tx sent hash=%s nonce=%d max_fee_gwei=%.3f replacement=%d", tx_hash, nonce, max_fee / 1e9, replacement
+            )
             receipt = self._await_any(hashes, self.tx_policy.receipt_timeout_s)
             if receipt is not None:
                 if receipt["status"] != 1:
-                    raise TransactionRevertedError(f"transaction {receipt['transactionHash'].to_0x_hex()} reverted "
-                                                   f"in block {receipt['blockNumber']}")
-                return TxOutcome(receipt["transactionHash"].to_0x_hex(), int(receipt["blockNumber"]),
-                                 int(receipt["gasUsed"]), int(receipt.get("effectiveGasPrice", 0)), replacement)
+                    raise TransactionRevertedError(
+                        f"transaction {receipt['transactionHash'].to_0x_hex()} reverted "
+                        f"in block {receipt['blockNumber']}"
+                    )
+                return TxOutcome(
+                    receipt["transactionHash"].to_0x_hex(),
+                    int(receipt["blockNumber"]),
+                    int(receipt["gasUsed"]),
+                    int(receipt.get("effectiveGasPrice", 0)),
+                    replacement,
+                )
             bump = 1.0 + max(MIN_FEE_BUMP, self.tx_policy.fee_bump)
             max_fee, priority = int(max_fee * bump) + 1, int(priority * bump) + 1
             self._check_cap(max_fee)
@@ -544,8 +570,19 @@ def _rpc_error_data(exc: Web3RPCError) -> str | None:
 
 def _is_transport_error(exc: Exception) -> bool:
     names = {type(e).__name__ for e in _chain(exc)}
-    return bool(names & {"ConnectionError", "ConnectTimeout", "ReadTimeout", "Timeout", "ClientConnectorError",
-                         "ProviderConnectionError", "RemoteDisconnected", "ChunkedEncodingError"})
+    return bool(
+        names
+        & {
+            "ConnectionError",
+            "ConnectTimeout",
+            "ReadTimeout",
+            "Timeout",
+            "ClientConnectorError",
+            "ProviderConnectionError",
+            "RemoteDisconnected",
+            "ChunkedEncodingError",
+        }
+    )
 
 
 def _chain(exc: BaseException) -> list[BaseException]:
@@ -564,31 +601,80 @@ VAULT_ABIS = ("RiskParityVault", "RiskParityVaultModule", "RiskParityVaultAdmin"
 
 def _vault_state_from_view(v: Any, block: int, timestamp: int) -> VaultState:
     """Decode ``keeperView()``: the first 15 fields always; the lending fields when the vault has them."""
-    (epoch, last_rebalance_at, thresholds, deposits_paused, rebalances_paused, _cap, total_supply, nav_ok, nav,
-     assets, targets, budgets, balances, answers, updated_at) = v[:15]
+    (
+        epoch,
+        last_rebalance_at,
+        thresholds,
+        deposits_paused,
+        rebalances_paused,
+        _cap,
+        total_supply,
+        nav_ok,
+        nav,
+        assets,
+        targets,
+        budgets,
+        balances,
+        answers,
+        updated_at,
+    ) = v[:15]
     lending: dict[str, Any] = {}
     collateral: list[int] = [0] * len(assets)
     if len(v) >= 21 and v[15] and v[15] != ZERO_ADDRESS:
         collateral = [int(c) for c in v[16]] or collateral
-        lending = dict(lending_adapter=v[15], debt=int(v[17]), health_factor_wad=int(v[18]),
-                       leverage_params=tuple(int(x) for x in v[19]), last_deleverage_at=int(v[20]))
+        lending = dict(
+            lending_adapter=v[15],
+            debt=int(v[17]),
+            health_factor_wad=int(v[18]),
+            leverage_params=tuple(int(x) for x in v[19]),
+            last_deleverage_at=int(v[20]),
+        )
     max_slippage, max_nav_loss, max_turnover, cooldown = thresholds
     rows = tuple(
-        AssetState(token=a[0], feed=a[1], heartbeat_s=int(a[2]), token_decimals=int(a[3]), feed_decimals=int(a[4]),
-                   min_price=int(a[5]), max_price=int(a[6]), balance=int(balances[i]), answer=int(answers[i]),
-                   updated_at=int(updated_at[i]), target_bps=int(targets[i]) if i < len(targets) else 0,
-                   budget_bps=int(budgets[i]) if i < len(budgets) else 0,
-                   collateral=collateral[i] if i < len(collateral) else 0)
+        AssetState(
+            token=a[0],
+            feed=a[1],
+            heartbeat_s=int(a[2]),
+            token_decimals=int(a[3]),
+            feed_decimals=int(a[4]),
+            min_price=int(a[5]),
+            max_price=int(a[6]),
+            balance=int(balances[i]),
+            answer=int(answers[i]),
+            updated_at=int(updated_at[i]),
+            target_bps=int(targets[i]) if i < len(targets) else 0,
+            budget_bps=int(budgets[i]) if i < len(budgets) else 0,
+            collateral=collateral[i] if i < len(collateral) else 0,
+        )
         for i, a in enumerate(assets)
     )
-    return VaultState(block=block, timestamp=timestamp, epoch=int(epoch), last_rebalance_at=int(last_rebalance_at),
-                      max_slippage_bps=int(max_slippage), max_nav_loss_bps=int(max_nav_loss),
-                      max_turnover_bps=int(max_turnover), cooldown_s=int(cooldown),
-                      deposits_paused=bool(deposits_paused), rebalances_paused=bool(rebalances_paused),
-                      total_supply=int(total_supply), nav_ok=bool(nav_ok), nav=int(nav), assets=rows, **lending)
+    return VaultState(
+        block=block,
+        timestamp=timestamp,
+        epoch=int(epoch),
+        last_rebalance_at=int(last_rebalance_at),
+        max_slippage_bps=int(max_slippage),
+        max_nav_loss_bps=int(max_nav_loss),
+        max_turnover_bps=int(max_turnover),
+        cooldown_s=int(cooldown),
+        deposits_paused=bool(deposits_paused),
+        rebalances_paused=bool(rebalances_paused),
+        total_supply=int(total_supply),
+        nav_ok=bool(nav_ok),
+        nav=int(nav),
+        assets=rows,
+        **lending,
+    )
 
 
 __all__ = [
-    "AssetState", "ChainClient", "ErrorDecoder", "FeedHistory", "KeeperError", "TxOutcome", "TxPolicy",
-    "VaultState", "load_signer",
+    "AssetState",
+    "ChainClient",
+    "ErrorDecoder",
+    "FeedHistory",
+    "KeeperError",
+    "TxOutcome",
+    "TxPolicy",
+    "VaultState",
+    "load_signer",
 ]

@@ -48,16 +48,22 @@ def cmd_plan(args: argparse.Namespace) -> int:
     keeper.client.check_chain()
     inputs, p = keeper.decide()
     s = inputs.state
-    print(f"block {s.block}  epoch {s.epoch}  NAV {s.nav / 10**s.base.token_decimals:,.2f}  decision {p.decision}"
-          f" ({p.reason})")
+    print(
+        f"block {s.block}  epoch {s.epoch}  NAV {s.nav / 10**s.base.token_decimals:,.2f}  decision {p.decision}"
+        f" ({p.reason})"
+    )
     if p.deviation is not None:
-        print(f"risk-contribution deviation {p.deviation:.4f} -> {p.deviation_after:.4f} "
-              f"(trigger {keeper.cfg.policy.trigger_rc_deviation})")
+        print(
+            f"risk-contribution deviation {p.deviation:.4f} -> {p.deviation_after:.4f} "
+            f"(trigger {keeper.cfg.policy.trigger_rc_deviation})"
+        )
     if p.weights is not None and p.target_weights is not None and p.risk_contributions is not None:
         print(f"{'asset':<44} {'weight':>8} {'target':>8} {'RC':>7} {'budget':>7}")
         for j, i in enumerate(p.risky):
-            print(f"{s.assets[i].token:<44} {p.weights[j]:>8.2%} {p.target_weights[j]:>8.2%} "
-                  f"{p.risk_contributions[j]:>7.2%} {p.budget[j]:>7.2%}")
+            print(
+                f"{s.assets[i].token:<44} {p.weights[j]:>8.2%} {p.target_weights[j]:>8.2%} "
+                f"{p.risk_contributions[j]:>7.2%} {p.budget[j]:>7.2%}"
+            )
     for t in p.trades:
         print(f"trade {t.token_in} -> {t.token_out} amount_in={t.amount_in} min_out={t.min_amount_out}")
     return 0
@@ -69,24 +75,32 @@ def cmd_status(args: argparse.Namespace) -> int:
     cfg = _config(args, dry_run=True)
     journal = Journal(cfg.journal)
     rows = journal.last(args.last)
-    print(f"journal {cfg.journal}: {journal.count()} ticks, {journal.count('rebalance')} rebalances, "
-          f"{journal.count('error')} errors, gas {journal.gas_total():,}")
+    print(
+        f"journal {cfg.journal}: {journal.count()} ticks, {journal.count('rebalance')} rebalances, "
+        f"{journal.count('error')} errors, gas {journal.gas_total():,}"
+    )
     print(f"{'id':>5} {'block':>8} {'epoch':>5} {'decision':<9} {'status':<8} {'deviation':>9}  reason")
     for r in reversed(rows):
         dev = f"{r['deviation']:.4f}" if r["deviation"] is not None else "-"
-        print(f"{r['id']:>5} {r['block'] or '-':>8} {r['epoch'] if r['epoch'] is not None else '-':>5} "
-              f"{r['decision']:<9} {r['status']:<8} {dev:>9}  {r['reason'][:80]}")
+        print(
+            f"{r['id']:>5} {r['block'] or '-':>8} {r['epoch'] if r['epoch'] is not None else '-':>5} "
+            f"{r['decision']:<9} {r['status']:<8} {dev:>9}  {r['reason'][:80]}"
+        )
     if not args.journal_only:
         from keeper.daemon import Keeper
 
         keeper = Keeper(cfg, journal=journal)
         s = keeper.client.vault_state(keeper.vault)
-        print(f"\nvault {keeper.vault} block {s.block}: epoch {s.epoch}, NAV "
-              f"{s.nav / 10**s.base.token_decimals:,.2f}, supply {s.total_supply}, paused deposits="
-              f"{s.deposits_paused} rebalances={s.rebalances_paused}")
+        print(
+            f"\nvault {keeper.vault} block {s.block}: epoch {s.epoch}, NAV "
+            f"{s.nav / 10**s.base.token_decimals:,.2f}, supply {s.total_supply}, paused deposits="
+            f"{s.deposits_paused} rebalances={s.rebalances_paused}"
+        )
         for a in s.assets:
-            print(f"  {a.token}  balance {a.balance:>30}  price {a.answer / 10**a.feed_decimals:>14,.4f}  "
-                  f"target {a.target_bps:>5} bps  budget {a.budget_bps:>5} bps")
+            print(
+                f"  {a.token}  balance {a.balance:>30}  price {a.answer / 10**a.feed_decimals:>14,.4f}  "
+                f"target {a.target_bps:>5} bps  budget {a.budget_bps:>5} bps"
+            )
     return 0
 
 
@@ -104,11 +118,15 @@ def cmd_backtest(args: argparse.Namespace) -> int:
         source, prices = f"{args.world} (seed {args.seed}, {args.days} days)", path.prices[:, cols]
     result = backtest(args.csv if prices is None else prices, BacktestConfig(interval=args.interval_s))
     print(f"backtest over {source}, interval {args.interval_s}s")
-    print(f"{'strategy':<14} {'final NAV':>14} {'vol':>7} {'max DD':>7} {'turnover':>9} {'costs':>11} "
-          f"{'rebal':>5} {'mean RC err':>11}")
+    print(
+        f"{'strategy':<14} {'final NAV':>14} {'vol':>7} {'max DD':>7} {'turnover':>9} {'costs':>11} "
+        f"{'rebal':>5} {'mean RC err':>11}"
+    )
     for name, r in result.strategies.items():
-        print(f"{name:<14} {r.nav[-1]:>14,.0f} {r.realized_vol:>7.2%} {r.max_drawdown:>7.2%} {r.turnover:>9.2f} "
-              f"{r.costs:>11,.0f} {r.rebalances:>5} {float(r.rc_error.mean()) if r.rc_error.size else 0:>11.4f}")
+        print(
+            f"{name:<14} {r.nav[-1]:>14,.0f} {r.realized_vol:>7.2%} {r.max_drawdown:>7.2%} {r.turnover:>9.2f} "
+            f"{r.costs:>11,.0f} {r.rebalances:>5} {float(r.rc_error.mean()) if r.rc_error.size else 0:>11.4f}"
+        )
     return 0
 
 
@@ -146,8 +164,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s %(message)s", stream=sys.stderr)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+        stream=sys.stderr,
+    )
     try:
         return int(args.fn(args) or 0)
     except KeeperError as exc:

@@ -126,8 +126,10 @@ def load_keeper_config(path: str | Path, overrides: dict[str, Any] | None = None
     """Read, merge env overrides (``RP_KEEPER_RPC_URLS``, comma separated) and validate a keeper YAML file."""
     p = Path(path)
     if not p.is_file():
-        raise ConfigError(f"keeper config {p} not found: pass --config with a YAML file "
-                          "(examples: config/keeper.local.yaml, config/keeper.fork.yaml)")
+        raise ConfigError(
+            f"keeper config {p} not found: pass --config with a YAML file "
+            "(examples: config/keeper.local.yaml, config/keeper.fork.yaml)"
+        )
     try:
         raw = yaml.safe_load(p.read_text()) or {}
     except yaml.YAMLError as exc:
@@ -135,8 +137,9 @@ def load_keeper_config(path: str | Path, overrides: dict[str, Any] | None = None
     return parse_keeper_config(raw, str(p), overrides)
 
 
-def parse_keeper_config(raw: Any, path: str = "<keeper config>", overrides: dict[str, Any] | None = None
-                        ) -> KeeperConfig:
+def parse_keeper_config(
+    raw: Any, path: str = "<keeper config>", overrides: dict[str, Any] | None = None
+) -> KeeperConfig:
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: the top level must be a mapping of sections (chain, signer, ...)")
     known = {"chain", "journal", "metrics_port", "dry_run", *_SECTIONS}
@@ -155,10 +158,19 @@ def parse_keeper_config(raw: Any, path: str = "<keeper config>", overrides: dict
         raise ConfigError(f"{path}: field 'chain.rpc_urls' must be a list of http(s) URLs, got {rpc_urls!r}")
     deployment = chain_raw.get("deployment")
     if not isinstance(deployment, str) or not deployment:
-        raise ConfigError(f"{path}: field 'chain.deployment' is missing; write the deployment file's path "
-                          "(e.g. deployments/anvil.json)")
-    unknown = set(chain_raw) - {"rpc_urls", "chain_id", "deployment", "vault", "request_timeout_s", "read_retries",
-                                "retry_backoff_s"}
+        raise ConfigError(
+            f"{path}: field 'chain.deployment' is missing; write the deployment file's path "
+            "(e.g. deployments/anvil.json)"
+        )
+    unknown = set(chain_raw) - {
+        "rpc_urls",
+        "chain_id",
+        "deployment",
+        "vault",
+        "request_timeout_s",
+        "read_retries",
+        "retry_backoff_s",
+    }
     if unknown:
         raise ConfigError(f"{path}: unknown field(s) chain.{', chain.'.join(sorted(unknown))}")
     chain = ChainSettings(
@@ -199,8 +211,9 @@ def _replace(cfg: KeeperConfig, key: str, value: Any) -> KeeperConfig:
     return replace(cfg, **{key: value})
 
 
-def _typed(data: dict[str, Any], key: str, kind: type, path: str, section: str, *, default: Any = None,
-           optional: bool = False) -> Any:
+def _typed(
+    data: dict[str, Any], key: str, kind: type, path: str, section: str, *, default: Any = None, optional: bool = False
+) -> Any:
     name = f"{section}.{key}" if section else key
     if key not in data or data[key] is None:
         if default is None and not optional:
@@ -220,8 +233,9 @@ def _section(data: Any, cls: type, name: str, path: str) -> Any:
     fields = cls.__dataclass_fields__
     unknown = set(data) - set(fields)
     if unknown:
-        raise ConfigError(f"{path}: unknown field(s) {', '.join(f'{name}.{u}' for u in sorted(unknown))}; "
-                          f"known: {', '.join(fields)}")
+        raise ConfigError(
+            f"{path}: unknown field(s) {', '.join(f'{name}.{u}' for u in sorted(unknown))}; known: {', '.join(fields)}"
+        )
     values: dict[str, Any] = {}
     for key, value in data.items():
         default = fields[key].default
@@ -238,8 +252,9 @@ def _section(data: Any, cls: type, name: str, path: str) -> Any:
         else:
             ok = isinstance(value, str)
         if not ok:
-            raise ConfigError(f"{path}: field '{name}.{key}' has the wrong type ({value!r}); "
-                              f"the default is {default!r}")
+            raise ConfigError(
+                f"{path}: field '{name}.{key}' has the wrong type ({value!r}); the default is {default!r}"
+            )
         values[key] = value
     return cls(**values)
 
@@ -263,8 +278,11 @@ def _validate(cfg: KeeperConfig) -> None:
     need(0 <= cfg.policy.cash_buffer_bps < 10_000, "policy.cash_buffer_bps", "must be within 0..9999")
     need(cfg.tx.gas_price_cap_gwei > 0, "transactions.gas_price_cap_gwei", "must be > 0")
     need(cfg.tx.gas_limit_multiplier >= 1.0, "transactions.gas_limit_multiplier", "must be >= 1.0")
-    need(cfg.tx.fee_bump_pct >= 12.5, "transactions.fee_bump_pct",
-         "must be >= 12.5 (nodes refuse smaller replacement bumps)")
+    need(
+        cfg.tx.fee_bump_pct >= 12.5,
+        "transactions.fee_bump_pct",
+        "must be >= 12.5 (nodes refuse smaller replacement bumps)",
+    )
     need(cfg.tx.max_replacements >= 0, "transactions.max_replacements", "must be >= 0")
     need(0.0 < cfg.leverage.target_vol < 2.0, "leverage.target_vol", "must be in (0, 2) (0.10 = 10% a year)")
     need(cfg.leverage.band > 0.0, "leverage.band", "must be > 0")
@@ -272,5 +290,8 @@ def _validate(cfg: KeeperConfig) -> None:
     need(cfg.schedule.interval_s > 0, "schedule.interval_s", "must be > 0 seconds")
     need(cfg.schedule.max_consecutive_failures >= 1, "schedule.max_consecutive_failures", "must be >= 1")
     if not cfg.dry_run:
-        need(bool(cfg.signer.private_key_env or cfg.signer.keystore), "signer",
-             "needs private_key_env or keystore (or run with dry_run: true)")
+        need(
+            bool(cfg.signer.private_key_env or cfg.signer.keystore),
+            "signer",
+            "needs private_key_env or keystore (or run with dry_run: true)",
+        )

@@ -51,20 +51,36 @@ class TickResult:
 class Keeper:
     """One vault's keeper. ``tick()`` is the unit of work; ``run()`` schedules it until stopped."""
 
-    def __init__(self, cfg: KeeperConfig, *, client: ChainClient | None = None, journal: Journal | None = None,
-                 metrics: Metrics | None = None, deployment: WorldDeployment | None = None) -> None:
+    def __init__(
+        self,
+        cfg: KeeperConfig,
+        *,
+        client: ChainClient | None = None,
+        journal: Journal | None = None,
+        metrics: Metrics | None = None,
+        deployment: WorldDeployment | None = None,
+    ) -> None:
         self.cfg = cfg
         self.deployment = deployment or load_deployment(cfg.chain.deployment)
         vault = cfg.chain.vault or (self.deployment.extra.get("vault") or {}).get("address")
         if not vault:
-            raise ConfigError(f"{cfg.path}: no vault address: set chain.vault or deploy the vault into "
-                              f"{cfg.chain.deployment} (scripts/deploy_vault.py)")
+            raise ConfigError(
+                f"{cfg.path}: no vault address: set chain.vault or deploy the vault into "
+                f"{cfg.chain.deployment} (scripts/deploy_vault.py)"
+            )
         self.vault = Web3.to_checksum_address(vault)
-        signer = None if cfg.dry_run and not _signer_configured(cfg) else load_signer(
-            cfg.signer.private_key_env, cfg.signer.keystore, cfg.signer.password_env)
+        signer = (
+            None
+            if cfg.dry_run and not _signer_configured(cfg)
+            else load_signer(cfg.signer.private_key_env, cfg.signer.keystore, cfg.signer.password_env)
+        )
         self.client = client or ChainClient(
-            cfg.chain.rpc_urls, chain_id=cfg.chain.chain_id, timeout_s=cfg.chain.request_timeout_s,
-            read_retries=cfg.chain.read_retries, backoff_s=cfg.chain.retry_backoff_s, signer=signer,
+            cfg.chain.rpc_urls,
+            chain_id=cfg.chain.chain_id,
+            timeout_s=cfg.chain.request_timeout_s,
+            read_retries=cfg.chain.read_retries,
+            backoff_s=cfg.chain.retry_backoff_s,
+            signer=signer,
             tx_policy=TxPolicy(
                 gas_price_cap_wei=int(cfg.tx.gas_price_cap_gwei * 1e9),
                 gas_limit_multiplier=cfg.tx.gas_limit_multiplier,
@@ -85,8 +101,9 @@ class Keeper:
         self._stop = threading.Event()
         self._iv_feeds = {a.token.lower(): a.iv_feed for a in self.deployment.assets.values() if a.iv_feed}
         self._pairs = {a.token.lower(): a.pair for a in self.deployment.assets.values()}
-        self._weth_feed = next((a.feed for a in self.deployment.assets.values()
-                                if a.token.lower() == self.deployment.weth.lower()), None)
+        self._weth_feed = next(
+            (a.feed for a in self.deployment.assets.values() if a.token.lower() == self.deployment.weth.lower()), None
+        )
 
     # ------------------------------------------------------------ one tick
 
@@ -104,14 +121,21 @@ class Keeper:
                 feed = self._iv_feeds.get(a.token.lower())
                 if feed:
                     c = self.client.contract("PriceFeed", feed)
-                    implied[a.token] = self.client.read(lambda w3, c=c: c.functions.latestAnswer().call(),
-                                                        "implied vol") / 1e8
+                    implied[a.token] = (
+                        self.client.read(lambda w3, c=c: c.functions.latestAnswer().call(), "implied vol") / 1e8
+                    )
         block = self.client.latest_block()
         eth_usd = self.cfg.policy.eth_price_usd or 0.0
         if not eth_usd and self._weth_feed:
-            eth_usd = histories[self._weth_feed].answers[-1] / 1e8 if self._weth_feed in histories else \
-                self.client.read(lambda w3: self.client.contract("PriceFeed", self._weth_feed).functions
-                                 .latestAnswer().call(), "ETH price") / 1e8
+            eth_usd = (
+                histories[self._weth_feed].answers[-1] / 1e8
+                if self._weth_feed in histories
+                else self.client.read(
+                    lambda w3: self.client.contract("PriceFeed", self._weth_feed).functions.latestAnswer().call(),
+                    "ETH price",
+                )
+                / 1e8
+            )
         gas_price = int(block.get("baseFeePerGas", 0)) + int(self.cfg.tx.priority_fee_gwei * 1e9)
         reserve_configs = None
         aave = self.deployment.extra.get("aave") or {}
@@ -132,12 +156,23 @@ class Keeper:
         dry = self.cfg.dry_run if dry_run is None else dry_run
         inputs, p = self.decide()
         s = inputs.state
-        base = dict(block=s.block, chain_time=s.timestamp, epoch=s.epoch, deviation=p.deviation,
-                    deviation_after=p.deviation_after, targets_bps=p.target_bps,
-                    trades=[list(t.as_tuple()) for t in p.trades] or None)
+        base = dict(
+            block=s.block,
+            chain_time=s.timestamp,
+            epoch=s.epoch,
+            deviation=p.deviation,
+            deviation_after=p.deviation_after,
+            targets_bps=p.target_bps,
+            trades=[list(t.as_tuple()) for t in p.trades] or None,
+        )
         if p.decision != "rebalance":
-            log.info("tick decision=%s reason=%s block=%d deviation=%s", p.decision, p.reason, s.block,
-                     f"{p.deviation:.4f}" if p.deviation is not None else "-")
+            log.info(
+                "tick decision=%s reason=%s block=%d deviation=%s",
+                p.decision,
+                p.reason,
+                s.block,
+                f"{p.deviation:.4f}" if p.deviation is not None else "-",
+            )
             rec = TickRecord(decision=p.decision, reason=p.reason, status="ok", **base)
             self._after(rec, p)
             return TickResult(rec, p, state=s)
@@ -160,18 +195,34 @@ class Keeper:
             self._after(rec, p)
             return TickResult(rec, p, state=s)
         self._check_invariants(s)
-        rec = TickRecord(decision="rebalance", reason=p.reason, status="ok", tx_hash=outcome.tx_hash,
-                         gas_used=outcome.gas_used, **base)
+        rec = TickRecord(
+            decision="rebalance",
+            reason=p.reason,
+            status="ok",
+            tx_hash=outcome.tx_hash,
+            gas_used=outcome.gas_used,
+            **base,
+        )
         self.metrics.gas_spent.inc(outcome.gas_used)
-        log.info("tick decision=rebalance tx=%s gas=%d trades=%d deviation=%.4f->%.4f", outcome.tx_hash,
-                 outcome.gas_used, len(p.trades), p.deviation or 0.0, p.deviation_after or 0.0)
+        log.info(
+            "tick decision=rebalance tx=%s gas=%d trades=%d deviation=%.4f->%.4f",
+            outcome.tx_hash,
+            outcome.gas_used,
+            len(p.trades),
+            p.deviation or 0.0,
+            p.deviation_after or 0.0,
+        )
         self._after(rec, p)
         return TickResult(rec, p, outcome, state=s)
 
     def rebalance_calldata(self, s: VaultState, p: Proposal) -> str:
         c = self.client.contract("IRiskParityVault", self.vault)
-        params = (s.epoch, s.timestamp + self.cfg.tx.deadline_s, list(p.target_bps or []),
-                  [t.as_tuple() for t in p.trades])
+        params = (
+            s.epoch,
+            s.timestamp + self.cfg.tx.deadline_s,
+            list(p.target_bps or []),
+            [t.as_tuple() for t in p.trades],
+        )
         if p.actions:
             return c.encode_abi("rebalanceWithLending", args=[params, [a.as_tuple() for a in p.actions]])
         return c.encode_abi("rebalance", args=[params])
@@ -216,8 +267,13 @@ class Keeper:
             self.consecutive_failures += 1
             self.metrics.failures.inc()
             kind = type(exc).__name__
-            log.error("tick failed error=%s consecutive=%d/%d: %s", kind, self.consecutive_failures,
-                      self.cfg.schedule.max_consecutive_failures, exc)
+            log.error(
+                "tick failed error=%s consecutive=%d/%d: %s",
+                kind,
+                self.consecutive_failures,
+                self.cfg.schedule.max_consecutive_failures,
+                exc,
+            )
             self.journal.record(TickRecord(decision="error", reason=f"{kind}: {exc}", status="failed"))
             if self.consecutive_failures >= self.cfg.schedule.max_consecutive_failures:
                 log.critical("stopping after %d consecutive failures", self.consecutive_failures)
@@ -232,9 +288,15 @@ class Keeper:
         """Tick every ``schedule.interval_s`` until stopped; returns the exit code."""
         self.client.check_chain()
         last = self.journal.last(1)
-        log.info("keeper start vault=%s rpc=%s dry_run=%s journal=%s resumed_ticks=%d last_block=%s", self.vault,
-                 self.client.url, self.cfg.dry_run, self.cfg.journal, self.journal.count(),
-                 last[0]["block"] if last else "-")
+        log.info(
+            "keeper start vault=%s rpc=%s dry_run=%s journal=%s resumed_ticks=%d last_block=%s",
+            self.vault,
+            self.client.url,
+            self.cfg.dry_run,
+            self.cfg.journal,
+            self.journal.count(),
+            last[0]["block"] if last else "-",
+        )
         if self.cfg.metrics_port:
             self.metrics.serve(self.cfg.metrics_port)
         if install_signals:
@@ -248,11 +310,11 @@ class Keeper:
             if max_ticks is not None and ticks["n"] >= max_ticks:
                 self.stop(EXIT_OK)
 
-        scheduler = BackgroundScheduler(executors={"default": ThreadPoolExecutor(1)},
-                                        job_defaults={"max_instances": 1, "coalesce": True,
-                                                      "misfire_grace_time": None})
-        scheduler.add_job(job, "interval", seconds=self.cfg.schedule.interval_s, id="tick",
-                          next_run_time=_now())
+        scheduler = BackgroundScheduler(
+            executors={"default": ThreadPoolExecutor(1)},
+            job_defaults={"max_instances": 1, "coalesce": True, "misfire_grace_time": None},
+        )
+        scheduler.add_job(job, "interval", seconds=self.cfg.schedule.interval_s, id="tick", next_run_time=_now())
         scheduler.start()
         try:
             while not self._stop.wait(0.2):

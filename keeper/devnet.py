@@ -74,9 +74,22 @@ def command(spec: ChainSpec) -> list[str]:
         cmd = [
             # --prune-history: anvil otherwise persists old states under ~/.foundry/anvil/tmp and leaves them
             # there when killed (tens of GB after a test run and a demo).
-            exe, "--prune-history", "--port", str(spec.port), "--host", spec.host, "--hardfork", HARDFORK,
-            "--accounts", str(spec.accounts), "--balance", str(spec.balance_eth), "--mnemonic", MNEMONIC,
-            "--gas-limit", str(spec.gas_limit),
+            exe,
+            "--prune-history",
+            "--port",
+            str(spec.port),
+            "--host",
+            spec.host,
+            "--hardfork",
+            HARDFORK,
+            "--accounts",
+            str(spec.accounts),
+            "--balance",
+            str(spec.balance_eth),
+            "--mnemonic",
+            MNEMONIC,
+            "--gas-limit",
+            str(spec.gas_limit),
         ]
         if spec.fork_url:
             cmd += ["--fork-url", spec.fork_url]
@@ -84,10 +97,26 @@ def command(spec: ChainSpec) -> list[str]:
             cmd += ["--chain-id", str(spec.chain_id)]
         return cmd
     cmd = [
-        exe, "--server.port", str(spec.port), "--server.host", spec.host, "--hardfork", HARDFORK,
-        "--wallet.totalAccounts", str(spec.accounts), "--wallet.defaultBalance", str(spec.balance_eth),
-        "--wallet.mnemonic", MNEMONIC, "--miner.blockGasLimit", str(spec.gas_limit),
-        "--chain.chainId", str(spec.chain_id), "--chain.vmErrorsOnRPCResponse", "true", "--logging.quiet",
+        exe,
+        "--server.port",
+        str(spec.port),
+        "--server.host",
+        spec.host,
+        "--hardfork",
+        HARDFORK,
+        "--wallet.totalAccounts",
+        str(spec.accounts),
+        "--wallet.defaultBalance",
+        str(spec.balance_eth),
+        "--wallet.mnemonic",
+        MNEMONIC,
+        "--miner.blockGasLimit",
+        str(spec.gas_limit),
+        "--chain.chainId",
+        str(spec.chain_id),
+        "--chain.vmErrorsOnRPCResponse",
+        "true",
+        "--logging.quiet",
     ]
     if spec.fork_url:
         cmd += ["--fork.url", spec.fork_url]
@@ -153,15 +182,17 @@ class LocalChain:
         deadline = time.monotonic() + self.startup_timeout_s
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise ToolchainError(f"{self.spec.kind} exited at start-up (code {self.proc.returncode}):\n"
-                                     f"{self._tail()}")
+                raise ToolchainError(
+                    f"{self.spec.kind} exited at start-up (code {self.proc.returncode}):\n{self._tail()}"
+                )
             try:
                 rpc_call(self.url, "eth_blockNumber", timeout=1.0)
                 return
             except NodeUnreachableError:
                 time.sleep(0.2)
-        raise ToolchainError(f"{self.spec.kind} did not answer on {self.url} within {self.startup_timeout_s:.0f}s:\n"
-                             f"{self._tail()}")
+        raise ToolchainError(
+            f"{self.spec.kind} did not answer on {self.url} within {self.startup_timeout_s:.0f}s:\n{self._tail()}"
+        )
 
     def _tail(self) -> str:
         self._log.seek(0)
@@ -180,8 +211,9 @@ class LocalChain:
     def __enter__(self) -> LocalChain:
         return self.start()
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.stop()
 
 
@@ -190,8 +222,18 @@ def deploy_world_with_brownie(network: str, env: dict[str, str] | None = None) -
     ``tools/run_script.py``: ``brownie run`` fails under a folder with a dot in its name)."""
     if not Path(sys.executable).with_name("brownie").exists():
         raise ToolchainError("brownie is not installed in this environment: run 'make setup'")
-    result = subprocess.run([sys.executable, str(ROOT / "tools" / "run_script.py"), "scripts/deploy_world.py",
-                             "--network", network, "--silent"], cwd=ROOT, env={**os.environ, **(env or {})})
+    result = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "tools" / "run_script.py"),
+            "scripts/deploy_world.py",
+            "--network",
+            network,
+            "--silent",
+        ],
+        cwd=ROOT,
+        env={**os.environ, **(env or {})},
+    )
     if result.returncode != 0:
         raise ToolchainError(f"deploying the world on '{network}' failed (exit {result.returncode}); see above")
 

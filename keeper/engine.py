@@ -88,11 +88,13 @@ def check_oracles(state: VaultState) -> None:
         if a.answer <= 0:
             raise StaleOracleError(f"feed {a.feed} of {a.token} answers {a.answer} (not positive)")
         if a.updated_at == 0 or age > a.heartbeat_s:
-            raise StaleOracleError(f"feed {a.feed} of {a.token} is stale: answer age {age}s > heartbeat "
-                                   f"{a.heartbeat_s}s")
+            raise StaleOracleError(
+                f"feed {a.feed} of {a.token} is stale: answer age {age}s > heartbeat {a.heartbeat_s}s"
+            )
         if not a.min_price <= a.answer <= a.max_price:
-            raise StaleOracleError(f"feed {a.feed} of {a.token} answers {a.answer}, outside "
-                                   f"[{a.min_price}, {a.max_price}]")
+            raise StaleOracleError(
+                f"feed {a.feed} of {a.token} answers {a.answer}, outside [{a.min_price}, {a.max_price}]"
+            )
 
 
 def estimate_covariance(inputs: TickInputs, risky: list[int], cfg: KeeperConfig) -> FloatArray:
@@ -107,8 +109,10 @@ def estimate_covariance(inputs: TickInputs, risky: list[int], cfg: KeeperConfig)
     _, prices = resample_rounds(rounds, r.interval_s, start=start, end=end)
     rets = log_returns(prices)
     if rets.shape[0] < r.min_observations:
-        raise InsufficientDataError(f"{rets.shape[0]} returns of {r.interval_s}s in the window, "
-                                    f"{r.min_observations} needed (risk.min_observations)")
+        raise InsufficientDataError(
+            f"{rets.shape[0]} returns of {r.interval_s}s in the window, "
+            f"{r.min_observations} needed (risk.min_observations)"
+        )
     if r.estimator == "ewma":
         cov = ewma_covariance(rets, decay=r.ewma_decay)
     elif r.estimator == "ledoit_wolf":
@@ -153,8 +157,9 @@ def propose(inputs: TickInputs, cfg: KeeperConfig, last_rebalance_at: int | None
 
     # Values in USD (8 decimals) at the oracle prices, held plus supplied; weights are exposures as fractions of
     # NAV (gross minus debt), so they sum to the leverage.
-    values = np.array([(a.balance + a.collateral) * a.answer / 10**a.token_decimals for a in s.assets],
-                      dtype=np.float64)
+    values = np.array(
+        [(a.balance + a.collateral) * a.answer / 10**a.token_decimals for a in s.assets], dtype=np.float64
+    )
     base = s.assets[0]
     base_usd = base.answer / 10**base.feed_decimals
     debt_usd8 = s.debt * base.answer / 10**base.token_decimals
@@ -166,7 +171,7 @@ def propose(inputs: TickInputs, cfg: KeeperConfig, last_rebalance_at: int | None
     cash = cfg.policy.cash_buffer_bps / BPS
     lever = _leverage_view(inputs, cfg, risky, solved, cov, values, nav_usd8)
     target = solved * ((lever.target if lever else 1.0) - cash)
-    prices_base = np.array([s.assets[i].answer / 10**s.assets[i].feed_decimals / base_usd for i in risky])
+    prices_base = np.array([s.assets[i].answer / 10 ** s.assets[i].feed_decimals / base_usd for i in risky])
     pools = []
     for i in risky:
         res = inputs.reserves[i]
@@ -187,13 +192,31 @@ def propose(inputs: TickInputs, cfg: KeeperConfig, last_rebalance_at: int | None
         fractions=(f_max, f_max / 2, f_max / 4),
     )
     last = last_rebalance_at if last_rebalance_at is not None else (s.last_rebalance_at or None)
-    d = decide(now=s.timestamp, last_rebalance=last, nav=nav_usd / base_usd, current_weights=weights,
-               target_weights=target, cov=cov, budget=budget, prices=prices_base, pools=pools,
-               gas_cost_per_trade=gas_cost, config=policy)
+    d = decide(
+        now=s.timestamp,
+        last_rebalance=last,
+        nav=nav_usd / base_usd,
+        current_weights=weights,
+        target_weights=target,
+        cov=cov,
+        budget=budget,
+        prices=prices_base,
+        pools=pools,
+        gas_cost_per_trade=gas_cost,
+        config=policy,
+    )
     rc = risk_contributions(weights, cov) if weights.sum() > 0 else np.zeros_like(weights)
-    common = dict(deviation=d.deviation_before, deviation_after=d.deviation_after, risky=tuple(risky),
-                  weights=weights, target_weights=target, risk_contributions=rc, budget=budget,
-                  leverage=lever.now if lever else None, leverage_target=lever.target if lever else None)
+    common = dict(
+        deviation=d.deviation_before,
+        deviation_after=d.deviation_after,
+        risky=tuple(risky),
+        weights=weights,
+        target_weights=target,
+        risk_contributions=rc,
+        budget=budget,
+        leverage=lever.now if lever else None,
+        leverage_target=lever.target if lever else None,
+    )
     if lever is not None:
         return _propose_levered(inputs, cfg, d, lever, risky, weights, target, f_max, common)
     if not d.rebalance:
@@ -207,10 +230,15 @@ def propose(inputs: TickInputs, cfg: KeeperConfig, last_rebalance_at: int | None
     target_bps = weights_to_bps(full)
     reserves = [PoolReserves(*r) if r else None for r in inputs.reserves]
     plan = plan_trades(
-        tokens=[a.token for a in s.assets], balances=[a.balance for a in s.assets],
+        tokens=[a.token for a in s.assets],
+        balances=[a.balance for a in s.assets],
         prices=[_to_8_decimals(a.answer, a.feed_decimals) for a in s.assets],
-        decimals=[a.token_decimals for a in s.assets], base_index=0, target_bps=target_bps, reserves=reserves,
-        slippage_bps=cfg.policy.slippage_bps, oracle_bound_bps=s.max_slippage_bps,
+        decimals=[a.token_decimals for a in s.assets],
+        base_index=0,
+        target_bps=target_bps,
+        reserves=reserves,
+        slippage_bps=cfg.policy.slippage_bps,
+        oracle_bound_bps=s.max_slippage_bps,
         min_trade_usd=int(cfg.policy.min_trade_usd * 1e8),
         max_trade_usd=int(cfg.policy.max_trade_usd * 1e8) if cfg.policy.max_trade_usd else None,
     )
@@ -233,8 +261,15 @@ class _Lever:
     alarm: bool
 
 
-def _leverage_view(inputs: TickInputs, cfg: KeeperConfig, risky: list[int], solved: FloatArray, cov: FloatArray,
-                   values: FloatArray, nav_usd8: float) -> _Lever | None:
+def _leverage_view(
+    inputs: TickInputs,
+    cfg: KeeperConfig,
+    risky: list[int],
+    solved: FloatArray,
+    cov: FloatArray,
+    values: FloatArray,
+    nav_usd8: float,
+) -> _Lever | None:
     """Where leverage is and should be, for a vault with a lending adapter (None otherwise)."""
     s = inputs.state
     if not s.lending_adapter or not s.leverage_params or not inputs.reserve_configs:
@@ -245,27 +280,52 @@ def _leverage_view(inputs: TickInputs, cfg: KeeperConfig, risky: list[int], solv
     thresholds = [lt / BPS for _, lt, _ in inputs.reserve_configs]
     collateral_ok = [ok for _, _, ok in inputs.reserve_configs]
     cash = cfg.policy.cash_buffer_bps / BPS
-    lev = target_leverage(solved, cov, target_vol=cfg.leverage.target_vol, max_leverage=max_lev - cash,
-                          liquidation_thresholds=[thresholds[i] for i in risky], target_health_factor=target_hf)
+    lev = target_leverage(
+        solved,
+        cov,
+        target_vol=cfg.leverage.target_vol,
+        max_leverage=max_lev - cash,
+        liquidation_thresholds=[thresholds[i] for i in risky],
+        target_health_factor=target_hf,
+    )
     hf = s.health_factor_wad / 1e18
     alarm = s.debt > 0 and hf < min_hf * (1.0 + cfg.leverage.health_factor_margin)
     if alarm:
         # Before the ripcord: bring the health factor back to the target, whatever the vol target says.
         lev = min(lev, 1.0 + (float(values.sum()) / nav_usd8 - 1.0) * hf / target_hf)
-    return _Lever(now=float(values.sum()) / nav_usd8, target=max(1.0, lev + cash), health_factor=hf,
-                  min_health_factor=min_hf, thresholds=thresholds, loan_to_values=loan_to_values,
-                  collateral_ok=collateral_ok, alarm=alarm)
+    return _Lever(
+        now=float(values.sum()) / nav_usd8,
+        target=max(1.0, lev + cash),
+        health_factor=hf,
+        min_health_factor=min_hf,
+        thresholds=thresholds,
+        loan_to_values=loan_to_values,
+        collateral_ok=collateral_ok,
+        alarm=alarm,
+    )
 
 
-def _propose_levered(inputs: TickInputs, cfg: KeeperConfig, d: Decision, lever: _Lever, risky: list[int],
-                     weights: FloatArray, target: FloatArray, f_max: float, common: dict[str, Any]) -> Proposal:
+def _propose_levered(
+    inputs: TickInputs,
+    cfg: KeeperConfig,
+    d: Decision,
+    lever: _Lever,
+    risky: list[int],
+    weights: FloatArray,
+    target: FloatArray,
+    f_max: float,
+    common: dict[str, Any],
+) -> Proposal:
     """A levered vault: rebalance on risk deviation, on leverage off its target, or on a health-factor alarm."""
     s = inputs.state
     off_target = abs(lever.now - lever.target) > cfg.leverage.band
     if not d.rebalance and not (lever.alarm or (off_target and d.reason != "cooldown")):
         return Proposal("hold", d.reason, **common)
-    reason = "health_factor_alarm" if lever.alarm else ("deviation_above_threshold" if d.rebalance
-                                                         else "leverage_off_target")
+    reason = (
+        "health_factor_alarm"
+        if lever.alarm
+        else ("deviation_above_threshold" if d.rebalance else "leverage_off_target")
+    )
     w_move = d.weights if d.rebalance else weights + f_max * (target - weights)
     cash = cfg.policy.cash_buffer_bps / BPS
     # Gross / NAV: the risky exposures plus the cash buffer when they need borrowing; otherwise the base asset
@@ -274,14 +334,21 @@ def _propose_levered(inputs: TickInputs, cfg: KeeperConfig, d: Decision, lever: 
     composition = np.zeros(len(s.assets))
     composition[risky] = np.clip(w_move, 0.0, None) / gross_over_nav
     plan = plan_leveraged_rebalance(
-        tokens=[a.token for a in s.assets], held=[a.balance for a in s.assets],
+        tokens=[a.token for a in s.assets],
+        held=[a.balance for a in s.assets],
         supplied=[a.collateral for a in s.assets],
         prices=[_to_8_decimals(a.answer, a.feed_decimals) for a in s.assets],
-        decimals=[a.token_decimals for a in s.assets], base_index=0, debt=s.debt, risky_weights=composition,
-        leverage=max(1.0, gross_over_nav), liquidation_thresholds=lever.thresholds,
-        collateral_enabled=lever.collateral_ok, loan_to_values=lever.loan_to_values,
+        decimals=[a.token_decimals for a in s.assets],
+        base_index=0,
+        debt=s.debt,
+        risky_weights=composition,
+        leverage=max(1.0, gross_over_nav),
+        liquidation_thresholds=lever.thresholds,
+        collateral_enabled=lever.collateral_ok,
+        loan_to_values=lever.loan_to_values,
         reserves=[PoolReserves(*r) if r else None for r in inputs.reserves],
-        slippage_bps=cfg.policy.slippage_bps, oracle_bound_bps=s.max_slippage_bps,
+        slippage_bps=cfg.policy.slippage_bps,
+        oracle_bound_bps=s.max_slippage_bps,
         min_trade_usd=int(cfg.policy.min_trade_usd * 1e8),
         max_trade_usd=int(cfg.policy.max_trade_usd * 1e8) if cfg.policy.max_trade_usd else None,
     )
@@ -289,12 +356,14 @@ def _propose_levered(inputs: TickInputs, cfg: KeeperConfig, d: Decision, lever: 
     if plan.debt_after > 0 and plan.health_factor_after < lever.min_health_factor and not step_back:
         # Refused before sending: the vault would revert (HealthFactorTooLow). A plan that repays debt and lifts
         # the health factor is the way back from below the minimum, and the vault accepts it.
-        return Proposal("skip", f"plan_below_min_health_factor: {plan.health_factor_after:.3f} < "
-                        f"{lever.min_health_factor:.3f}", **common)
+        return Proposal(
+            "skip",
+            f"plan_below_min_health_factor: {plan.health_factor_after:.3f} < {lever.min_health_factor:.3f}",
+            **common,
+        )
     if not plan.trades and not plan.actions:
         return Proposal("hold", "trades_below_minimum", **common)
-    return Proposal("rebalance", reason, target_bps=plan.target_bps, trades=plan.trades, actions=plan.actions,
-                    **common)
+    return Proposal("rebalance", reason, target_bps=plan.target_bps, trades=plan.trades, actions=plan.actions, **common)
 
 
 def _to_8_decimals(answer: int, decimals: int) -> int:

@@ -63,10 +63,21 @@ class Journal:
         cur = self._db.execute(
             "INSERT INTO ticks (started_at, block, chain_time, epoch, decision, reason, deviation, deviation_after,"
             " targets_bps, trades, tx_hash, gas_used, status) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            (time.time(), rec.block, rec.chain_time, rec.epoch, rec.decision, rec.reason, rec.deviation,
-             rec.deviation_after, json.dumps(rec.targets_bps) if rec.targets_bps is not None else None,
-             json.dumps(rec.trades, default=str) if rec.trades is not None else None, rec.tx_hash, rec.gas_used,
-             rec.status),
+            (
+                time.time(),
+                rec.block,
+                rec.chain_time,
+                rec.epoch,
+                rec.decision,
+                rec.reason,
+                rec.deviation,
+                rec.deviation_after,
+                json.dumps(rec.targets_bps) if rec.targets_bps is not None else None,
+                json.dumps(rec.trades, default=str) if rec.trades is not None else None,
+                rec.tx_hash,
+                rec.gas_used,
+                rec.status,
+            ),
         )
         self._db.commit()
         return int(cur.lastrowid or 0)

@@ -130,22 +130,61 @@ def plan_leveraged_rebalance(
         liquidation thresholds.
     """
     ltv = list(loan_to_values) if loan_to_values is not None else list(liquidation_thresholds)
-    plan = _plan(tokens, held, supplied, prices, decimals, base_index, debt, risky_weights, leverage,
-                 liquidation_thresholds, collateral_enabled, reserves, slippage_bps, oracle_bound_bps,
-                 min_trade_usd, max_trade_usd, None)
+    plan = _plan(
+        tokens,
+        held,
+        supplied,
+        prices,
+        decimals,
+        base_index,
+        debt,
+        risky_weights,
+        leverage,
+        liquidation_thresholds,
+        collateral_enabled,
+        reserves,
+        slippage_bps,
+        oracle_bound_bps,
+        min_trade_usd,
+        max_trade_usd,
+        None,
+    )
     borrow = next((a.amount for a in plan.actions if a.kind == BORROW), 0)
     if borrow:
         allowed = _borrowable(plan.actions, tokens, supplied, prices, decimals, base_index, debt, ltv)
         if borrow > allowed:
-            plan = _plan(tokens, held, supplied, prices, decimals, base_index, debt, risky_weights, leverage,
-                         liquidation_thresholds, collateral_enabled, reserves, slippage_bps, oracle_bound_bps,
-                         min_trade_usd, max_trade_usd, max(0, allowed))
+            plan = _plan(
+                tokens,
+                held,
+                supplied,
+                prices,
+                decimals,
+                base_index,
+                debt,
+                risky_weights,
+                leverage,
+                liquidation_thresholds,
+                collateral_enabled,
+                reserves,
+                slippage_bps,
+                oracle_bound_bps,
+                min_trade_usd,
+                max_trade_usd,
+                max(0, allowed),
+            )
     return plan
 
 
-def _borrowable(actions: Sequence[LendingAction], tokens: Sequence[str], supplied: Sequence[int],
-                prices: Sequence[int], decimals: Sequence[int], base_index: int, debt: int,
-                ltv: Sequence[float]) -> int:
+def _borrowable(
+    actions: Sequence[LendingAction],
+    tokens: Sequence[str],
+    supplied: Sequence[int],
+    prices: Sequence[int],
+    decimals: Sequence[int],
+    base_index: int,
+    debt: int,
+    ltv: Sequence[float],
+) -> int:
     """Base units the market lets the vault borrow once the before-swap withdraws and supplies ran."""
     coll = [int(x) for x in supplied]
     for a in actions:
@@ -158,11 +197,25 @@ def _borrowable(actions: Sequence[LendingAction], tokens: Sequence[str], supplie
     return int(max(0.0, capacity_usd * BORROW_MARGIN - debt_usd) * 10 ** decimals[base_index] / prices[base_index])
 
 
-def _plan(tokens: Sequence[str], held: Sequence[int], supplied: Sequence[int], prices: Sequence[int],
-          decimals: Sequence[int], base_index: int, debt: int, risky_weights: npt.ArrayLike, leverage: float,
-          liquidation_thresholds: Sequence[float], collateral_enabled: Sequence[bool],
-          reserves: Sequence[PoolReserves | None], slippage_bps: int, oracle_bound_bps: int, min_trade_usd: int,
-          max_trade_usd: int | None, borrow_cap: int | None) -> LeveragedPlan:
+def _plan(
+    tokens: Sequence[str],
+    held: Sequence[int],
+    supplied: Sequence[int],
+    prices: Sequence[int],
+    decimals: Sequence[int],
+    base_index: int,
+    debt: int,
+    risky_weights: npt.ArrayLike,
+    leverage: float,
+    liquidation_thresholds: Sequence[float],
+    collateral_enabled: Sequence[bool],
+    reserves: Sequence[PoolReserves | None],
+    slippage_bps: int,
+    oracle_bound_bps: int,
+    min_trade_usd: int,
+    max_trade_usd: int | None,
+    borrow_cap: int | None,
+) -> LeveragedPlan:
     n = len(tokens)
     px = [int(p) for p in prices]
     unit = [10 ** int(d) for d in decimals]
@@ -192,9 +245,17 @@ def _plan(tokens: Sequence[str], held: Sequence[int], supplied: Sequence[int], p
     shares[base_index] = max(0.0, 1.0 - float(shares.sum()))
     pre_bps = weights_to_bps(shares)
     plan: Plan = plan_trades(
-        tokens=tokens, balances=virtual, prices=px, decimals=decimals, base_index=base_index, target_bps=pre_bps,
-        reserves=reserves, slippage_bps=slippage_bps, oracle_bound_bps=oracle_bound_bps,
-        min_trade_usd=min_trade_usd, max_trade_usd=max_trade_usd,
+        tokens=tokens,
+        balances=virtual,
+        prices=px,
+        decimals=decimals,
+        base_index=base_index,
+        target_bps=pre_bps,
+        reserves=reserves,
+        slippage_bps=slippage_bps,
+        oracle_bound_bps=oracle_bound_bps,
+        min_trade_usd=min_trade_usd,
+        max_trade_usd=max_trade_usd,
     )
 
     actions: list[LendingAction] = []
@@ -237,9 +298,16 @@ def _plan(tokens: Sequence[str], held: Sequence[int], supplied: Sequence[int], p
     gross_after = sum(after_value)
     target_bps = weights_to_bps(np.asarray(after_value) / gross_after) if gross_after > 0 else pre_bps
     debt_after_usd = debt_after * base_price / base_unit
-    hf = health_factor([collateral_after[i] * px[i] / unit[i] for i in range(n)], liquidation_thresholds,
-                       debt_after_usd)
+    hf = health_factor(
+        [collateral_after[i] * px[i] / unit[i] for i in range(n)], liquidation_thresholds, debt_after_usd
+    )
     nav_after = gross_after - debt_after_usd
-    return LeveragedPlan(target_bps=target_bps, trades=plan.trades, actions=tuple(actions),
-                         leverage=gross_after / nav_after if nav_after > 0 else float("inf"), debt_after=debt_after,
-                         health_factor_after=hf, skipped=plan.skipped)
+    return LeveragedPlan(
+        target_bps=target_bps,
+        trades=plan.trades,
+        actions=tuple(actions),
+        leverage=gross_after / nav_after if nav_after > 0 else float("inf"),
+        debt_after=debt_after,
+        health_factor_after=hf,
+        skipped=plan.skipped,
+    )

@@ -45,7 +45,13 @@ FLASHLOAN_PREMIUM_BPS = 5
 
 # Libraries in deploy order: FlashLoanLogic links BorrowLogic, so it comes after it.
 POOL_LIBRARIES = (
-    "SupplyLogic", "BorrowLogic", "LiquidationLogic", "EModeLogic", "BridgeLogic", "PoolLogic", "FlashLoanLogic",
+    "SupplyLogic",
+    "BorrowLogic",
+    "LiquidationLogic",
+    "EModeLogic",
+    "BridgeLogic",
+    "PoolLogic",
+    "FlashLoanLogic",
 )
 CONFIGURATOR_LIBRARIES = ("ConfiguratorLogic",)
 
@@ -77,9 +83,15 @@ class RateStrategyConfig:
         return [
             bps * RAY_PER_BPS
             for bps in (
-                self.optimal_usage_bps, self.base_variable_bps, self.variable_slope1_bps, self.variable_slope2_bps,
-                self.stable_slope1_bps, self.stable_slope2_bps, self.base_stable_offset_bps,
-                self.stable_excess_offset_bps, self.optimal_stable_to_total_debt_bps,
+                self.optimal_usage_bps,
+                self.base_variable_bps,
+                self.variable_slope1_bps,
+                self.variable_slope2_bps,
+                self.stable_slope1_bps,
+                self.stable_slope2_bps,
+                self.base_stable_offset_bps,
+                self.stable_excess_offset_bps,
+                self.optimal_stable_to_total_debt_bps,
             )
         ]
 
@@ -134,8 +146,9 @@ def parse_aave_config(raw: Any, path: str = "<aave config>") -> AaveConfig:
             raise fail(where, "must be a non-empty mapping")
         return data
 
-    def bps(data: dict[str, Any], key: str, where: str, *, low: int = 0, high: int | None = None,
-            default: int | None = None) -> int:
+    def bps(
+        data: dict[str, Any], key: str, where: str, *, low: int = 0, high: int | None = None, default: int | None = None
+    ) -> int:
         value = data.get(key, default)
         if isinstance(value, bool) or not isinstance(value, int):
             raise fail(f"{where}.{key}", f"must be an integer number of basis points, got {value!r}")
@@ -161,8 +174,10 @@ def parse_aave_config(raw: Any, path: str = "<aave config>") -> AaveConfig:
             variable_slope2_bps=slope2,
             stable_slope1_bps=bps(s, "stable_slope1_bps", where, default=slope1),
             stable_slope2_bps=bps(s, "stable_slope2_bps", where, default=slope2),
-            **{k: bps(s, k, where, high=BPS if k.startswith("optimal") else None, default=v)
-               for k, v in _STABLE_DEFAULTS.items()},
+            **{
+                k: bps(s, k, where, high=BPS if k.startswith("optimal") else None, default=v)
+                for k, v in _STABLE_DEFAULTS.items()
+            },
         )
 
     reserves: dict[str, ReserveConfig] = {}
@@ -175,8 +190,11 @@ def parse_aave_config(raw: Any, path: str = "<aave config>") -> AaveConfig:
         if ltv > threshold:
             raise fail(where, f"has ltv_bps {ltv} above liquidation_threshold_bps {threshold}: lower the LTV")
         if threshold and (bonus <= BPS or threshold * bonus > BPS * BPS):
-            raise fail(where, f"has liquidation_bonus_bps {bonus}: it includes the 100% (e.g. 10500) and "
-                              f"threshold x bonus must stay <= 100% (threshold {threshold})")
+            raise fail(
+                where,
+                f"has liquidation_bonus_bps {bonus}: it includes the 100% (e.g. 10500) and "
+                f"threshold x bonus must stay <= 100% (threshold {threshold})",
+            )
         strategy = r.get("rate_strategy")
         if strategy not in strategies:
             raise fail(f"{where}.rate_strategy", f"is {strategy!r}; known strategies: {sorted(strategies)}")
@@ -187,9 +205,14 @@ def parse_aave_config(raw: Any, path: str = "<aave config>") -> AaveConfig:
         if isinstance(supply, bool) or not isinstance(supply, (int, float)) or supply < 0:
             raise fail(f"{where}.supply_usd", f"must be a non-negative number of USD, got {supply!r}")
         reserves[sym] = ReserveConfig(
-            symbol=sym, ltv_bps=ltv, liquidation_threshold_bps=threshold, liquidation_bonus_bps=bonus,
-            reserve_factor_bps=bps(r, "reserve_factor_bps", where, high=BPS - 1), borrowing_enabled=borrowing,
-            rate_strategy=strategy, supply_usd=float(supply),
+            symbol=sym,
+            ltv_bps=ltv,
+            liquidation_threshold_bps=threshold,
+            liquidation_bonus_bps=bonus,
+            reserve_factor_bps=bps(r, "reserve_factor_bps", where, high=BPS - 1),
+            borrowing_enabled=borrowing,
+            rate_strategy=strategy,
+            supply_usd=float(supply),
         )
     return AaveConfig(market_id=market_id, rate_strategies=strategies, reserves=reserves)
 
@@ -199,8 +222,9 @@ def parse_aave_config(raw: Any, path: str = "<aave config>") -> AaveConfig:
 # ---------------------------------------------------------------------------------------------------------------
 
 
-def link_bytecode(bytecode: str, link_references: dict[str, dict[str, list[dict[str, int]]]],
-                  addresses: dict[str, str]) -> str:
+def link_bytecode(
+    bytecode: str, link_references: dict[str, dict[str, list[dict[str, int]]]], addresses: dict[str, str]
+) -> str:
     """Write library addresses into an unlinked creation bytecode.
 
     Parameters
@@ -230,9 +254,9 @@ def link_bytecode(bytecode: str, link_references: dict[str, dict[str, list[dict[
             hex_address = address[-40:].lower()
             for ref in refs:
                 start, length = 2 * ref["start"], 2 * ref["length"]
-                if length != 40 or not _PLACEHOLDER.fullmatch(body[start:start + length]):
+                if length != 40 or not _PLACEHOLDER.fullmatch(body[start : start + length]):
                     raise ValueError(f"no library placeholder for {library} at byte {ref['start']}")
-                code[start:start + length] = hex_address
+                code[start : start + length] = hex_address
     linked = "".join(code)
     if "__$" in linked:
         raise ValueError(f"bytecode still has an unlinked placeholder at hex offset {linked.index('__$')}")
@@ -319,8 +343,9 @@ def load_aave(section: dict[str, Any]) -> AaveMarket:
             a_tokens={s: _at("AToken", r["a_token"]) for s, r in reserves.items()},
             variable_debt_tokens={s: _at("VariableDebtToken", r["variable_debt_token"]) for s, r in reserves.items()},
             stable_debt_tokens={s: _at("StableDebtToken", r["stable_debt_token"]) for s, r in reserves.items()},
-            rate_strategies={n: _at("DefaultReserveInterestRateStrategy", a)
-                             for n, a in section["rate_strategies"].items()},
+            rate_strategies={
+                n: _at("DefaultReserveInterestRateStrategy", a) for n, a in section["rate_strategies"].items()
+            },
             treasury=section["treasury"],
             lender=section.get("lender"),
             implementations=dict(section.get("implementations", {})),
@@ -372,8 +397,10 @@ def deploy_aave(world: Any, deployer: Any, config_path: str | Path = DEFAULT_CON
     cfg = load_aave_config(config_path)
     unknown = sorted(set(cfg.reserves) - set(world.tokens))
     if unknown:
-        raise ConfigError(f"{config_path}: reserves {unknown} are not world assets ({sorted(world.tokens)}): "
-                          "remove them or add them to the world config")
+        raise ConfigError(
+            f"{config_path}: reserves {unknown} are not world assets ({sorted(world.tokens)}): "
+            "remove them or add them to the world config"
+        )
     started = time.monotonic()
     tx = _Sender(deployer)
     symbols = list(cfg.reserves)
@@ -403,8 +430,15 @@ def deploy_aave(world: Any, deployer: Any, config_path: str | Path = DEFAULT_CON
 
     # Prices: the world's feeds as AaveOracle sources, USD base with the feeds' own 8 decimals.
     assets = [world.tokens[s].address for s in symbols]
-    oracle = tx.deploy("AaveOracle", provider.address, assets, [world.feeds[s].address for s in symbols],
-                       ZERO_ADDRESS, ZERO_ADDRESS, ORACLE_BASE_UNIT)
+    oracle = tx.deploy(
+        "AaveOracle",
+        provider.address,
+        assets,
+        [world.feeds[s].address for s in symbols],
+        ZERO_ADDRESS,
+        ZERO_ADDRESS,
+        ORACLE_BASE_UNIT,
+    )
     tx.send(provider.setPriceOracle, oracle)
     data_provider = tx.deploy("AaveProtocolDataProvider", provider.address)
     tx.send(provider.setPoolDataProvider, data_provider)
@@ -413,29 +447,48 @@ def deploy_aave(world: Any, deployer: Any, config_path: str | Path = DEFAULT_CON
     a_token_impl = tx.deploy("AToken", pool.address)
     stable_impl = tx.deploy("StableDebtToken", pool.address)
     variable_impl = tx.deploy("VariableDebtToken", pool.address)
-    impls.update(AToken=a_token_impl.address, StableDebtToken=stable_impl.address,
-                 VariableDebtToken=variable_impl.address)
-    strategies = {name: tx.deploy("DefaultReserveInterestRateStrategy", provider.address, *s.constructor_args_ray())
-                  for name, s in cfg.rate_strategies.items()}
+    impls.update(
+        AToken=a_token_impl.address, StableDebtToken=stable_impl.address, VariableDebtToken=variable_impl.address
+    )
+    strategies = {
+        name: tx.deploy("DefaultReserveInterestRateStrategy", provider.address, *s.constructor_args_ray())
+        for name, s in cfg.rate_strategies.items()
+    }
 
     inputs = [
         (
-            a_token_impl.address, stable_impl.address, variable_impl.address, world.tokens[s].decimals(),
-            strategies[cfg.reserves[s].rate_strategy].address, world.tokens[s].address, deployer.address,
-            ZERO_ADDRESS, f"Aave World {s}", f"aWld{s}", f"Aave World Variable Debt {s}", f"variableDebtWld{s}",
-            f"Aave World Stable Debt {s}", f"stableDebtWld{s}", b"",
+            a_token_impl.address,
+            stable_impl.address,
+            variable_impl.address,
+            world.tokens[s].decimals(),
+            strategies[cfg.reserves[s].rate_strategy].address,
+            world.tokens[s].address,
+            deployer.address,
+            ZERO_ADDRESS,
+            f"Aave World {s}",
+            f"aWld{s}",
+            f"Aave World Variable Debt {s}",
+            f"variableDebtWld{s}",
+            f"Aave World Stable Debt {s}",
+            f"stableDebtWld{s}",
+            b"",
         )
         for s in symbols
     ]
     batch = max(1, web3.eth.get_block("latest")["gasLimit"] // GAS_PER_RESERVE_INIT)
     for i in range(0, len(inputs), batch):
-        tx.send(configurator.initReserves, inputs[i:i + batch])
+        tx.send(configurator.initReserves, inputs[i : i + batch])
 
     for s in symbols:
         r = cfg.reserves[s]
         asset = world.tokens[s].address
-        tx.send(configurator.configureReserveAsCollateral, asset, r.ltv_bps, r.liquidation_threshold_bps,
-                r.liquidation_bonus_bps)
+        tx.send(
+            configurator.configureReserveAsCollateral,
+            asset,
+            r.ltv_bps,
+            r.liquidation_threshold_bps,
+            r.liquidation_bonus_bps,
+        )
         if r.borrowing_enabled:
             tx.send(configurator.setReserveBorrowing, asset, True)
             # Flash loans on what can be borrowed, as on mainnet (the vault's levered exits repay with one).
@@ -465,12 +518,29 @@ def deploy_aave(world: Any, deployer: Any, config_path: str | Path = DEFAULT_CON
         supplier.send(pool.supply, world.tokens[s], amount, lender, 0)
 
     market = AaveMarket(
-        market_id=cfg.market_id, provider=provider, acl=acl, pool=pool, configurator=configurator, oracle=oracle,
-        data_provider=data_provider, underlying={s: world.tokens[s].address for s in symbols}, a_tokens=a_tokens,
-        variable_debt_tokens=variable_debt, stable_debt_tokens=stable_debt, rate_strategies=strategies,
-        treasury=deployer.address, lender=lender.address, implementations=impls,
+        market_id=cfg.market_id,
+        provider=provider,
+        acl=acl,
+        pool=pool,
+        configurator=configurator,
+        oracle=oracle,
+        data_provider=data_provider,
+        underlying={s: world.tokens[s].address for s in symbols},
+        a_tokens=a_tokens,
+        variable_debt_tokens=variable_debt,
+        stable_debt_tokens=stable_debt,
+        rate_strategies=strategies,
+        treasury=deployer.address,
+        lender=lender.address,
+        implementations=impls,
         gas_used=tx.gas_used + supplier.gas_used,
     )
-    log.info("aave_deployed pool=%s reserves=%d txs=%d gas=%d seconds=%.1f", pool.address, len(symbols),
-             tx.count + supplier.count, market.gas_used, time.monotonic() - started)
+    log.info(
+        "aave_deployed pool=%s reserves=%d txs=%d gas=%d seconds=%.1f",
+        pool.address,
+        len(symbols),
+        tx.count + supplier.count,
+        market.gas_used,
+        time.monotonic() - started,
+    )
     return market

@@ -68,48 +68,62 @@ def main() -> None:
     print(f"== World and vault on '{network.show_active()}' ({web3.client_version})")
     deployer = accounts[0]
     leverage_on = os.environ.get("DEMO_LEVERAGE", "1") != "0"
-    world = deploy_world(deployer, os.environ.get("WORLD_CONFIG", DEFAULT_CONFIG), save=False,
-                         with_aave=leverage_on)
+    world = deploy_world(deployer, os.environ.get("WORLD_CONFIG", DEFAULT_CONFIG), save=False, with_aave=leverage_on)
     vault_cfg = load_vault_config()
     if leverage_on:
         vault_cfg = replace(vault_cfg, leverage=replace(vault_cfg.leverage, enabled=True))
     deployed = deploy_vault(world, deployer, vault_cfg)
     vault = deployed.vault
     assert world.deployment is not None
-    dep = replace(world.deployment, network="demo",
-                  extra={**world.deployment.extra, "vault": {"address": vault.address}})
+    dep = replace(
+        world.deployment, network="demo", extra={**world.deployment.extra, "vault": {"address": vault.address}}
+    )
     dep_path = save_deployment(dep, out)
-    print(f"   vault {vault.address}, {len(world.cfg.assets)} assets, timelock {deployed.timelock.address}, "
-          f"leverage {'on (Aave V3, max ' + str(vault_cfg.leverage.max_leverage) + 'x)' if leverage_on else 'off'}")
+    print(
+        f"   vault {vault.address}, {len(world.cfg.assets)} assets, timelock {deployed.timelock.address}, "
+        f"leverage {'on (Aave V3, max ' + str(vault_cfg.leverage.max_leverage) + 'x)' if leverage_on else 'off'}"
+    )
 
     journal = out / "keeper.sqlite"
     journal.unlink(missing_ok=True)
     os.environ["KEEPER_PRIVATE_KEY"] = _keeper_key(3)
-    cfg = parse_keeper_config({
-        "chain": {"rpc_urls": [web3.provider.endpoint_uri], "chain_id": chain.id, "deployment": str(dep_path)},
-        # EWMA half-life ~11 days on 4-hour returns (RiskMetrics' 0.94 is for daily returns: 2.7 days here).
-        "risk": {"estimator": "ewma", "ewma_decay": 0.99, "interval_s": STEP_S, "lookback_s": 30 * 86400,
-                 "min_observations": 30},
-        "policy": {"trigger_rc_deviation": 0.05, "cooldown_s": 86400, "min_trade_usd": 500},
-        "schedule": {"interval_s": 60, "max_consecutive_failures": 5},
-        "leverage": {"target_vol": 0.10},
-        "journal": str(journal),
-    }, "demo keeper config")
+    cfg = parse_keeper_config(
+        {
+            "chain": {"rpc_urls": [web3.provider.endpoint_uri], "chain_id": chain.id, "deployment": str(dep_path)},
+            # EWMA half-life ~11 days on 4-hour returns (RiskMetrics' 0.94 is for daily returns: 2.7 days here).
+            "risk": {
+                "estimator": "ewma",
+                "ewma_decay": 0.99,
+                "interval_s": STEP_S,
+                "lookback_s": 30 * 86400,
+                "min_observations": 30,
+            },
+            "policy": {"trigger_rc_deviation": 0.05, "cooldown_s": 86400, "min_trade_usd": 500},
+            "schedule": {"interval_s": 60, "max_consecutive_failures": 5},
+            "leverage": {"target_vol": 0.10},
+            "journal": str(journal),
+        },
+        "demo keeper config",
+    )
     keeper = Keeper(cfg)
-    log = DemoLog(symbols=world.cfg.symbols, budgets_bps=[0] + [vault_cfg.risk_budgets_bps[s] for s in
-                                                                vault_cfg.assets],
-                  threshold=cfg.policy.trigger_rc_deviation)
+    log = DemoLog(
+        symbols=world.cfg.symbols,
+        budgets_bps=[0] + [vault_cfg.risk_budgets_bps[s] for s in vault_cfg.assets],
+        threshold=cfg.policy.trigger_rc_deviation,
+    )
     keeper.on_tick = lambda r: log.tick(r, int(web3.eth.get_block("latest")["timestamp"]))
 
-    sim = MarketSimulator(web3, dep, world.cfg, seed=seed, reporter=deployer.address,
-                          arbitrageur=accounts[9].address)
+    sim = MarketSimulator(web3, dep, world.cfg, seed=seed, reporter=deployer.address, arbitrageur=accounts[9].address)
     steps_per_day = 86_400 // STEP_S
-    users = {name: {"account": accounts[i], "deposited": 0, "withdrawn": 0, "paths": [], "entry_fee": 0,
-                    "entry_fee_bps": 0}
-             for name, (i, _, _) in USERS.items()}
-    print(f"== {days} days of market and keeper ({steps_per_day} steps a day, seed {seed}, stress on days "
-          f"{stress_day}-{stress_day + STRESS_DAYS}); users deposit on days "
-          f"{', '.join(str(d) for _, _, d in USERS.values())}")
+    users = {
+        name: {"account": accounts[i], "deposited": 0, "withdrawn": 0, "paths": [], "entry_fee": 0, "entry_fee_bps": 0}
+        for name, (i, _, _) in USERS.items()
+    }
+    print(
+        f"== {days} days of market and keeper ({steps_per_day} steps a day, seed {seed}, stress on days "
+        f"{stress_day}-{stress_day + STRESS_DAYS}); users deposit on days "
+        f"{', '.join(str(d) for _, _, d in USERS.values())}"
+    )
     # A month of history before the keeper's first tick: its estimator needs it.
     warmup_days = 30
     for _ in range(warmup_days * steps_per_day):
@@ -129,20 +143,27 @@ def main() -> None:
         if (day + 1) % 10 == 0 or day == days - 1:
             last = log.rows[-1] if log.rows else {}
             lev = f"  leverage {last['leverage']:.2f}x HF {last['health_factor']:.2f}" if "leverage" in last else ""
-            print(f"   day {day + 1:>3}  {regime_name(sim.model.regime):<6} NAV ${_nav(keeper):>13,.0f}  "
-                  f"deviation {last.get('deviation', float('nan')):.3f}{lev}  rebalances {len(log.rebalances):>3}  "
-                  f"failures {keeper.journal.count('error')}  ({time.monotonic() - started:.0f}s)")
+            print(
+                f"   day {day + 1:>3}  {regime_name(sim.model.regime):<6} NAV ${_nav(keeper):>13,.0f}  "
+                f"deviation {last.get('deviation', float('nan')):.3f}{lev}  rebalances {len(log.rebalances):>3}  "
+                f"failures {keeper.journal.count('error')}  ({time.monotonic() - started:.0f}s)"
+            )
 
     print("== Users leave through the three exits")
     _exit_all(world, vault, users, keeper)
-    report = write_report(out, log, users, keeper, days=days, seed=seed, stress_day=stress_day,
-                          elapsed_s=time.monotonic() - started)
-    print(f"   rebalances {len(report['rebalances'])}, gas {report['gas_total']:,}, keeper failures "
-          f"{report['keeper_failures']}, final RC deviation {report['final_rc_deviation']:.4f}, max "
-          f"{report['max_rc_deviation']:.4f}")
+    report = write_report(
+        out, log, users, keeper, days=days, seed=seed, stress_day=stress_day, elapsed_s=time.monotonic() - started
+    )
+    print(
+        f"   rebalances {len(report['rebalances'])}, gas {report['gas_total']:,}, keeper failures "
+        f"{report['keeper_failures']}, final RC deviation {report['final_rc_deviation']:.4f}, max "
+        f"{report['max_rc_deviation']:.4f}"
+    )
     for name, u in report["users"].items():
-        print(f"   {name:<6} deposited ${u['deposited']:>12,.2f}  withdrew ${u['withdrawn']:>12,.2f}  "
-              f"via {', '.join(u['paths'])}")
+        print(
+            f"   {name:<6} deposited ${u['deposited']:>12,.2f}  withdrew ${u['withdrawn']:>12,.2f}  "
+            f"via {', '.join(u['paths'])}"
+        )
     print(f"== Wrote {out}/report.json, report.md and plots in {time.monotonic() - started:.0f}s")
 
 
@@ -188,8 +209,9 @@ def _exit_all(world: Any, vault: Any, users: dict[str, Any], keeper: Keeper) -> 
             got = t.balanceOf(account) - before[t.address.lower()]
             usd += got / 10 ** decimals.get(t.address.lower(), 6) * prices.get(t.address.lower(), 0.0)
         user["withdrawn"] += int(usd * 10**6)
-        user["paths"].append("redeemInKind (tokens at oracle prices" + (", less the debt share paid)" if top_up
-                                                                        else ")"))
+        user["paths"].append(
+            "redeemInKind (tokens at oracle prices" + (", less the debt share paid)" if top_up else ")")
+        )
 
     def swap_exit(user: dict[str, Any]) -> None:
         # One transaction at any size: while levered, the vault repays the exit's debt share with an Aave flash

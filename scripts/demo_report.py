@@ -62,14 +62,25 @@ class DemoLog:
             row["ripcord_health_factor"] = state.leverage_params[2] / 1e18 if state is not None else float("nan")
         self.rows.append(row)
         if rec.decision == "rebalance" and result.outcome is not None:
-            self.rebalances.append({
-                "epoch": rec.epoch, "block": result.outcome.block, "day": row["day"],
-                "deviation_before": rec.deviation, "deviation_after_expected": rec.deviation_after,
-                "gas": result.outcome.gas_used, "trades": len(rec.trades or []), "tx": result.outcome.tx_hash,
-            })
+            self.rebalances.append(
+                {
+                    "epoch": rec.epoch,
+                    "block": result.outcome.block,
+                    "day": row["day"],
+                    "deviation_before": rec.deviation,
+                    "deviation_after_expected": rec.deviation_after,
+                    "gas": result.outcome.gas_used,
+                    "trades": len(rec.trades or []),
+                    "tx": result.outcome.tx_hash,
+                }
+            )
         # The deviation a rebalance actually left is the one the next tick measures.
-        if len(self.rebalances) and "deviation_after" not in self.rebalances[-1] and rec.decision != "rebalance" \
-                and "deviation" in row:
+        if (
+            len(self.rebalances)
+            and "deviation_after" not in self.rebalances[-1]
+            and rec.decision != "rebalance"
+            and "deviation" in row
+        ):
             self.rebalances[-1]["deviation_after"] = row["deviation"]
 
 
@@ -89,23 +100,32 @@ def write_report(out: Path, log: DemoLog, users: dict[str, Any], keeper: Keeper,
         "max_rc_deviation": max(devs) if devs else None,
         "max_rc_deviation_after_first_week": max(settled) if settled else None,
         "mean_rc_deviation_after_first_week": float(np.mean(settled)) if settled else None,
-        "users": {name: {"deposited": u["deposited"] / 1e6, "withdrawn": u["withdrawn"] / 1e6,
-                         "entry_fee": u.get("entry_fee", 0) / 1e6, "entry_fee_bps": u.get("entry_fee_bps", 0),
-                         "paths": u["paths"]} for name, u in users.items()},
+        "users": {
+            name: {
+                "deposited": u["deposited"] / 1e6,
+                "withdrawn": u["withdrawn"] / 1e6,
+                "entry_fee": u.get("entry_fee", 0) / 1e6,
+                "entry_fee_bps": u.get("entry_fee_bps", 0),
+                "paths": u["paths"],
+            }
+            for name, u in users.items()
+        },
         "gas_total": sum(r["gas"] for r in log.rebalances),
         "keeper_failures": keeper.journal.count("error"),
         "ticks": len(log.rows),
         "decisions": {d: sum(1 for r in log.rows if r["decision"] == d) for d in ("rebalance", "hold", "skip")},
         "nav_start": next((m["nav"] for m in log.market_rows if not math.isnan(m["nav"])), None),
         "nav_end_before_exits": log.market_rows[-1]["nav"] if log.market_rows else None,
-        "stress_days": sum(m["stress"] for m in log.market_rows) * (log.market_rows[1]["day"] -
-                                                                    log.market_rows[0]["day"])
-        if len(log.market_rows) > 1 else 0,
+        "stress_days": sum(m["stress"] for m in log.market_rows)
+        * (log.market_rows[1]["day"] - log.market_rows[0]["day"])
+        if len(log.market_rows) > 1
+        else 0,
     }
     levs = [r for r in log.rows if "leverage" in r]
     if levs:
         report["leverage"] = {
-            "max": max(r["leverage"] for r in levs), "final": levs[-1]["leverage"],
+            "max": max(r["leverage"] for r in levs),
+            "final": levs[-1]["leverage"],
             "min_health_factor_seen": min(r["health_factor"] for r in levs),
             "vault_min_health_factor": levs[-1]["min_health_factor"],
             "ripcord_health_factor": levs[-1]["ripcord_health_factor"],
@@ -132,25 +152,40 @@ def _markdown(r: dict[str, Any]) -> str:
         f"| final risk-contribution deviation | {r['final_rc_deviation']:.4f} (threshold {r['threshold']}) |",
         f"| deviation after the first week: mean / max | {r['mean_rc_deviation_after_first_week'] or 0:.4f} / "
         f"{r['max_rc_deviation_after_first_week'] or 0:.4f} |",
-        *([f"| leverage: max / final | {r['leverage']['max']:.2f}x / {r['leverage']['final']:.2f}x |",
-           f"| lowest health factor seen | {r['leverage']['min_health_factor_seen']:.2f} (vault minimum "
-           f"{r['leverage']['vault_min_health_factor']:.2f}, ripcord {r['leverage']['ripcord_health_factor']:.2f}) |"]
-          if "leverage" in r else []),
+        *(
+            [
+                f"| leverage: max / final | {r['leverage']['max']:.2f}x / {r['leverage']['final']:.2f}x |",
+                f"| lowest health factor seen | {r['leverage']['min_health_factor_seen']:.2f} (vault minimum "
+                f"{r['leverage']['vault_min_health_factor']:.2f}, "
+                f"ripcord {r['leverage']['ripcord_health_factor']:.2f}) |",
+            ]
+            if "leverage" in r
+            else []
+        ),
         "",
         "| user | deposited (USDC) | entry fee kept by the vault | withdrawn (USD value) | exit path |",
         "|---|---|---|---|---|",
     ]
     for name, u in r["users"].items():
         fee = f"{u['entry_fee']:,.2f} USDC ({u['entry_fee_bps']} bps)" if u["entry_fee"] else "none (first in)"
-        lines.append(
-            f"| {name} | {u['deposited']:,.2f} | {fee} | {u['withdrawn']:,.2f} | {', '.join(u['paths'])} |"
-        )
+        lines.append(f"| {name} | {u['deposited']:,.2f} | {fee} | {u['withdrawn']:,.2f} | {', '.join(u['paths'])} |")
     lines += ["", "| epoch | day | block | deviation before | after | trades | gas |", "|---|---|---|---|---|---|---|"]
     for b in r["rebalances"]:
-        lines.append(f"| {b['epoch']} | {b['day']:.1f} | {b['block']} | {b['deviation_before']:.4f} | "
-                     f"{b['deviation_after']:.4f} | {b['trades']} | {b['gas']:,} |")
-    lines += ["", "![NAV](nav.png)", "![Weights](weights.png)", "![Risk contributions](risk_contributions.png)",
-              "![Deviation](deviation.png)"] + (["![Leverage](leverage.png)"] if "leverage" in r else []) + [""]
+        lines.append(
+            f"| {b['epoch']} | {b['day']:.1f} | {b['block']} | {b['deviation_before']:.4f} | "
+            f"{b['deviation_after']:.4f} | {b['trades']} | {b['gas']:,} |"
+        )
+    lines += (
+        [
+            "",
+            "![NAV](nav.png)",
+            "![Weights](weights.png)",
+            "![Risk contributions](risk_contributions.png)",
+            "![Deviation](deviation.png)",
+        ]
+        + (["![Leverage](leverage.png)"] if "leverage" in r else [])
+        + [""]
+    )
     return "\n".join(lines)
 
 
@@ -226,8 +261,9 @@ def _plots(out: Path, log: DemoLog) -> None:
         ax2.plot(tl, [r["health_factor"] for r in levs], color="tab:green", label="health factor (Aave)")
         ax2.axhline(levs[-1]["min_health_factor"], color="tab:orange", ls="--", lw=1, label="vault minimum")
         ax2.axhline(levs[-1]["ripcord_health_factor"], color="tab:red", ls="--", lw=1, label="ripcord")
-        ax2.set(xlabel="day", ylabel="health factor", ylim=(1.0, max(3.0, min(6.0, max(r["health_factor"]
-                                                                                      for r in levs)))))
+        ax2.set(
+            xlabel="day", ylabel="health factor", ylim=(1.0, max(3.0, min(6.0, max(r["health_factor"] for r in levs))))
+        )
         ax2.legend(loc="upper right", fontsize=8)
         _shade_stress(ax2, log)
         fig.tight_layout()

@@ -88,9 +88,13 @@ class LeverageConfig:
         """As the contract's ``LeverageParams`` struct."""
         wad = 10**18
         return (
-            round(self.min_health_factor * wad), round(self.target_health_factor * wad),
-            round(self.ripcord_health_factor * wad), round(self.max_leverage * 10_000), self.ripcord_reward_bps,
-            self.ripcord_cooldown_s, round(self.ripcord_max_trade_usd * 10**base_decimals),
+            round(self.min_health_factor * wad),
+            round(self.target_health_factor * wad),
+            round(self.ripcord_health_factor * wad),
+            round(self.max_leverage * 10_000),
+            self.ripcord_reward_bps,
+            self.ripcord_cooldown_s,
+            round(self.ripcord_max_trade_usd * 10**base_decimals),
         )
 
 
@@ -127,9 +131,12 @@ def load_vault_config(path: str | Path = DEFAULT_CONFIG) -> VaultConfig:
     """Read and check ``config/vault.yaml``; a ``ConfigError`` says which field to fix."""
     try:
         raw = yaml.safe_load(Path(path).read_text())
-        oracles = {s: OracleGuard(int(o["heartbeat_s"]), float(o["min_usd"]), float(o["max_usd"]),
-                                  int(o.get("deviation_bps", 0)))
-                   for s, o in raw["oracles"].items()}
+        oracles = {
+            s: OracleGuard(
+                int(o["heartbeat_s"]), float(o["min_usd"]), float(o["max_usd"]), int(o.get("deviation_bps", 0))
+            )
+            for s, o in raw["oracles"].items()
+        }
         cfg = VaultConfig(
             name=str(raw["name"]),
             symbol=str(raw["symbol"]),
@@ -187,8 +194,11 @@ def deploy_libraries(tx: dict[str, Any]) -> None:
     for container in (LeverageLogic, RegistryLogic, RiskParityVaultAdmin, RiskParityVaultLens):
         _library(container, tx)
     admin = RiskParityVaultAdmin[-1]
-    if not (len(RiskParityVaultModule) and web3.eth.get_code(RiskParityVaultModule[-1].address)
-            and RiskParityVaultModule[-1].admin() == admin.address):
+    if not (
+        len(RiskParityVaultModule)
+        and web3.eth.get_code(RiskParityVaultModule[-1].address)
+        and RiskParityVaultModule[-1].admin() == admin.address
+    ):
         RiskParityVaultModule.deploy(admin, tx)
 
 
@@ -196,12 +206,19 @@ def vault_abi() -> list[dict[str, Any]]:
     """The vault's whole ABI: the core's, then what the module and the admin add (reached through fallbacks)."""
     seen: set[tuple[str, str, str]] = set()
     out: list[dict[str, Any]] = []
-    abis = (RiskParityVault.abi, RiskParityVaultModule.abi, RiskParityVaultAdmin.abi, interface.IRiskParityVault.abi,
-            LeverageLogic.abi, RegistryLogic.abi)
+    abis = (
+        RiskParityVault.abi,
+        RiskParityVaultModule.abi,
+        RiskParityVaultAdmin.abi,
+        interface.IRiskParityVault.abi,
+        LeverageLogic.abi,
+        RegistryLogic.abi,
+    )
     for abi in abis:
         for e in abi:
-            if abi is not RiskParityVault.abi and (e["type"] in ("constructor", "fallback", "receive")
-                                                    or e.get("name") == "admin"):
+            if abi is not RiskParityVault.abi and (
+                e["type"] in ("constructor", "fallback", "receive") or e.get("name") == "admin"
+            ):
                 continue
             if abi in (LeverageLogic.abi, RegistryLogic.abi) and e["type"] == "function":
                 continue
@@ -235,8 +252,14 @@ def _asset_params(world: Any, symbol: str, guard: OracleGuard) -> tuple[Any, ...
     """As the contract's ``AssetParams`` struct."""
     feed = world.feeds[symbol]
     scale = 10 ** feed.decimals()
-    return (world.tokens[symbol], feed, guard.heartbeat_s, round(guard.min_usd * scale), round(guard.max_usd * scale),
-            guard.deviation_bps)
+    return (
+        world.tokens[symbol],
+        feed,
+        guard.heartbeat_s,
+        round(guard.min_usd * scale),
+        round(guard.max_usd * scale),
+        guard.deviation_bps,
+    )
 
 
 def deploy_vault(
@@ -259,9 +282,19 @@ def deploy_vault(
     cap = UNCAPPED if cfg.deposit_cap_usd is None else round(cfg.deposit_cap_usd * 10 ** world.base.decimals())
     deploy_libraries(tx)
     init = (
-        world.base, cfg.name, cfg.symbol, deployer, (ZERO_ADDRESS, base_feed, *base_rest), cfg.thresholds,
-        cfg.protection.params(), cap, cfg.sequencer_feed or ZERO_ADDRESS, cfg.sequencer_grace_s, 0,
-        RiskParityVaultModule[-1], RiskParityVaultLens[-1],
+        world.base,
+        cfg.name,
+        cfg.symbol,
+        deployer,
+        (ZERO_ADDRESS, base_feed, *base_rest),
+        cfg.thresholds,
+        cfg.protection.params(),
+        cap,
+        cfg.sequencer_feed or ZERO_ADDRESS,
+        cfg.sequencer_grace_s,
+        0,
+        RiskParityVaultModule[-1],
+        RiskParityVaultLens[-1],
     )
     vault = vault_at(RiskParityVault.deploy(init, tx).address)
     for symbol in cfg.assets:

@@ -1,9 +1,9 @@
 """Deploy the local DeFi world on the connected chain and write deployments/<network>.json.
 
-    .venv/bin/python tools/run_script.py scripts/deploy_world.py --network anvil
-    WORLD_CONFIG=path/to/world.yaml .venv/bin/python tools/run_script.py scripts/deploy_world.py --network ganache-cli
-    FORK_URL=http://host:8545 .venv/bin/python tools/run_script.py scripts/deploy_world.py --network anvil-fork
-    WORLD_AAVE=0 ...                 # without the Aave V3 market
+.venv/bin/python tools/run_script.py scripts/deploy_world.py --network anvil
+WORLD_CONFIG=path/to/world.yaml .venv/bin/python tools/run_script.py scripts/deploy_world.py --network ganache-cli
+FORK_URL=http://host:8545 .venv/bin/python tools/run_script.py scripts/deploy_world.py --network anvil-fork
+WORLD_AAVE=0 ...                 # without the Aave V3 market
 """
 
 from __future__ import annotations
@@ -28,6 +28,8 @@ def main() -> None:
         pair = f"pair {a.pair}" if a.pair else "(base asset)"
         print(f"  {sym:<6} {a.decimals:>2} dec  token {a.token}  feed {a.feed}  ${price:,.2f}  {pair}")
     if world.aave is not None:
-        print(f"  Aave V3 pool {world.aave.pool.address}  oracle {world.aave.oracle.address}  "
-              f"reserves {', '.join(world.aave.symbols)}")
+        print(
+            f"  Aave V3 pool {world.aave.pool.address}  oracle {world.aave.oracle.address}  "
+            f"reserves {', '.join(world.aave.symbols)}"
+        )
     print(f"Addresses written to {deployment_path(dep.network)}")

@@ -83,13 +83,14 @@ def deploy_world(
     iv_feeds: dict[str, Any] = {}
     for a in cfg.assets:
         tokens[a.symbol] = weth if a.weth9 else WorldToken.deploy(a.name, a.symbol, a.decimals, deployer, tx)
-        feeds[a.symbol] = PriceFeed.deploy(
-            FEED_DECIMALS, f"{a.symbol} / USD", to_answer(a.price_usd), deployer, tx
-        )
+        feeds[a.symbol] = PriceFeed.deploy(FEED_DECIMALS, f"{a.symbol} / USD", to_answer(a.price_usd), deployer, tx)
         if a.symbol != cfg.base:
             iv_feeds[a.symbol] = PriceFeed.deploy(
-                FEED_DECIMALS, f"{a.symbol} / USD 30d implied vol", to_answer(a.vol + a.implied_vol_premium),
-                deployer, tx,
+                FEED_DECIMALS,
+                f"{a.symbol} / USD 30d implied vol",
+                to_answer(a.vol + a.implied_vol_premium),
+                deployer,
+                tx,
             )
     factory = _deploy_npm("UniswapV2Factory", deployer, deployer.address)
     router = _deploy_npm("UniswapV2Router02", deployer, factory.address, weth.address)
@@ -104,8 +105,15 @@ def deploy_world(
         tokens[a.symbol].approve(router, amount_asset, tx)
         world.base.approve(router, amount_base, tx)
         router.addLiquidity(
-            tokens[a.symbol], world.base, amount_asset, amount_base, amount_asset, amount_base, deployer,
-            chain.time() + DEADLINE_S, tx,
+            tokens[a.symbol],
+            world.base,
+            amount_asset,
+            amount_base,
+            amount_asset,
+            amount_base,
+            deployer,
+            chain.time() + DEADLINE_S,
+            tx,
         )
         pair_address = factory.getPair(tokens[a.symbol], world.base)
         world.pairs[a.symbol] = Contract.from_abi("UniswapV2Pair", pair_address, abi("UniswapV2Pair"))
@@ -148,8 +156,10 @@ def load_world(network_name: str | None = None, deployer: Any = None) -> World:
     """Brownie objects for a world deployed earlier on the connected chain, from its deployment file."""
     dep = load_deployment(network_name or network.show_active())
     cfg = load_world_config(ROOT / dep.config if not Path(dep.config).is_absolute() else dep.config)
-    tokens = {s: Contract.from_abi("WorldToken", a.token, abi("WETH9" if a.token == dep.weth else "WorldToken"))
-              for s, a in dep.assets.items()}
+    tokens = {
+        s: Contract.from_abi("WorldToken", a.token, abi("WETH9" if a.token == dep.weth else "WorldToken"))
+        for s, a in dep.assets.items()
+    }
     feeds = {s: Contract.from_abi("PriceFeed", a.feed, PriceFeed.abi) for s, a in dep.assets.items()}
     iv_feeds = {s: Contract.from_abi("PriceFeed", a.iv_feed, PriceFeed.abi) for s, a in dep.assets.items() if a.iv_feed}
     pair_abi = abi("UniswapV2Pair")

@@ -100,8 +100,13 @@ def _replay_instead_of_trace(original):
         if self._raw_trace is not None or self.contract_address:
             return original(self)
         tx = web3.eth.get_transaction(self.txid)
-        call = {"from": tx["from"], "to": tx["to"], "data": tx["input"].hex() if hasattr(tx["input"], "hex")
-                else tx["input"], "gas": hex(tx["gas"]), "value": hex(tx["value"])}
+        call = {
+            "from": tx["from"],
+            "to": tx["to"],
+            "data": tx["input"].hex() if hasattr(tx["input"], "hex") else tx["input"],
+            "gas": hex(tx["gas"]),
+            "value": hex(tx["value"]),
+        }
         if not str(call["data"]).startswith("0x"):
             call["data"] = "0x" + call["data"]
         response = web3.provider.make_request("eth_call", [call, hex(self.block_number - 1)])

@@ -92,9 +92,7 @@ class MarketSimulator:
             for s, p in self.pairs.items()
         }
         self._last = {s: f.functions.latestRoundData().call() for s, f in self.feeds.items()}
-        self._last_iv_time = max(
-            (f.functions.latestTimestamp().call() for f in self.iv_feeds.values()), default=0
-        )
+        self._last_iv_time = max((f.functions.latestTimestamp().call() for f in self.iv_feeds.values()), default=0)
         self._arb_inventory_usd = arb_inventory_usd
         self._arb_ready = False
         self._now = 0

@@ -33,22 +33,28 @@ WEIGHTS = np.array([0.0, 0.3, 0.3, 0.38])
 
 def test_target_leverage__low_vol_portfolio__levers_to_target_vol_within_caps():
     cov = np.diag([0.05**2, 0.05**2])
-    lev = target_leverage([0.5, 0.5], cov, target_vol=0.10, max_leverage=3.0, liquidation_thresholds=[0.8, 0.8],
-                          target_health_factor=1.8)
+    lev = target_leverage(
+        [0.5, 0.5], cov, target_vol=0.10, max_leverage=3.0, liquidation_thresholds=[0.8, 0.8], target_health_factor=1.8
+    )
     expected_by_vol = 0.10 / np.sqrt(0.5 * 0.05**2)
     assert lev == pytest.approx(min(expected_by_vol, 1.8 / (1.8 - 0.8)))
 
 
 def test_target_leverage__high_vol__never_below_one():
     cov = np.diag([0.9**2])
-    assert target_leverage([1.0], cov, target_vol=0.1, max_leverage=2.0, liquidation_thresholds=[0.8],
-                           target_health_factor=1.5) == 1.0
+    assert (
+        target_leverage(
+            [1.0], cov, target_vol=0.1, max_leverage=2.0, liquidation_thresholds=[0.8], target_health_factor=1.5
+        )
+        == 1.0
+    )
 
 
 def test_target_leverage__health_factor_binds__caps_where_hf_meets_target():
     cov = np.diag([0.01**2])
-    lev = target_leverage([1.0], cov, target_vol=0.5, max_leverage=3.0, liquidation_thresholds=[0.8],
-                          target_health_factor=2.0)
+    lev = target_leverage(
+        [1.0], cov, target_vol=0.5, max_leverage=3.0, liquidation_thresholds=[0.8], target_health_factor=2.0
+    )
     assert lev == pytest.approx(2.0 / (2.0 - 0.8))
     assert health_factor([lev], [0.8], lev - 1.0) == pytest.approx(2.0)
 
@@ -63,9 +69,19 @@ def _phases_in_order(actions) -> bool:
 def test_plan__lever_up_from_held__supplies_then_borrows_then_supplies_purchases():
     held = _held([20_000, 300_000, 300_000, 380_000])
     plan = plan_leveraged_rebalance(
-        tokens=TOKENS, held=held, supplied=[0] * 4, prices=PRICES, decimals=DECIMALS, base_index=0, debt=0,
-        risky_weights=WEIGHTS, leverage=1.5, liquidation_thresholds=LT, collateral_enabled=COLLATERAL,
-        reserves=_reserves(), min_trade_usd=100 * 10**8,
+        tokens=TOKENS,
+        held=held,
+        supplied=[0] * 4,
+        prices=PRICES,
+        decimals=DECIMALS,
+        base_index=0,
+        debt=0,
+        risky_weights=WEIGHTS,
+        leverage=1.5,
+        liquidation_thresholds=LT,
+        collateral_enabled=COLLATERAL,
+        reserves=_reserves(),
+        min_trade_usd=100 * 10**8,
     )
     kinds = [a.kind for a in plan.actions]
     assert _phases_in_order(plan.actions)
@@ -81,9 +97,19 @@ def test_plan__lever_up_from_held__supplies_then_borrows_then_supplies_purchases
 def test_plan__delever_to_one__withdraws_before_swaps_and_repays_after():
     supplied = _held([0, 450_000, 450_000, 570_000])
     plan = plan_leveraged_rebalance(
-        tokens=TOKENS, held=[20_000 * 10**6, 0, 0, 0], supplied=supplied, prices=PRICES, decimals=DECIMALS,
-        base_index=0, debt=500_000 * 10**6, risky_weights=WEIGHTS, leverage=1.0, liquidation_thresholds=LT,
-        collateral_enabled=COLLATERAL, reserves=_reserves(), min_trade_usd=100 * 10**8,
+        tokens=TOKENS,
+        held=[20_000 * 10**6, 0, 0, 0],
+        supplied=supplied,
+        prices=PRICES,
+        decimals=DECIMALS,
+        base_index=0,
+        debt=500_000 * 10**6,
+        risky_weights=WEIGHTS,
+        leverage=1.0,
+        liquidation_thresholds=LT,
+        collateral_enabled=COLLATERAL,
+        reserves=_reserves(),
+        min_trade_usd=100 * 10**8,
     )
     kinds = [a.kind for a in plan.actions]
     assert _phases_in_order(plan.actions)
@@ -106,9 +132,19 @@ def test_plan__any_move__keeps_phase_order_and_positive_amounts(lev, debt_usd, s
     supplied = _held([t * split for t in total])
     held = _held([20_000] + [t * (1 - split) for t in total[1:]])
     plan = plan_leveraged_rebalance(
-        tokens=TOKENS, held=held, supplied=supplied, prices=PRICES, decimals=DECIMALS, base_index=0,
-        debt=int(debt_usd * 10**6), risky_weights=WEIGHTS, leverage=lev, liquidation_thresholds=LT,
-        collateral_enabled=COLLATERAL, reserves=_reserves(), min_trade_usd=100 * 10**8,
+        tokens=TOKENS,
+        held=held,
+        supplied=supplied,
+        prices=PRICES,
+        decimals=DECIMALS,
+        base_index=0,
+        debt=int(debt_usd * 10**6),
+        risky_weights=WEIGHTS,
+        leverage=lev,
+        liquidation_thresholds=LT,
+        collateral_enabled=COLLATERAL,
+        reserves=_reserves(),
+        min_trade_usd=100 * 10**8,
     )
     assert _phases_in_order(plan.actions)
     assert all(a.amount > 0 for a in plan.actions)
@@ -121,9 +157,20 @@ def test_plan__any_move__keeps_phase_order_and_positive_amounts(lev, debt_usd, s
 def test_plan__borrow_beyond_loan_to_value__is_capped_to_what_collateral_allows():
     held = _held([900_000, 30_000, 30_000, 40_000])  # mostly idle cash: little collateral to borrow against
     plan = plan_leveraged_rebalance(
-        tokens=TOKENS, held=held, supplied=[0] * 4, prices=PRICES, decimals=DECIMALS, base_index=0, debt=0,
-        risky_weights=WEIGHTS, leverage=2.0, liquidation_thresholds=LT, collateral_enabled=COLLATERAL,
-        reserves=_reserves(), min_trade_usd=100 * 10**8, loan_to_values=[0.75, 0.70, 0.80, 0.65],
+        tokens=TOKENS,
+        held=held,
+        supplied=[0] * 4,
+        prices=PRICES,
+        decimals=DECIMALS,
+        base_index=0,
+        debt=0,
+        risky_weights=WEIGHTS,
+        leverage=2.0,
+        liquidation_thresholds=LT,
+        collateral_enabled=COLLATERAL,
+        reserves=_reserves(),
+        min_trade_usd=100 * 10**8,
+        loan_to_values=[0.75, 0.70, 0.80, 0.65],
     )
     borrow = next(a.amount for a in plan.actions if a.kind == BORROW)
     capacity = (30_000 * 0.70 + 30_000 * 0.80 + 40_000 * 0.65) * 10**6

@@ -60,8 +60,13 @@ def keeper_config(deployment_path, tmp_path, monkeypatch):
 
     def make(*, rpc_urls: list[str] | None = None, **sections: dict[str, Any]) -> KeeperConfig:
         raw: dict[str, Any] = {
-            "chain": {"rpc_urls": rpc_urls or [web3.provider.endpoint_uri], "chain_id": 1337,
-                      "deployment": deployment_path, "read_retries": 2, "retry_backoff_s": 0.05},
+            "chain": {
+                "rpc_urls": rpc_urls or [web3.provider.endpoint_uri],
+                "chain_id": 1337,
+                "deployment": deployment_path,
+                "read_retries": 2,
+                "retry_backoff_s": 0.05,
+            },
             "policy": {"cooldown_s": 3600},
             "schedule": {"interval_s": 1, "max_consecutive_failures": 2},
             "transactions": {"receipt_timeout_s": 10},

@@ -42,8 +42,13 @@ def isolation(fn_isolation, levered):
     """brownie reverts the chain after each test; the simulator's own state (its market model, the rounds it
     believes it published) must go back with it."""
     sim = levered["sim"]
-    saved = (sim.model.prices.copy(), sim.model.regime, sim.model.rng.bit_generator.state, dict(sim._last),
-             sim._last_iv_time)
+    saved = (
+        sim.model.prices.copy(),
+        sim.model.regime,
+        sim.model.rng.bit_generator.state,
+        dict(sim._last),
+        sim._last_iv_time,
+    )
     yield
     sim.model.prices, sim.model.regime, sim.model.rng.bit_generator.state, sim._last, sim._last_iv_time = saved
 
@@ -100,7 +105,7 @@ def test_tick__levered_vault__supplies_then_borrows_toward_target(levered, lev_k
     assert s.health_factor_wad >= s.leverage_params[0]  # the vault's minimum held after every step
     assert sum(a.collateral for a in s.assets[1:]) > 0
     gross = sum((a.balance + a.collateral) * a.answer / 10**a.token_decimals for a in s.assets) / 1e8
-    assert gross / (s.nav / 10**s.assets[0].token_decimals) > 1.05
+    assert gross / (s.nav / 10 ** s.assets[0].token_decimals) > 1.05
 
 
 def test_send__borrow_below_min_health_factor__refused_in_simulation(levered, lev_keeper):

@@ -28,8 +28,11 @@ def isolation(fn_isolation):
 def config_file(vault_env, tmp_path, key_of):
     def write(**policy) -> Path:
         raw = {
-            "chain": {"rpc_urls": [web3.provider.endpoint_uri], "chain_id": 1337,
-                      "deployment": vault_env["deployment_path"]},
+            "chain": {
+                "rpc_urls": [web3.provider.endpoint_uri],
+                "chain_id": 1337,
+                "deployment": vault_env["deployment_path"],
+            },
             "policy": {"cooldown_s": 7 * 86400, **policy},
             "schedule": {"interval_s": 0.5, "max_consecutive_failures": 3},
             "journal": str(tmp_path / "journal.sqlite"),
@@ -56,8 +59,7 @@ def _wait_for(predicate, timeout_s: float = 30.0) -> None:
 
 def test_run__sigterm__stops_cleanly_with_exit_code_0(config_file, key_of, tmp_path):
     path = config_file()
-    proc = subprocess.Popen([*RP_KEEPER, "run", "-c", str(path)], env=_env(key_of), stderr=subprocess.PIPE,
-                            text=True)
+    proc = subprocess.Popen([*RP_KEEPER, "run", "-c", str(path)], env=_env(key_of), stderr=subprocess.PIPE, text=True)
     journal = Journal(tmp_path / "journal.sqlite")
     _wait_for(lambda: journal.count() >= 2)
     proc.send_signal(signal.SIGTERM)
@@ -66,8 +68,9 @@ def test_run__sigterm__stops_cleanly_with_exit_code_0(config_file, key_of, tmp_p
     assert "keeper stop exit_code=0" in err
 
 
-def test_run__killed_and_restarted__resumes_from_journal_without_double_trading(vault_env, config_file, key_of,
-                                                                                 tmp_path):
+def test_run__killed_and_restarted__resumes_from_journal_without_double_trading(
+    vault_env, config_file, key_of, tmp_path
+):
     path = config_file()
     proc = subprocess.Popen([*RP_KEEPER, "run", "-c", str(path)], env=_env(key_of), stderr=subprocess.DEVNULL)
     journal = Journal(tmp_path / "journal.sqlite")
@@ -76,8 +79,13 @@ def test_run__killed_and_restarted__resumes_from_journal_without_double_trading(
     proc.wait(timeout=10)
     before = journal.count()
     vault_env["sim"].run(2)
-    out = subprocess.run([*RP_KEEPER, "run", "-c", str(path), "--max-ticks", "2"], env=_env(key_of),
-                         capture_output=True, text=True, timeout=120)
+    out = subprocess.run(
+        [*RP_KEEPER, "run", "-c", str(path), "--max-ticks", "2"],
+        env=_env(key_of),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert out.returncode == 0, out.stderr
     assert f"resumed_ticks={before}" in out.stderr
     assert journal.count() == before + 2
@@ -88,8 +96,14 @@ def test_run__killed_and_restarted__resumes_from_journal_without_double_trading(
 
 def test_once__bad_config__exits_2_naming_the_field(tmp_path):
     path = tmp_path / "bad.yaml"
-    path.write_text(yaml.safe_dump({"chain": {"rpc_urls": ["http://127.0.0.1:8545"], "deployment": "x.json"},
-                                    "policy": {"trigger_rc_deviation": 3}}))
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "chain": {"rpc_urls": ["http://127.0.0.1:8545"], "deployment": "x.json"},
+                "policy": {"trigger_rc_deviation": 3},
+            }
+        )
+    )
     out = subprocess.run([*RP_KEEPER, "once", "-c", str(path)], capture_output=True, text=True, timeout=60)
     assert out.returncode == 2
     assert "field 'policy.trigger_rc_deviation' must be in (0, 1)" in out.stderr

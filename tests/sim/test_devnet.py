@@ -23,8 +23,12 @@ def _free_port() -> int:
 
 def test_serve__sigterm__stops_the_chain_it_started():
     port = _free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "keeper.devnet", "serve", "--chain", "anvil", "--port", str(port)],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "keeper.devnet", "serve", "--chain", "anvil", "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     deadline = time.time() + 60
     while not port_in_use("127.0.0.1", port):
         assert time.time() < deadline and proc.poll() is None, "chain did not start"

@@ -16,8 +16,9 @@ contract Tiny is ERC20 { constructor() ERC20("T", "T") {} }
 
 
 def test_solc_adapter__version__answers_in_native_format():
-    out = subprocess.run(["node", str(ROOT / "tools" / "solc-adapter.js"), "--version"], capture_output=True,
-                         text=True, check=True).stdout
+    out = subprocess.run(
+        ["node", str(ROOT / "tools" / "solc-adapter.js"), "--version"], capture_output=True, text=True, check=True
+    ).stdout
     assert out.startswith("solc, the solidity compiler commandline interface\nVersion: 0.8.24+commit.")
 
 
@@ -46,8 +47,9 @@ def test_compile_standard__npm_import_through_remapping__emits_shanghai_bytecode
 
 def test_compile_standard__bad_source__returns_the_compiler_error():
     try:
-        solcx.compile_standard({"language": "Solidity", "sources": {"Bad.sol": {"content": "contract {"}}},
-                               solc_version="0.8.24")
+        solcx.compile_standard(
+            {"language": "Solidity", "sources": {"Bad.sol": {"content": "contract {"}}}, solc_version="0.8.24"
+        )
     except solcx.exceptions.SolcError as exc:
         assert "ParserError" in str(exc)
     else:

@@ -22,7 +22,12 @@ def _with(mutate) -> dict:
 def test_load_world_config__shipped_file__has_six_assets_with_real_decimals():
     cfg = load_world_config("config/world.yaml")
     assert {a.symbol: a.decimals for a in cfg.assets} == {
-        "USDC": 6, "WBTC": 8, "WETH": 18, "LINK": 18, "XAU": 18, "TBILL": 6
+        "USDC": 6,
+        "WBTC": 8,
+        "WETH": 18,
+        "LINK": 18,
+        "XAU": 18,
+        "TBILL": 6,
     }
     assert cfg.base == "USDC" and [a.symbol for a in cfg.risky] == ["WBTC", "WETH", "LINK", "XAU", "TBILL"]
 

@@ -34,8 +34,9 @@ def invested_vault(mini, deployer, gov, manager, keeper, guardian, alice, bob):
     cfg.oracles.update(
         {s: OracleGuard(g.heartbeat_s, g.min_usd, g.max_usd, DEVIATION_BPS[s]) for s, g in cfg.oracles.items()}
     )
-    vault = deploy_vault(mini, deployer, cfg, governance=gov,
-                         roles={"manager": manager, "keeper": keeper, "guardian": guardian}).vault
+    vault = deploy_vault(
+        mini, deployer, cfg, governance=gov, roles={"manager": manager, "keeper": keeper, "guardian": guardian}
+    ).vault
     for who in (alice, bob):
         mini.fund("USDC", who, 10**9 * 10**6)
         mini.base.approve(vault, 2**256 - 1, {"from": who})

@@ -484,6 +484,14 @@ class StateMachine:
 def test_vault__random_sequences__match_reference_model(state_machine, invested_vault, mini, alice, bob, keeper):
     # `make test` runs 50 examples of up to 20 steps: about 2.5-3.5 minutes on anvil, the rule mix decides (waits and
     # rebalances cost four transactions or more). Raise RP_STATEFUL_EXAMPLES / RP_STATEFUL_STEPS to dig deeper.
-    state_machine(StateMachine, invested_vault, mini, [alice, bob], keeper,
-                  settings={"max_examples": int(os.environ.get("RP_STATEFUL_EXAMPLES", 50)),
-                            "stateful_step_count": int(os.environ.get("RP_STATEFUL_STEPS", 20))})
+    state_machine(
+        StateMachine,
+        invested_vault,
+        mini,
+        [alice, bob],
+        keeper,
+        settings={
+            "max_examples": int(os.environ.get("RP_STATEFUL_EXAMPLES", 50)),
+            "stateful_step_count": int(os.environ.get("RP_STATEFUL_STEPS", 20)),
+        },
+    )

@@ -65,7 +65,10 @@ def test_deploy_aave__reserves__carry_config_risk_parameters(aave, aave_cfg, wor
             aave.data_provider.getReserveConfigurationData(token)
         )
         assert (decimals, ltv, threshold, bonus, factor) == (
-            world.cfg.asset(sym).decimals, r.ltv_bps, r.liquidation_threshold_bps, r.liquidation_bonus_bps,
+            world.cfg.asset(sym).decimals,
+            r.ltv_bps,
+            r.liquidation_threshold_bps,
+            r.liquidation_bonus_bps,
             r.reserve_factor_bps,
         )
         assert collateral and active and not frozen and not stable
@@ -125,9 +128,7 @@ def test_aave_oracle__feed_submits_new_round__follows_it(aave, world, deployer):
 # ---------------------------------------------------------------------------------------------------------------
 
 
-def test_supply_borrow_repay_withdraw__time_passes__interest_accrues_and_position_closes(
-    aave, world, borrower, lender
-):
+def test_supply_borrow_repay_withdraw__time_passes__interest_accrues_and_position_closes(aave, world, borrower, lender):
     usdc, weth = world.tokens["USDC"], world.tokens["WETH"]
     collateral, borrowed = world.units("WETH", 10), world.units("USDC", 10_000)
     _supply(world, aave, borrower, "WETH", collateral)
@@ -156,9 +157,7 @@ def test_supply_borrow_repay_withdraw__time_passes__interest_accrues_and_positio
     assert aave.pool.getUserAccountData(borrower)[5] == MAX_UINT  # no debt: infinite health factor
 
 
-def test_get_user_account_data__weth_collateral_usdc_debt__matches_hand_computation(
-    aave, aave_cfg, world, borrower
-):
+def test_get_user_account_data__weth_collateral_usdc_debt__matches_hand_computation(aave, aave_cfg, world, borrower):
     weth_cfg = aave_cfg.reserves["WETH"]
     collateral, borrowed = world.units("WETH", 7.5), world.units("USDC", 12_345)
     _supply(world, aave, borrower, "WETH", collateral)

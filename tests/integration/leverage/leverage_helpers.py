@@ -40,7 +40,10 @@ def levered_vault_config(**leverage: Any) -> Any:
 
 def deploy_levered(world: Any, deployer: Any, gov: Any, manager: Any, keeper: Any, guardian: Any, **kw: Any) -> Any:
     return deploy_vault(
-        world, deployer, kw.pop("cfg", None) or levered_vault_config(**kw), governance=gov,
+        world,
+        deployer,
+        kw.pop("cfg", None) or levered_vault_config(**kw),
+        governance=gov,
         roles={"manager": manager, "keeper": keeper, "guardian": guardian},
     )
 
@@ -111,5 +114,14 @@ def share_price(vault: Any) -> int:
 
 
 __all__ = [
-    "BPS", "BORROW", "REPAY", "SUPPLY", "WITHDRAW", "TARGETS", "USDC", "WAD", "deadline", "pytest",
+    "BPS",
+    "BORROW",
+    "REPAY",
+    "SUPPLY",
+    "WITHDRAW",
+    "TARGETS",
+    "USDC",
+    "WAD",
+    "deadline",
+    "pytest",
 ]

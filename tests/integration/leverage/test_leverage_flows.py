@@ -92,9 +92,7 @@ def test_rebalance_with_lending__repay_above_debt__repays_the_debt_only(levered,
     vault = levered
     toks = tokens(vault)
     world.fund("USDC", vault, 150_000 * USDC)  # a donation: enough idle base to repay everything
-    vault.rebalanceWithLending(
-        rebalance_params(vault, TARGETS, []), [(REPAY, toks[0], 10**30, True)], {"from": keeper}
-    )
+    vault.rebalanceWithLending(rebalance_params(vault, TARGETS, []), [(REPAY, toks[0], 10**30, True)], {"from": keeper})
     assert _debt(vault) == 0
     assert _hf(vault) == 2**256 - 1
 

@@ -14,8 +14,9 @@ def timelocked(world, deployer, vault_cfg):
     return deploy_vault(world, deployer, vault_cfg)
 
 
-def test_deploy_vault__config__registry_budgets_and_roles(timelocked, world, deployer, vault_cfg, manager, keeper,
-                                                          guardian):
+def test_deploy_vault__config__registry_budgets_and_roles(
+    timelocked, world, deployer, vault_cfg, manager, keeper, guardian
+):
     vault = timelocked.vault
     assert [a[0] for a in vault.assets()] == [world.tokens[s].address for s in ["USDC", *vault_cfg.assets]]
     assert plain(vault.riskBudgetsBps()) == [0, 2000, 2000, 2000, 2000, 2000]
@@ -46,5 +47,6 @@ def test_governance__through_timelock__waits_out_the_delay(timelocked, gov, vaul
 
 def test_swap_adapter__called_by_stranger__reverts(timelocked, world, alice):
     with reverts_with("UniswapV2SwapAdapterOnlyVault"):
-        timelocked.adapter.swapExactIn(world.base, world.tokens["WBTC"], 1, 0, alice, chain.time() + 60,
-                                       {"from": alice})
+        timelocked.adapter.swapExactIn(
+            world.base, world.tokens["WBTC"], 1, 0, alice, chain.time() + 60, {"from": alice}
+        )

@@ -24,15 +24,19 @@ BPS = 10_000
 FEED_DECIMALS = 8
 
 
-
-
 def reverts_with(error_name: str) -> Any:
     """``brownie.reverts`` matching a custom error by name (brownie renders it as ``Name: arg, arg``)."""
     return brownie.reverts(revert_pattern=rf"{error_name}\b.*")
 
 
-def timelocked(vault: Any, setter: str, args: tuple[Any, ...], manager: Any, feeds: dict[str, Any] | None = None,
-               feed_owner: Any = None) -> Any:
+def timelocked(
+    vault: Any,
+    setter: str,
+    args: tuple[Any, ...],
+    manager: Any,
+    feeds: dict[str, Any] | None = None,
+    feed_owner: Any = None,
+) -> Any:
     """A risk-increasing manager change the way production makes it: ``submit`` its calldata, wait out the
     vault's risk timelock, call the setter. ``feeds`` are refreshed after the wait. Returns the setter's tx."""
     fn = getattr(vault, setter)
@@ -105,8 +109,10 @@ class MiniWorld:
 
 def _deploy_npm(name: str, deployer: Any, *args: Any) -> Any:
     art = npm_artifact(name)
-    tx_hash = web3.eth.contract(abi=art["abi"], bytecode=art["bytecode"]).constructor(*args).transact(
-        {"from": deployer.address}
+    tx_hash = (
+        web3.eth.contract(abi=art["abi"], bytecode=art["bytecode"])
+        .constructor(*args)
+        .transact({"from": deployer.address})
     )
     receipt = web3.eth.wait_for_transaction_receipt(tx_hash)
     return Contract.from_abi(name, receipt.contractAddress, art["abi"])
@@ -128,7 +134,13 @@ def deploy_mini_world(deployer: Any, base: TokenSpec, assets: list[TokenSpec]) -
     factory = _deploy_npm("UniswapV2Factory", deployer, deployer.address)
     router = _deploy_npm("UniswapV2Router02", deployer, factory.address, weth.address)
     world = MiniWorld(
-        SimpleNamespace(base=base.symbol), deployer, tokens[base.symbol], tokens, feeds, router, factory,
+        SimpleNamespace(base=base.symbol),
+        deployer,
+        tokens[base.symbol],
+        tokens,
+        feeds,
+        router,
+        factory,
         {s.symbol: s for s in [base, *assets]},
     )
     for spec in assets:
@@ -151,10 +163,22 @@ def mini_vault_config(assets: list[TokenSpec], base: TokenSpec, **overrides: Any
     budgets[assets[0].symbol] += BPS - sum(budgets.values())
     oracles = {s.symbol: OracleGuard(3600, s.price_usd / 100, s.price_usd * 100) for s in [base, *assets]}
     values: dict[str, Any] = dict(
-        name="Test Vault", symbol="tVAULT", assets=[a.symbol for a in assets], oracles=oracles,
-        risk_budgets_bps=budgets, max_slippage_bps=100, max_nav_loss_bps=50, max_turnover_bps=10_000,
-        cooldown_s=3600, deposit_cap_usd=None, sequencer_feed=None, sequencer_grace_s=0,
-        timelock_delay_s=0, proposer=1, executor=1, roles={},
+        name="Test Vault",
+        symbol="tVAULT",
+        assets=[a.symbol for a in assets],
+        oracles=oracles,
+        risk_budgets_bps=budgets,
+        max_slippage_bps=100,
+        max_nav_loss_bps=50,
+        max_turnover_bps=10_000,
+        cooldown_s=3600,
+        deposit_cap_usd=None,
+        sequencer_feed=None,
+        sequencer_grace_s=0,
+        timelock_delay_s=0,
+        proposer=1,
+        executor=1,
+        roles={},
     )
     values.update(overrides)
     return VaultConfig(**values)

@@ -18,7 +18,11 @@ def isolation(fn_isolation):
 
 def _simulator(world, seed: int) -> MarketSimulator:
     return MarketSimulator(
-        web3, world.deployment, world.cfg, seed=seed, reporter=world.deployer.address,
+        web3,
+        world.deployment,
+        world.cfg,
+        seed=seed,
+        reporter=world.deployer.address,
         arbitrageur=accounts[9].address,
     )
 

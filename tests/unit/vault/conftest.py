@@ -17,7 +17,6 @@ BASE = MINI_BASE
 ASSETS = MINI_ASSETS
 
 
-
 @pytest.fixture(autouse=True)
 def isolation(fn_isolation):
     pass

@@ -128,8 +128,16 @@ def test_set_risk_budgets__not_manager__reverts(vault, gov):
 
 @pytest.mark.parametrize(
     "thresholds",
-    [(0, 50, 100, 3600), (501, 50, 100, 3600), (100, 0, 100, 3600), (100, 201, 100, 3600),
-     (100, 50, 0, 3600), (100, 50, 10_001, 3600), (100, 50, 100, 899), (100, 50, 100, 30 * 86400 + 1)],
+    [
+        (0, 50, 100, 3600),
+        (501, 50, 100, 3600),
+        (100, 0, 100, 3600),
+        (100, 201, 100, 3600),
+        (100, 50, 0, 3600),
+        (100, 50, 10_001, 3600),
+        (100, 50, 100, 899),
+        (100, 50, 100, 30 * 86400 + 1),
+    ],
 )
 def test_set_thresholds__outside_hard_bounds__reverts(vault, manager, thresholds):
     with reverts_with("RiskParityVaultThresholdOutOfBounds"):

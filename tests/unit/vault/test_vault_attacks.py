@@ -29,9 +29,7 @@ def test_deposit__inflation_attack_1_wei_then_donation__victim_keeps_999_permill
     assert vault.previewRedeem(vault.balanceOf(mallory)) < donation_usdc * USDC + 1
 
 
-def test_deposit__inflation_attack_with_basket_donation__victim_keeps_999_permille(
-    funded, base, mini, mallory, alice
-):
+def test_deposit__inflation_attack_with_basket_donation__victim_keeps_999_permille(funded, base, mini, mallory, alice):
     vault = funded
     mini.fund("USDC", mallory, 1)
     base.approve(vault, 1, {"from": mallory})
@@ -90,8 +88,21 @@ def hooked(funded, gov, manager, deployer, alice, mallory):
         (lambda v, who: v.maxMint.encode_input(who), "RiskParityVaultReentrantView"),
         (lambda v, who: v.rebalance.encode_input((0, 2**40, [10_000, 0, 0, 0], [])), "ReentrancyGuardReentrantCall"),
     ],
-    ids=["deposit", "redeemInKind", "totalAssets", "previewDeposit", "previewMint", "previewWithdraw",
-         "previewRedeem", "convertToAssets", "convertToShares", "maxWithdraw", "maxRedeem", "maxMint", "rebalance"],
+    ids=[
+        "deposit",
+        "redeemInKind",
+        "totalAssets",
+        "previewDeposit",
+        "previewMint",
+        "previewWithdraw",
+        "previewRedeem",
+        "convertToAssets",
+        "convertToShares",
+        "maxWithdraw",
+        "maxRedeem",
+        "maxMint",
+        "rebalance",
+    ],
 )
 def test_redeem_in_kind__token_hook_reenters__inner_call_refused(hooked, alice, mallory, call, error):
     vault, token = hooked

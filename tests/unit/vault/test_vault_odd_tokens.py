@@ -16,12 +16,18 @@ from tests.integration.vault.vault_helpers import (
 )
 
 SETS = {
-    "usdc6_base__wbtc8_weth18": (TokenSpec("USDC", 6, 1.0), [TokenSpec("WBTC", 8, 90_000.0),
-                                                             TokenSpec("WETH", 18, 3_200.0)]),
-    "dai18_base__noreturn6_wbtc8": (TokenSpec("DAI", 18, 1.0), [TokenSpec("USDT", 6, 1.0, no_return=True),
-                                                                TokenSpec("WBTC", 8, 90_000.0)]),
-    "noreturn6_base__link18": (TokenSpec("USDT", 6, 1.0, no_return=True), [TokenSpec("LINK", 18, 15.0),
-                                                                           TokenSpec("XAU", 18, 2_600.0)]),
+    "usdc6_base__wbtc8_weth18": (
+        TokenSpec("USDC", 6, 1.0),
+        [TokenSpec("WBTC", 8, 90_000.0), TokenSpec("WETH", 18, 3_200.0)],
+    ),
+    "dai18_base__noreturn6_wbtc8": (
+        TokenSpec("DAI", 18, 1.0),
+        [TokenSpec("USDT", 6, 1.0, no_return=True), TokenSpec("WBTC", 8, 90_000.0)],
+    ),
+    "noreturn6_base__link18": (
+        TokenSpec("USDT", 6, 1.0, no_return=True),
+        [TokenSpec("LINK", 18, 15.0), TokenSpec("XAU", 18, 2_600.0)],
+    ),
 }
 
 
@@ -30,8 +36,9 @@ def odd(request, deployer, gov, manager, keeper, guardian, alice, bob):
     base_spec, assets = SETS[request.param]
     world = deploy_mini_world(deployer, base_spec, assets)
     cfg = mini_vault_config(assets, base_spec)
-    vault = deploy_vault(world, deployer, cfg, governance=gov,
-                         roles={"manager": manager, "keeper": keeper, "guardian": guardian}).vault
+    vault = deploy_vault(
+        world, deployer, cfg, governance=gov, roles={"manager": manager, "keeper": keeper, "guardian": guardian}
+    ).vault
     for who in (alice, bob):
         world.fund(base_spec.symbol, who, world.units(base_spec.symbol, 1_000_000))
         world.base.approve(vault, 2**256 - 1, {"from": who})

@@ -117,10 +117,12 @@ def sequencer(deployer):
 
 @pytest.fixture(scope="module")
 def l2_vault(mini, deployer, sequencer, gov, manager, keeper, guardian, alice, base):
-    cfg = mini_vault_config(ASSETS_FOR_ORACLE_TESTS, mini.specs["USDC"], sequencer_feed=sequencer.address,
-                            sequencer_grace_s=3600)
-    vault = deploy_vault(mini, deployer, cfg, governance=gov,
-                         roles={"manager": manager, "keeper": keeper, "guardian": guardian}).vault
+    cfg = mini_vault_config(
+        ASSETS_FOR_ORACLE_TESTS, mini.specs["USDC"], sequencer_feed=sequencer.address, sequencer_grace_s=3600
+    )
+    vault = deploy_vault(
+        mini, deployer, cfg, governance=gov, roles={"manager": manager, "keeper": keeper, "guardian": guardian}
+    ).vault
     base.approve(vault, 2**256 - 1, {"from": alice})
     return vault
 
@@ -140,8 +142,9 @@ def test_deposit__sequencer_up_past_grace__works(l2_vault, mini, deployer, alice
     assert l2_vault.balanceOf(alice) > 0
 
 
-def test_sequencer_down__deposit_and_rebalance_revert__in_kind_pays(l2_vault, mini, deployer, sequencer, alice,
-                                                                    keeper, base):
+def test_sequencer_down__deposit_and_rebalance_revert__in_kind_pays(
+    l2_vault, mini, deployer, sequencer, alice, keeper, base
+):
     chain.sleep(3601)
     chain.mine()
     refresh_feeds(mini.feeds, deployer)
@@ -158,8 +161,9 @@ def test_sequencer_down__deposit_and_rebalance_revert__in_kind_pays(l2_vault, mi
 
 
 def test_sequencer__constructor_grace_above_max__reverts(mini, deployer, sequencer, gov):
-    cfg = mini_vault_config(ASSETS_FOR_ORACLE_TESTS, mini.specs["USDC"], sequencer_feed=sequencer.address,
-                            sequencer_grace_s=86_401)
+    cfg = mini_vault_config(
+        ASSETS_FOR_ORACLE_TESTS, mini.specs["USDC"], sequencer_feed=sequencer.address, sequencer_grace_s=86_401
+    )
     with reverts_with("RiskParityVaultThresholdOutOfBounds"):
         deploy_vault(mini, deployer, cfg, governance=gov, roles={"manager": gov, "keeper": gov, "guardian": gov})
 

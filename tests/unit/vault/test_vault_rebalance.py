@@ -141,8 +141,9 @@ def test_rebalance__pool_pushed_off_oracle__oracle_floor_reverts(deposited, keep
     usdc = 600_000 * USDC
     mini.fund("USDC", mallory, usdc)
     mini.base.approve(mini.router, usdc, {"from": mallory})
-    mini.router.swapExactTokensForTokens(usdc, 0, [mini.base, mini.tokens["WBTC"]], mallory, deadline(),
-                                         {"from": mallory})
+    mini.router.swapExactTokensForTokens(
+        usdc, 0, [mini.base, mini.tokens["WBTC"]], mallory, deadline(), {"from": mallory}
+    )
     with reverts_with("UniswapV2Router: INSUFFICIENT_OUTPUT_AMOUNT"):
         vault.rebalance(rebalance_params(vault, TARGETS, [_buy(vault, mini, "WBTC", 1_000)]), {"from": keeper})
 
