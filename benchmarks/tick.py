@@ -24,10 +24,13 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from keeper.chain import AssetState, ChainClient, VaultState, connect  # noqa: E402
+from keeper.chain import ChainClient, connect  # noqa: E402
 from keeper.config import parse_keeper_config  # noqa: E402
 from keeper.devnet import ChainSpec, LocalChain  # noqa: E402
-from keeper.engine import TickInputs, propose  # noqa: E402
+from keeper.engine import propose  # noqa: E402
+from keeper.outcomes import Action  # noqa: E402
+from keeper.snapshot import AssetState, Snapshot  # noqa: E402
+from keeper.units import BASE_PRICE, oracle_price  # noqa: E402
 
 ROUNDS = 500
 SIZES = (5, 16)
@@ -93,7 +96,8 @@ def _fill_history(w3, feeds: list[str], sender: str, seed: int) -> None:
         w3.eth.wait_for_transaction_receipt(responses[-1]["result"], poll_latency=0.002)
 
 
-def _state(feeds: list[str], histories, timestamp: int) -> VaultState:
+def _state(feeds: list[str], histories, timestamp: int) -> Snapshot:
+    """A vault of 400k USDC and 600k USD spread over the feeds' tokens, in the keeper's frame."""
     assets = [
         AssetState(
             token="0x" + "00" * 19 + "01",
@@ -108,10 +112,15 @@ def _state(feeds: list[str], histories, timestamp: int) -> VaultState:
             updated_at=timestamp,
             target_bps=0,
             budget_bps=0,
+            price=BASE_PRICE,
+            price_base=1.0,
+            value_base=400_000.0,
         )
     ]
     for i, f in enumerate(feeds):
         h = histories[f]
+        price = oracle_price(h.answers[-1], 8, 18, 10**8, 8, 6)
+        balance = (600_000 // len(feeds)) * 10**18 * 10**8 // h.answers[-1]
         assets.append(
             AssetState(
                 token=f"0x{i + 2:040x}",
@@ -121,16 +130,21 @@ def _state(feeds: list[str], histories, timestamp: int) -> VaultState:
                 feed_decimals=8,
                 min_price=1,
                 max_price=10**30,
-                balance=(600_000 // len(feeds)) * 10**18 * 10**8 // h.answers[-1],
+                balance=balance,
                 answer=h.answers[-1],
                 updated_at=h.updated_at[-1],
                 target_bps=0,
                 budget_bps=10_000 // len(feeds),
+                price=price,
+                price_base=price.per_whole(18, 6),
+                value_base=price.value(balance) / 10**6,
+                history=h,
             )
         )
-    return VaultState(
+    return Snapshot(
         block=0,
         timestamp=timestamp,
+        head_age_s=0.0,
         epoch=0,
         last_rebalance_at=0,
         max_slippage_bps=100,
@@ -186,12 +200,12 @@ def main() -> None:
                     hist = client.feed_history(feeds, ROUNDS, batched=batched)
                     warm.append(time.perf_counter() - t)
                     now = int(w3.eth.get_block("latest")["timestamp"])
-                    inputs = TickInputs(_state(feeds, hist, now), hist, [None] * (n + 1), {}, 0, 0.0)
+                    snap = _state(feeds, hist, now)
                     t = time.perf_counter()
-                    p = propose(inputs, cfg)
+                    p = propose(snap, cfg)
                     decide.append(time.perf_counter() - t)
                 assert all(len(h.round_ids) == ROUNDS for h in hist.values()), [len(h.round_ids) for h in hist.values()]
-                assert p.decision in ("hold", "rebalance", "skip")
+                assert p.action in (Action.HOLD, Action.REBALANCE, Action.SKIP)
                 rows.append(
                     {
                         "assets": n,
@@ -202,8 +216,8 @@ def main() -> None:
                         "decide_ms": statistics.median(decide) * 1e3,
                         "tick_cold_ms": statistics.median(c + d for c, d in zip(cold, decide, strict=True)) * 1e3,
                         "tick_warm_ms": statistics.median(c + d for c, d in zip(warm, decide, strict=True)) * 1e3,
-                        "decision": p.decision,
-                        "reason": p.reason,
+                        "decision": p.action.value,
+                        "reason": p.text,
                     }
                 )
     result = {"machine": f"{platform.platform()}, {platform.python_version()}", "repeats": REPEATS, "rows": rows}

@@ -38,7 +38,8 @@ def project_abi(name: str) -> list[dict[str, Any]]:
     for folder in ("contracts", "interfaces"):
         path = ROOT / "build" / folder / f"{name}.json"
         if path.is_file():
-            return json.loads(path.read_text())["abi"]
+            entries: list[dict[str, Any]] = json.loads(path.read_text())["abi"]
+            return entries
     raise ToolchainError(f"no build artifact for {name}: run 'make setup' then '.venv/bin/brownie compile'")
 
 

@@ -1,10 +1,12 @@
-"""Backtest: the keeper's own estimator, solver, policy and planner over a price series, with trading costs.
+"""Backtest: the keeper's own engine (:func:`keeper.engine.propose`) over a price series, with trading costs.
 
-Each strategy (risk parity, equal weight, inverse volatility) starts fully in the base asset and then, at every
-decision step, estimates the covariance from the trailing window of returns only (no look-ahead), computes its
-target, asks :func:`keeper.policy.decide` whether the move is worth it, turns the move into integer trades with
-:func:`keeper.planner.plan_trades`, and fills them against constant-product pools that arbitrage keeps at the
-oracle price with a fixed depth. Costs are the pool fee and price impact actually paid plus gas per swap.
+Each strategy (risk parity, equal weight, inverse volatility) starts fully in the base asset. At every decision
+step the backtest builds the :class:`~keeper.snapshot.Snapshot` a vault holding that strategy's balances would
+show (feed rounds up to the current row only: no look-ahead), and calls the same engine the daemon calls, with the
+keeper config's estimator, cash buffer, trigger, cost gate and trade caps; only the return grid (``risk.interval_s``
+and ``risk.lookback_s``) follows the data. The proposal's integer trades are filled against constant-product pools
+that arbitrage keeps at the oracle price with a fixed depth. Costs are the pool fee and price impact actually paid
+plus gas per swap.
 
 Reported per strategy: annualised realised volatility, risk-contribution error over time, turnover, costs and
 maximum drawdown.
@@ -15,26 +17,32 @@ from __future__ import annotations
 import csv
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
 
-from keeper.planner import PRICE_DECIMALS, PoolReserves, plan_trades, pool_amount_out, weights_to_bps
-from keeper.policy import PolicyConfig, Pool, decide, rc_deviation
-from keeper.risk.covariance import ledoit_wolf
-from keeper.risk.returns import log_returns, periods_per_year
-from keeper.risk.solver import risk_budget_weights, risk_contributions
+from keeper.amm import Pool, amount_out
+from keeper.config import KeeperConfig, parse_keeper_config
+from keeper.engine import Allocator, propose
+from keeper.outcomes import Action
+from keeper.policy import rc_deviation
+from keeper.risk.returns import periods_per_year
 from keeper.risk.types import FloatArray
+from keeper.snapshot import AssetState, FeedHistory, Snapshot
+from keeper.units import BASE_PRICE, Price
 
 logger = logging.getLogger(__name__)
 
 Strategy = Literal["risk_parity", "equal_weight", "inverse_vol"]
 STRATEGIES: tuple[Strategy, ...] = ("risk_parity", "equal_weight", "inverse_vol")
 _DECIMALS = 18
+_ONE = 10**_DECIMALS
+_FEED = 10**8
 _BASE = "BASE"
+_GAS_PER_TRADE = 100_000
 
 
 @dataclass(frozen=True)
@@ -44,20 +52,23 @@ class BacktestConfig:
     Attributes
     ----------
     interval : int
-        Seconds between price rows.
+        Seconds between price rows (the keeper's return grid follows it).
     window : int
-        Trailing returns used by the estimator.
+        Trailing returns the estimator sees (``risk.lookback_s`` = window x interval).
     decide_every : int
-        Rows between policy decisions.
+        Rows between decisions.
     initial_nav : float
         Starting NAV in base units (USD).
     pool_depth : float
         Base-asset reserve of every pool (USD); the asset side is set at the oracle price.
     gas_cost_per_trade : float
         USD per swap.
-    policy : PolicyConfig
+    keeper : KeeperConfig, optional
+        The keeper's settings (estimator, cash buffer, policy, caps); the shipped defaults when None.
     budget : FloatArray, optional
         Risk budget; equal when None.
+    max_turnover_bps, oracle_bound_bps : int
+        The simulated vault's turnover cap and oracle floor (the vault config's defaults).
     """
 
     interval: int = 86_400
@@ -66,10 +77,10 @@ class BacktestConfig:
     initial_nav: float = 1_000_000.0
     pool_depth: float = 50_000_000.0
     gas_cost_per_trade: float = 5.0
-    policy: PolicyConfig = field(
-        default_factory=lambda: PolicyConfig(cooldown_seconds=0, value_per_squared_deviation=0.5)
-    )
+    keeper: KeeperConfig | None = None
     budget: FloatArray | None = None
+    max_turnover_bps: int = 10_000
+    oracle_bound_bps: int = 200
 
 
 @dataclass(frozen=True)
@@ -126,13 +137,17 @@ def load_prices_csv(path: str | Path) -> tuple[list[str], FloatArray]:
     return header[skip:], prices
 
 
-def _target(strategy: Strategy, cov: FloatArray, budget: FloatArray | None, prev: FloatArray | None) -> FloatArray:
-    if strategy == "equal_weight":
-        return np.full(cov.shape[0], 1.0 / cov.shape[0])
-    if strategy == "inverse_vol":
-        iv = 1.0 / np.sqrt(np.diag(cov))
-        return iv / iv.sum()
-    return risk_budget_weights(cov, budget, x0=prev)
+def _keeper_config(cfg: BacktestConfig) -> KeeperConfig:
+    """The keeper's settings with the return grid moved to the data's: everything else as configured."""
+    base = cfg.keeper or parse_keeper_config({"chain": {"rpc_urls": ["http://backtest"], "deployment": "-"}})
+    risk = replace(
+        base.risk,
+        interval_s=cfg.interval,
+        lookback_s=cfg.window * cfg.interval,
+        max_rounds=cfg.window + 1,
+        min_observations=min(base.risk.min_observations, cfg.window),
+    )
+    return replace(base, risk=risk)
 
 
 def backtest(
@@ -140,7 +155,7 @@ def backtest(
     config: BacktestConfig | None = None,
     strategies: Sequence[Strategy] = STRATEGIES,
 ) -> BacktestResult:
-    """Run the keeper pipeline over a price series for each strategy.
+    """Run the keeper's engine over a price series for each strategy.
 
     Parameters
     ----------
@@ -157,92 +172,119 @@ def backtest(
     px = load_prices_csv(prices)[1] if isinstance(prices, (str, Path)) else np.asarray(prices, dtype=np.float64)
     if px.ndim != 2 or px.shape[0] <= cfg.window + 1:
         raise ValueError(f"need a (T, N) price array with T > window + 1, got shape {px.shape}")
-    rets = log_returns(px)
     budget = cfg.budget if cfg.budget is not None else np.full(px.shape[1], 1.0 / px.shape[1])
-    return BacktestResult({s: _run(s, px, rets, budget, cfg) for s in strategies})
+    kcfg = _keeper_config(cfg)
+    return BacktestResult({s: _run(Allocator(s), px, budget, cfg, kcfg) for s in strategies})
+
+
+def _snapshot(
+    t: int, px: FloatArray, balances: list[int], budget_bps: list[int], cfg: BacktestConfig, epoch: int, last: int
+) -> Snapshot:
+    """What a vault holding ``balances`` shows at row ``t``: base asset first, 18 decimals, 8-decimal feeds."""
+    n = px.shape[1]
+    rows = np.arange(t - cfg.window, t + 1)
+    times = tuple(int(r) * cfg.interval for r in rows)
+    answers = [_FEED] + [int(round(p * _FEED)) for p in px[t]]
+    prices = [BASE_PRICE] + [Price(a, _FEED) for a in answers[1:]]
+    assets = []
+    for i in range(n + 1):
+        history = (
+            FeedHistory(tuple(range(len(times))), tuple([_FEED] * len(times)), times)
+            if i == 0
+            else FeedHistory(tuple(range(len(times))), tuple(int(round(p * _FEED)) for p in px[rows, i - 1]), times)
+        )
+        assets.append(
+            AssetState(
+                token=_BASE if i == 0 else f"A{i - 1}",
+                feed=f"feed{i}",
+                heartbeat_s=10 * cfg.interval,
+                token_decimals=_DECIMALS,
+                feed_decimals=8,
+                min_price=1,
+                max_price=2**255,
+                balance=balances[i],
+                answer=answers[i],
+                updated_at=times[-1],
+                target_bps=0,
+                budget_bps=0 if i == 0 else budget_bps[i - 1],
+                price=prices[i],
+                price_base=prices[i].per_whole(_DECIMALS, _DECIMALS),
+                value_base=prices[i].value(balances[i]) / _ONE,
+                pool=None if i == 0 else Pool(int(cfg.pool_depth / px[t, i - 1] * _ONE), int(cfg.pool_depth * _ONE)),
+                history=history,
+            )
+        )
+    nav = sum(p.value(b) for p, b in zip(prices, balances, strict=True))
+    return Snapshot(
+        block=t,
+        timestamp=times[-1],
+        head_age_s=0.0,
+        epoch=epoch,
+        last_rebalance_at=last,
+        max_slippage_bps=cfg.oracle_bound_bps,
+        max_nav_loss_bps=10_000,
+        max_turnover_bps=cfg.max_turnover_bps,
+        cooldown_s=0,
+        deposits_paused=False,
+        rebalances_paused=False,
+        total_supply=1,
+        nav_ok=True,
+        nav=nav,
+        assets=tuple(assets),
+        # Gas in the engine is gas_per_trade x gas price x ETH price: one "ETH" of one base unit makes it the
+        # configured USD per swap.
+        gas_price_wei=int(cfg.gas_cost_per_trade * 1e18 / _GAS_PER_TRADE),
+        eth_price_base=1.0,
+    )
 
 
 def _run(
-    strategy: Strategy, px: FloatArray, rets: FloatArray, budget: FloatArray, cfg: BacktestConfig
+    allocator: Allocator, px: FloatArray, budget: FloatArray, cfg: BacktestConfig, kcfg: KeeperConfig
 ) -> StrategyResult:
     t_rows, n = px.shape
-    tokens = [f"A{i}" for i in range(n)] + [_BASE]
-    decimals = [_DECIMALS] * (n + 1)
-    base = n
-    one = 10**_DECIMALS
-    balances = [0] * n + [int(cfg.initial_nav * one)]
-    last_rebalance: int | None = None
+    kcfg = replace(kcfg, policy=replace(kcfg.policy, gas_per_trade=_GAS_PER_TRADE, eth_price_usd=None))
+    # The first allocation deploys the deposit, which the vault must do whatever the cost gate says.
+    first_cfg = replace(kcfg, policy=replace(kcfg.policy, cost_multiple=0.0, trigger_rc_deviation=1e-9))
+    budget_bps = [max(1, int(round(b * 10_000))) for b in budget / budget.sum()]
+    parity = np.asarray(budget_bps, dtype=np.float64) / sum(budget_bps)
+    tokens = [_BASE] + [f"A{i}" for i in range(n)]
+    balances = [int(cfg.initial_nav * _ONE)] + [0] * n
+    last_rebalance = 0
     navs: list[float] = []
     errors: list[float] = []
     traded = 0.0
     costs = 0.0
     rebalances = 0
-    prev_target: FloatArray | None = None
     start = cfg.window + 1
     for t in range(start, t_rows):
-        price_int = [int(round(p * 10**PRICE_DECIMALS)) for p in px[t]] + [10**PRICE_DECIMALS]
-        values = np.array([balances[i] / one * px[t, i] for i in range(n)] + [balances[base] / one])
-        nav = float(values.sum())
-        navs.append(nav)
+        values = [balances[0] / _ONE] + [balances[i + 1] / _ONE * px[t, i] for i in range(n)]
+        navs.append(float(sum(values)))
         if (t - start) % cfg.decide_every:
             continue
-        # Returns up to row t are known at row t: the window ends at the current price, never after it.
-        cov = ledoit_wolf(rets[t - cfg.window : t]).covariance * periods_per_year(cfg.interval)
-        target = _target(strategy, cov, budget, prev_target)
-        prev_target = target
-        w_now = values[:n] / nav
-        errors.append(rc_deviation(w_now, cov, budget))
-        pools = [Pool(cfg.pool_depth / px[t, i], cfg.pool_depth) for i in range(n)]
-        decision = decide(
-            now=t * cfg.interval,
-            last_rebalance=last_rebalance,
-            nav=nav,
-            current_weights=w_now,
-            target_weights=target,
-            cov=cov,
-            # Each strategy is held to its own target's risk split (the budget itself for risk parity), so the
-            # trigger and the cost gate mean the same thing for all three.
-            budget=risk_contributions(target, cov),
-            prices=px[t],
-            pools=pools,
-            gas_cost_per_trade=cfg.gas_cost_per_trade,
-            config=cfg.policy,
-        )
-        # The first allocation deploys the deposit, which the vault must do whatever the cost gate says.
-        initial = rebalances == 0
-        if not decision.rebalance and not initial:
+        snap = _snapshot(t, px, balances, budget_bps, cfg, rebalances, last_rebalance)
+        p = propose(snap, first_cfg if rebalances == 0 else kcfg, last_rebalance or None, allocator=allocator)
+        if p.weights is not None and p.covariance is not None:
+            # The same yardstick for every strategy: distance from the risk-parity budget, before trading.
+            errors.append(rc_deviation(p.weights, p.covariance, parity) if p.weights.sum() > 0 else float(parity.max()))
+        if p.action is not Action.REBALANCE:
             continue
-        w_new = np.clip(target if initial else decision.weights, 0.0, None)
-        bps = weights_to_bps(np.append(w_new, max(0.0, 1.0 - w_new.sum())))
-        reserves: list[PoolReserves | None] = [
-            PoolReserves(int(p.reserve_asset * one), int(p.reserve_base * one)) for p in pools
-        ] + [None]
-        plan = plan_trades(
-            tokens=tokens,
-            balances=balances,
-            prices=price_int,
-            decimals=decimals,
-            base_index=base,
-            target_bps=bps,
-            reserves=reserves,
-        )
-        for trade in plan.trades:
+        for trade in p.trades:
             i_in, i_out = tokens.index(trade.token_in), tokens.index(trade.token_out)
-            asset = i_in if i_out == base else i_out
-            r = reserves[asset]
-            assert r is not None
-            r_in, r_out = (r.reserve_asset, r.reserve_base) if i_out == base else (r.reserve_base, r.reserve_asset)
-            out = pool_amount_out(trade.amount_in, r_in, r_out)
+            asset = i_in if i_out == 0 else i_out
+            pool = snap.assets[asset].pool
+            assert pool is not None
+            reserve_in, reserve_out = pool.sides(sell=i_out == 0)
+            out = amount_out(trade.amount_in, reserve_in, reserve_out)
             if out < trade.min_amount_out:
                 continue  # would revert on chain
-            value_in = trade.amount_in / one * (px[t, i_in] if i_in != base else 1.0)
-            value_out = out / one * (px[t, i_out] if i_out != base else 1.0)
+            value_in = snap.assets[i_in].price.value(trade.amount_in) / _ONE
+            value_out = snap.assets[i_out].price.value(out) / _ONE
             balances[i_in] -= trade.amount_in
             balances[i_out] += out
             traded += value_in
             costs += value_in - value_out + cfg.gas_cost_per_trade
-            balances[base] -= int(cfg.gas_cost_per_trade * one)
-        last_rebalance = t * cfg.interval
+            balances[0] -= int(cfg.gas_cost_per_trade * _ONE)
+        last_rebalance = snap.timestamp
         rebalances += 1
     nav_arr = np.array(navs)
     r = np.diff(np.log(nav_arr))

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -25,6 +25,7 @@ from eth_utils import function_signature_to_4byte_selector
 from web3 import Web3
 from web3.exceptions import ContractCustomError, ContractLogicError, TimeExhausted, Web3RPCError
 
+from keeper.amm import Pool
 from keeper.artifacts import abi
 from keeper.errors import (
     ConfigError,
@@ -36,6 +37,8 @@ from keeper.errors import (
     TransactionRevertedError,
     TransactionStuckError,
 )
+from keeper.snapshot import ZERO_ADDRESS, FeedHistory, ReserveConfig, Snapshot, build_snapshot
+from keeper.units import BPS
 
 log = logging.getLogger(__name__)
 
@@ -58,63 +61,27 @@ SEL_RESERVE_CONFIG = function_signature_to_4byte_selector("getReserveConfigurati
 
 
 @dataclass(frozen=True)
-class AssetState:
-    token: str
-    feed: str
-    heartbeat_s: int
-    token_decimals: int
-    feed_decimals: int
-    min_price: int
-    max_price: int
-    balance: int
-    answer: int
-    updated_at: int
-    target_bps: int
-    budget_bps: int
-    collateral: int = 0
-    """Supplied to the lending market, in token units (0 without leverage)."""
+class MarketBook:
+    """Where a vault's market lives besides the vault (from the deployment file): what a snapshot reads."""
+
+    pairs: Mapping[str, str] = field(default_factory=dict)
+    """Token address (lowercase) -> its Uniswap V2 pair with the base asset."""
+    implied_vol_feeds: Mapping[str, str] = field(default_factory=dict)
+    """Token address (lowercase) -> a feed of its annualized implied volatility (8 decimals)."""
+    eth_usd_feed: str | None = None
+    """For gas costs in base units."""
+    pool_data_provider: str | None = None
+    """Aave V3's data provider (loan-to-value, liquidation thresholds) for a levered vault."""
+    max_rounds: int = 500
+    """Feed rounds of history per asset."""
+    priority_fee_wei: int = 0
 
 
 @dataclass(frozen=True)
-class VaultState:
-    """The vault as its one-call keeper view shows it, plus the block it was read at."""
-
-    block: int
-    timestamp: int
-    epoch: int
-    last_rebalance_at: int
-    max_slippage_bps: int
-    max_nav_loss_bps: int
-    max_turnover_bps: int
-    cooldown_s: int
-    deposits_paused: bool
-    rebalances_paused: bool
-    total_supply: int
-    nav_ok: bool
-    nav: int
-    """Oracle NAV in base units (meaningless when ``nav_ok`` is False)."""
-    assets: tuple[AssetState, ...]
-    lending_adapter: str | None = None
-    """None when the vault does not lever (or predates leverage)."""
-    debt: int = 0
-    """Base units owed to the lending market."""
-    health_factor_wad: int = 2**256 - 1
-    leverage_params: tuple[int, ...] = ()
-    """(minHF, targetHF, ripcordHF, maxLeverageBps, ripcordRewardBps, ripcordCooldown, ripcordMaxTrade)."""
-    last_deleverage_at: int = 0
-
-    @property
-    def base(self) -> AssetState:
-        return self.assets[0]
-
-
-@dataclass
-class FeedHistory:
-    """Rounds of one feed, oldest first: answers scaled by 10**decimals, times in unix seconds."""
-
-    round_ids: list[int] = field(default_factory=list)
-    answers: list[int] = field(default_factory=list)
-    updated_at: list[int] = field(default_factory=list)
+class _VaultMeta:
+    lens: str
+    sequencer_feed: str | None
+    sequencer_grace_s: int
 
 
 @dataclass(frozen=True)
@@ -262,12 +229,15 @@ class ChainClient:
         self._sleep = sleep
         self._index = 0
         self._w3 = self._connect(self.urls[0])
-        self._history: dict[str, FeedHistory] = {}
+        self._history: dict[str, dict[int, tuple[int, int]]] = {}
+        """feed -> round id -> (answer, updatedAt): rounds never change once published."""
         self._token0: dict[str, str] = {}
         self._contracts: dict[tuple[str, str, int], Any] = {}
         # The vault's errors come from its core, its module, its admin and the interface (libraries' included).
         self.decoder = ErrorDecoder(*(abi(n) for n in VAULT_ABIS))
-        self._lens: dict[str, str] = {}
+        self._vault_meta: dict[str, _VaultMeta] = {}
+        self.clock: Callable[[], float] = time.time
+        """Wall clock for the head block's age (a test can move it)."""
 
     # ------------------------------------------------------------ connection
 
@@ -331,48 +301,131 @@ class ChainClient:
     # ------------------------------------------------------------ reads
 
     def latest_block(self) -> dict[str, Any]:
-        return self.read(lambda w3: w3.eth.get_block("latest"), "latest block")
+        return self.read(lambda w3: dict(w3.eth.get_block("latest")), "latest block")
 
-    def vault_state(self, vault: str) -> VaultState:
-        """The vault's keeper view and the block it belongs to, read at one block number."""
+    def _meta(self, vault: str) -> _VaultMeta:
+        """The vault's lens and sequencer feed: immutable or governance-set, read once per vault."""
+        if vault not in self._vault_meta:
 
-        if vault not in self._lens:
-            self._lens[vault] = self.read(
-                lambda w3: self.contract("RiskParityVault", vault, w3).functions.lens().call(), "vault lens"
-            )
+            def go(w3: Web3) -> _VaultMeta:
+                c = self.contract("IRiskParityVault", vault, w3)
+                feed = c.functions.sequencerUptimeFeed().call()
+                grace = c.functions.sequencerGracePeriod().call()
+                return _VaultMeta(c.functions.lens().call(), None if feed == ZERO_ADDRESS else feed, int(grace))
 
-        def go(w3: Web3) -> VaultState:
-            block = w3.eth.get_block("latest")
-            lens = self.contract("RiskParityVaultLens", self._lens[vault], w3)
-            v = lens.functions.keeperView(vault).call(block_identifier=block["number"])
-            return _vault_state_from_view(v, int(block["number"]), int(block["timestamp"]))
+            self._vault_meta[vault] = self.read(go, "vault lens and sequencer feed")
+        return self._vault_meta[vault]
+
+    def _view_at_head(self, vault: str) -> tuple[int, int, float, Any]:
+        """(block number, its timestamp, head age, the lens's keeperView at that block)."""
+        lens_address = self._meta(vault).lens
+
+        def go(w3: Web3) -> tuple[int, int, float, Any]:
+            head = w3.eth.get_block("latest")
+            number, ts = int(head["number"]), int(head["timestamp"])
+            lens = self.contract("RiskParityVaultLens", lens_address, w3)
+            view = lens.functions.keeperView(vault).call(block_identifier=number)
+            return number, ts, self.clock() - ts, view
 
         return self.read(go, "vault keeper view")
 
-    def feed_history(self, feeds: Sequence[str], max_rounds: int, *, batched: bool = True) -> dict[str, FeedHistory]:
-        """The newest ``max_rounds`` rounds of each feed, oldest first. Rounds already read are not read again."""
-        latest = self._latest_round_ids(feeds, batched)
-        out: dict[str, FeedHistory] = {}
+    def vault_state(self, vault: str) -> Snapshot:
+        """The vault alone (no market, no history) at the head block: for checks after a transaction."""
+        number, ts, age, view = self._view_at_head(vault)
+        return build_snapshot(view, block=number, timestamp=ts, head_age_s=age)
+
+    def snapshot(self, vault: str, book: MarketBook) -> Snapshot:
+        """Everything one tick decides on, every read pinned to one block number and batched.
+
+        The head block is read first; the lens view, feed rounds, pool reserves, implied vols, lending settings,
+        the sequencer feed and the ETH price are then read *at that block number*, so one decision never mixes
+        two states of the chain. Feed history rounds are immutable once published and cached across ticks.
+        """
+        meta = self._meta(vault)
+        number, ts, age, view = self._view_at_head(vault)
+        configs = view[9]
+        tokens = [str(c[0]) for c in configs]
+        feeds = [str(c[1]) for c in configs]
+        pairs: list[str | None] = [None, *(book.pairs.get(t.lower()) for t in tokens[1:])]
+        iv = [book.implied_vol_feeds.get(t.lower()) for t in tokens]
+        lending = len(view) >= 21 and view[15] and view[15] != ZERO_ADDRESS and book.pool_data_provider
+        calls: list[tuple[str, str]] = [(f, SEL_LATEST_ROUND_DATA) for f in feeds]
+        unknown = sorted({p for p in pairs if p is not None and p not in self._token0})
+        calls += [(p, SEL_TOKEN0) for p in unknown]
+        calls += [(p, SEL_GET_RESERVES) for p in pairs if p is not None]
+        calls += [(f, SEL_LATEST_ROUND_DATA) for f in iv if f is not None]
+        if lending:
+            provider = str(book.pool_data_provider)
+            calls += [(provider, SEL_RESERVE_CONFIG + bytes.fromhex(t[2:].rjust(64, "0")).hex()) for t in tokens]
+        extra = [f for f in (meta.sequencer_feed, book.eth_usd_feed) if f]
+        calls += [(f, SEL_LATEST_ROUND_DATA) for f in extra]
+        words = iter(self._eth_calls(calls, True, f"market at block {number}", block=number))
+
+        latest = [_signed_word(next(words), 1) for _ in feeds]
+        for p in unknown:
+            self._token0[p] = "0x" + next(words)[0].to_bytes(32, "big")[12:].hex()
+        pools: list[Pool | None] = []
+        for t, pair in zip(tokens, pairs, strict=True):
+            if pair is None:
+                pools.append(None)
+                continue
+            r0, r1 = next(words)[:2]
+            pools.append(Pool(r0, r1) if self._token0[pair].lower() == t.lower() else Pool(r1, r0))
+        implied = [None if f is None else _signed_word(next(words), 1)[1] / 1e8 for f in iv]
+        reserves = None
+        if lending:
+            reserves = [ReserveConfig(w[1] / BPS, w[2] / BPS, bool(w[5])) for w in (next(words) for _ in tokens)]
+        sequencer_down = False
+        if meta.sequencer_feed:
+            _, status, started_at = _signed_word(next(words), 1)[:3]
+            sequencer_down = status != 0 or started_at == 0 or ts < started_at + meta.sequencer_grace_s
+        eth_answer = None
+        if book.eth_usd_feed:
+            eth_answer = (_signed_word(next(words), 1)[1], _feed_decimals_of(book.eth_usd_feed, configs))
+
+        histories = self._histories(feeds, [w[0] for w in latest], book.max_rounds, number)
+        base_fee = int(self.read(lambda w3: w3.eth.get_block(number), "block").get("baseFeePerGas", 0))
+        return build_snapshot(
+            view,
+            block=number,
+            timestamp=ts,
+            head_age_s=age,
+            histories=[histories[f] for f in feeds],
+            pools=pools,
+            implied_vols=implied,
+            reserves=reserves,
+            sequencer_down=sequencer_down,
+            gas_price_wei=base_fee + book.priority_fee_wei,
+            eth_answer=eth_answer,
+        )
+
+    def feed_history(
+        self, feeds: Sequence[str], max_rounds: int, *, batched: bool = True, block: int | None = None
+    ) -> dict[str, FeedHistory]:
+        """The newest ``max_rounds`` rounds of each feed at ``block`` (default: latest), oldest first."""
+        at = block if block is not None else int(self.latest_block()["number"])
+        words = self._eth_calls([(f, SEL_LATEST_ROUND_DATA) for f in feeds], batched, "feeds' latest rounds", at)
+        return self._histories(feeds, [w[0] for w in words], max_rounds, at, batched=batched)
+
+    def _histories(
+        self, feeds: Sequence[str], latest_ids: Sequence[int], max_rounds: int, block: int, *, batched: bool = True
+    ) -> dict[str, FeedHistory]:
+        """Rounds (latest_id - max_rounds, latest_id] of each feed; rounds already read are not read again."""
         wanted: list[tuple[str, int]] = []
-        for feed, last_id in zip(feeds, latest, strict=True):
-            hist = self._history.setdefault(feed, FeedHistory())
-            first = max(1, last_id - max_rounds + 1)
-            have = set(hist.round_ids)
-            wanted += [(feed, r) for r in range(first, last_id + 1) if r not in have]
-        rows = self._get_rounds(wanted, batched)
+        for feed, last_id in zip(feeds, latest_ids, strict=True):
+            have = self._history.setdefault(feed, {})
+            wanted += [(feed, r) for r in range(max(1, last_id - max_rounds + 1), last_id + 1) if r not in have]
+        calls = [(f, SEL_GET_ROUND_DATA + r.to_bytes(32, "big").hex()) for f, r in wanted]
+        rows = [_signed_word(w, 1) for w in self._eth_calls(calls, batched, "feed rounds", block)]
         for (feed, _), row in zip(wanted, rows, strict=True):
-            hist = self._history[feed]
-            hist.round_ids.append(int(row[0]))
-            hist.answers.append(int(row[1]))
-            hist.updated_at.append(int(row[3]))
-        for feed, last_id in zip(feeds, latest, strict=True):
-            hist = self._history[feed]
-            order = sorted(range(len(hist.round_ids)), key=hist.round_ids.__getitem__)
-            keep = [i for i in order if hist.round_ids[i] > last_id - max_rounds]
-            hist.round_ids = [hist.round_ids[i] for i in keep]
-            hist.answers = [hist.answers[i] for i in keep]
-            hist.updated_at = [hist.updated_at[i] for i in keep]
-            out[feed] = FeedHistory(list(hist.round_ids), list(hist.answers), list(hist.updated_at))
+            self._history[feed][int(row[0])] = (int(row[1]), int(row[3]))
+        out: dict[str, FeedHistory] = {}
+        for feed, last_id in zip(feeds, latest_ids, strict=True):
+            cache = self._history[feed]
+            for r in [r for r in cache if r <= last_id - max_rounds]:
+                del cache[r]
+            ids = sorted(r for r in cache if r <= last_id)
+            out[feed] = FeedHistory(tuple(ids), tuple(cache[r][0] for r in ids), tuple(cache[r][1] for r in ids))
         return out
 
     def clear_history_cache(self) -> None:
@@ -381,26 +434,27 @@ class ChainClient:
     # Feed and pool reads are hot (every tick, hundreds of rounds on a cold start): they skip web3's contract
     # machinery and go out as raw eth_call requests with precomputed selectors, decoded word by word.
 
-    def _latest_round_ids(self, feeds: Sequence[str], batched: bool) -> list[int]:
-        words = self._eth_calls([(f, SEL_LATEST_ROUND_DATA) for f in feeds], batched, "feeds' latest rounds")
-        return [w[0] for w in words]
-
-    def _get_rounds(self, wanted: Sequence[tuple[str, int]], batched: bool) -> list[list[int]]:
-        calls = [(f, SEL_GET_ROUND_DATA + r.to_bytes(32, "big").hex()) for f, r in wanted]
-        return [_signed_word(w, 1) for w in self._eth_calls(calls, batched, "feed rounds")]
-
-    def _eth_calls(self, calls: Sequence[tuple[str, str]], batched: bool, what: str) -> list[list[int]]:
-        """``eth_call`` each (to, calldata) at the latest block; each result as a list of 32-byte words."""
+    def _eth_calls(self, calls: Sequence[tuple[str, str]], batched: bool, what: str, block: int) -> list[list[int]]:
+        """``eth_call`` each (to, calldata) at ``block``; each result as a list of 32-byte words."""
         if not calls:
             return []
-        requests_ = [("eth_call", [{"to": to, "data": "0x" + data}, "latest"]) for to, data in calls]
+        tag = hex(block)
+        requests_ = [("eth_call", [{"to": to, "data": "0x" + data}, tag]) for to, data in calls]
+        raw: list[Any] = []
         if not batched:
-            raw = [self.read(lambda w3, r=r: w3.provider.make_request(*r), what) for r in requests_]
+            for method, params in requests_:
+
+                def one(w3: Web3, method: str = method, params: list[Any] = params) -> Any:
+                    return w3.provider.make_request(method, params)  # type: ignore[arg-type]
+
+                raw.append(self.read(one, what))
         else:
-            raw = []
             for start in range(0, len(requests_), BATCH_SIZE):
-                chunk = requests_[start : start + BATCH_SIZE]
-                raw += self.read(lambda w3, chunk=chunk: w3.provider.make_batch_request(chunk), what)
+
+                def batch(w3: Web3, chunk: list[Any] = requests_[start : start + BATCH_SIZE]) -> Any:
+                    return w3.provider.make_batch_request(chunk)  # type: ignore[attr-defined]
+
+                raw += self.read(batch, what)
         out = []
         for (to, _), resp in zip(calls, raw, strict=True):
             if "error" in resp or not resp.get("result") or resp["result"] == "0x":
@@ -409,28 +463,21 @@ class ChainClient:
             out.append([int.from_bytes(data[i : i + 32], "big") for i in range(0, len(data), 32)])
         return out
 
-    def pool_reserves(self, pairs: Sequence[str | None], assets: Sequence[str]) -> list[tuple[int, int] | None]:
-        """(asset reserve, base reserve) of each pair, None where there is no pair."""
-        live = [(p, a) for p, a in zip(pairs, assets, strict=True) if p is not None]
-        unknown = [p for p, _ in live if p not in self._token0]
-        for p, words in zip(
-            unknown, self._eth_calls([(p, SEL_TOKEN0) for p in unknown], True, "pair token0"), strict=True
-        ):
-            self._token0[p] = "0x" + words[0].to_bytes(32, "big")[12:].hex()
-        reserves = iter(self._eth_calls([(p, SEL_GET_RESERVES) for p, _ in live], True, "pair reserves"))
-        out: list[tuple[int, int] | None] = []
-        for pair, asset in zip(pairs, assets, strict=True):
-            if pair is None:
-                out.append(None)
-                continue
-            r0, r1, _ = next(reserves)
-            out.append((r0, r1) if self._token0[pair].lower() == asset.lower() else (r1, r0))
-        return out
-
-    def reserve_configs(self, data_provider: str, tokens: Sequence[str]) -> list[tuple[int, int, bool]]:
-        """(loan-to-value bps, liquidation threshold bps, usable as collateral) of each token on Aave V3."""
-        calls = [(data_provider, SEL_RESERVE_CONFIG + bytes.fromhex(t[2:].rjust(64, "0")).hex()) for t in tokens]
-        return [(w[1], w[2], bool(w[5])) for w in self._eth_calls(calls, True, "reserve configurations")]
+    def rebalance_calldata(
+        self,
+        vault: str,
+        epoch: int,
+        deadline: int,
+        target_bps: Sequence[int],
+        trades: Sequence[tuple[str, str, int, int]],
+        actions: Sequence[tuple[int, str, int, bool]] = (),
+    ) -> str:
+        """ABI-encoded ``rebalance`` (or ``rebalanceWithLending`` when there are lending actions)."""
+        c = self.contract("IRiskParityVault", vault)
+        params = (epoch, deadline, list(target_bps), list(trades))
+        if actions:
+            return str(c.encode_abi("rebalanceWithLending", args=[params, list(actions)]))
+        return str(c.encode_abi("rebalance", args=[params]))
 
     def balance_of(self, address: str) -> int:
         return self.read(lambda w3: w3.eth.get_balance(Web3.to_checksum_address(address)), "keeper balance")
@@ -595,86 +642,20 @@ def _chain(exc: BaseException) -> list[BaseException]:
     return out
 
 
-ZERO_ADDRESS = "0x" + "00" * 20
+def _feed_decimals_of(feed: str, configs: Sequence[Any]) -> int:
+    """A feed's decimals when the registry lists it, else 8 (every ETH/USD feed Chainlink runs has 8)."""
+    return next((int(c[4]) for c in configs if str(c[1]).lower() == feed.lower()), 8)
+
+
 VAULT_ABIS = ("RiskParityVault", "RiskParityVaultModule", "RiskParityVaultAdmin", "IRiskParityVault")
 
 
-def _vault_state_from_view(v: Any, block: int, timestamp: int) -> VaultState:
-    """Decode ``keeperView()``: the first 15 fields always; the lending fields when the vault has them."""
-    (
-        epoch,
-        last_rebalance_at,
-        thresholds,
-        deposits_paused,
-        rebalances_paused,
-        _cap,
-        total_supply,
-        nav_ok,
-        nav,
-        assets,
-        targets,
-        budgets,
-        balances,
-        answers,
-        updated_at,
-    ) = v[:15]
-    lending: dict[str, Any] = {}
-    collateral: list[int] = [0] * len(assets)
-    if len(v) >= 21 and v[15] and v[15] != ZERO_ADDRESS:
-        collateral = [int(c) for c in v[16]] or collateral
-        lending = dict(
-            lending_adapter=v[15],
-            debt=int(v[17]),
-            health_factor_wad=int(v[18]),
-            leverage_params=tuple(int(x) for x in v[19]),
-            last_deleverage_at=int(v[20]),
-        )
-    max_slippage, max_nav_loss, max_turnover, cooldown = thresholds
-    rows = tuple(
-        AssetState(
-            token=a[0],
-            feed=a[1],
-            heartbeat_s=int(a[2]),
-            token_decimals=int(a[3]),
-            feed_decimals=int(a[4]),
-            min_price=int(a[5]),
-            max_price=int(a[6]),
-            balance=int(balances[i]),
-            answer=int(answers[i]),
-            updated_at=int(updated_at[i]),
-            target_bps=int(targets[i]) if i < len(targets) else 0,
-            budget_bps=int(budgets[i]) if i < len(budgets) else 0,
-            collateral=collateral[i] if i < len(collateral) else 0,
-        )
-        for i, a in enumerate(assets)
-    )
-    return VaultState(
-        block=block,
-        timestamp=timestamp,
-        epoch=int(epoch),
-        last_rebalance_at=int(last_rebalance_at),
-        max_slippage_bps=int(max_slippage),
-        max_nav_loss_bps=int(max_nav_loss),
-        max_turnover_bps=int(max_turnover),
-        cooldown_s=int(cooldown),
-        deposits_paused=bool(deposits_paused),
-        rebalances_paused=bool(rebalances_paused),
-        total_supply=int(total_supply),
-        nav_ok=bool(nav_ok),
-        nav=int(nav),
-        assets=rows,
-        **lending,
-    )
-
-
 __all__ = [
-    "AssetState",
     "ChainClient",
     "ErrorDecoder",
-    "FeedHistory",
     "KeeperError",
+    "MarketBook",
     "TxOutcome",
     "TxPolicy",
-    "VaultState",
     "load_signer",
 ]

@@ -12,6 +12,7 @@ from typing import Any
 
 from keeper.config import KeeperConfig, load_keeper_config
 from keeper.errors import KeeperError
+from keeper.outcomes import Action
 
 log = logging.getLogger("keeper")
 
@@ -37,7 +38,7 @@ def cmd_once(args: argparse.Namespace) -> int:
     keeper.client.check_chain()
     result = keeper.tick()
     r = result.record
-    print(f"{r.decision}: {r.reason}" + (f" tx={r.tx_hash} gas={r.gas_used}" if r.tx_hash else ""))
+    print(f"{r.decision}: {r.text}" + (f" tx={r.tx_hash} gas={r.gas_used}" if r.tx_hash else ""))
     return 0
 
 
@@ -46,12 +47,8 @@ def cmd_plan(args: argparse.Namespace) -> int:
 
     keeper = Keeper(_config(args, dry_run=True, journal=":memory:"))
     keeper.client.check_chain()
-    inputs, p = keeper.decide()
-    s = inputs.state
-    print(
-        f"block {s.block}  epoch {s.epoch}  NAV {s.nav / 10**s.base.token_decimals:,.2f}  decision {p.decision}"
-        f" ({p.reason})"
-    )
+    s, p = keeper.decide()
+    print(f"block {s.block}  epoch {s.epoch}  NAV {s.nav / s.base_unit:,.2f}  decision {p.action} ({p.text})")
     if p.deviation is not None:
         print(
             f"risk-contribution deviation {p.deviation:.4f} -> {p.deviation_after:.4f} "
@@ -62,7 +59,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
         for j, i in enumerate(p.risky):
             print(
                 f"{s.assets[i].token:<44} {p.weights[j]:>8.2%} {p.target_weights[j]:>8.2%} "
-                f"{p.risk_contributions[j]:>7.2%} {p.budget[j]:>7.2%}"
+                f"{p.risk_contributions[j]:>7.2%} {p.budget[j] if p.budget is not None else 0.0:>7.2%}"
             )
     for t in p.trades:
         print(f"trade {t.token_in} -> {t.token_out} amount_in={t.amount_in} min_out={t.min_amount_out}")
@@ -76,8 +73,8 @@ def cmd_status(args: argparse.Namespace) -> int:
     journal = Journal(cfg.journal)
     rows = journal.last(args.last)
     print(
-        f"journal {cfg.journal}: {journal.count()} ticks, {journal.count('rebalance')} rebalances, "
-        f"{journal.count('error')} errors, gas {journal.gas_total():,}"
+        f"journal {cfg.journal}: {journal.count()} ticks, {journal.count(Action.REBALANCE)} rebalances, "
+        f"{journal.count(Action.ERROR)} errors, gas {journal.gas_total():,}"
     )
     print(f"{'id':>5} {'block':>8} {'epoch':>5} {'decision':<9} {'status':<8} {'deviation':>9}  reason")
     for r in reversed(rows):

@@ -7,7 +7,8 @@ See ``config/keeper.local.yaml`` (the local world) and ``config/keeper.fork.yaml
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from enum import Enum
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,19 @@ import yaml
 
 from keeper.errors import ConfigError
 
-ESTIMATORS = ("sample", "ewma", "ledoit_wolf")
+
+class Estimator(str, Enum):
+    """How the keeper forecasts the covariance of returns (``risk.estimator``)."""
+
+    SAMPLE = "sample"
+    EWMA = "ewma"
+    LEDOIT_WOLF = "ledoit_wolf"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+ESTIMATORS = tuple(e.value for e in Estimator)
 
 
 @dataclass(frozen=True)
@@ -29,6 +42,9 @@ class ChainSettings:
     request_timeout_s: float = 10.0
     read_retries: int = 3
     retry_backoff_s: float = 0.5
+    max_head_age_s: float = 120.0
+    """A head block older than this (wall clock) means a stalled node: the tick skips. 0 turns the check off
+    (a local chain that mines only on demand has an old head whenever it is idle)."""
 
 
 @dataclass(frozen=True)
@@ -51,7 +67,7 @@ class TxSettings:
 
 @dataclass(frozen=True)
 class RiskSettings:
-    estimator: str = "ewma"
+    estimator: Estimator = Estimator.EWMA
     ewma_decay: float = 0.94
     interval_s: int = 3600
     """Returns are resampled to this grid (the last known price carried forward)."""
@@ -170,6 +186,7 @@ def parse_keeper_config(
         "request_timeout_s",
         "read_retries",
         "retry_backoff_s",
+        "max_head_age_s",
     }
     if unknown:
         raise ConfigError(f"{path}: unknown field(s) chain.{', chain.'.join(sorted(unknown))}")
@@ -181,10 +198,15 @@ def parse_keeper_config(
         request_timeout_s=_typed(chain_raw, "request_timeout_s", float, path, "chain", default=10.0),
         read_retries=_typed(chain_raw, "read_retries", int, path, "chain", default=3),
         retry_backoff_s=_typed(chain_raw, "retry_backoff_s", float, path, "chain", default=0.5),
+        max_head_age_s=_typed(chain_raw, "max_head_age_s", float, path, "chain", default=120.0),
     )
     sections: dict[str, Any] = {}
     for name, cls in _SECTIONS.items():
         sections[name] = _section(raw.get(name) or {}, cls, name, path)
+    estimator = sections["risk"].estimator
+    if estimator not in ESTIMATORS:
+        raise ConfigError(f"{path}: field 'risk.estimator' must be one of {', '.join(ESTIMATORS)}, got {estimator!r}")
+    sections["risk"] = replace(sections["risk"], estimator=Estimator(estimator))
     cfg = KeeperConfig(
         path=path,
         chain=chain,
@@ -206,8 +228,6 @@ def parse_keeper_config(
 
 
 def _replace(cfg: KeeperConfig, key: str, value: Any) -> KeeperConfig:
-    from dataclasses import replace
-
     return replace(cfg, **{key: value})
 
 
@@ -230,7 +250,7 @@ def _typed(
 def _section(data: Any, cls: type, name: str, path: str) -> Any:
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: section '{name}' must be a mapping")
-    fields = cls.__dataclass_fields__
+    fields = getattr(cls, "__dataclass_fields__")  # noqa: B009 - every section class is a dataclass
     unknown = set(data) - set(fields)
     if unknown:
         raise ConfigError(
@@ -266,7 +286,7 @@ def _validate(cfg: KeeperConfig) -> None:
         if not cond:
             raise ConfigError(f"{p}: field '{field_}' {problem}")
 
-    need(cfg.risk.estimator in ESTIMATORS, "risk.estimator", f"must be one of {', '.join(ESTIMATORS)}")
+    need(cfg.chain.max_head_age_s >= 0, "chain.max_head_age_s", "must be >= 0 seconds (0 turns the check off)")
     need(0.0 < cfg.risk.ewma_decay < 1.0, "risk.ewma_decay", "must be in (0, 1) (RiskMetrics uses 0.94)")
     need(cfg.risk.interval_s > 0, "risk.interval_s", "must be > 0 seconds")
     need(cfg.risk.max_rounds >= 2, "risk.max_rounds", "must be >= 2")

@@ -20,19 +20,22 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from web3 import Web3
 
-from keeper.chain import ChainClient, TxOutcome, TxPolicy, VaultState, load_signer
+from keeper.chain import ChainClient, MarketBook, TxOutcome, TxPolicy, load_signer
 from keeper.config import KeeperConfig
 from keeper.deployments import WorldDeployment, load_deployment
-from keeper.engine import Proposal, TickInputs, propose
+from keeper.engine import Proposal, propose
 from keeper.errors import (
     ConfigError,
     GasPriceTooHighError,
     InvariantBreachError,
     KeeperError,
     SimulationRevertedError,
+    VaultErrorName,
 )
 from keeper.journal import Journal, TickRecord
 from keeper.metrics import Metrics
+from keeper.outcomes import Action, Reason, Status
+from keeper.snapshot import Snapshot
 
 log = logging.getLogger(__name__)
 
@@ -44,8 +47,8 @@ class TickResult:
     record: TickRecord
     proposal: Proposal | None
     outcome: TxOutcome | None = None
-    state: VaultState | None = None
-    """The vault as the tick read it."""
+    state: Snapshot | None = None
+    """The vault and its market as the tick read them."""
 
 
 class Keeper:
@@ -99,110 +102,65 @@ class Keeper:
         self.on_tick: Callable[[TickResult], None] | None = None
         """Called with every successful tick's result (the demo's report hooks in here)."""
         self._stop = threading.Event()
-        self._iv_feeds = {a.token.lower(): a.iv_feed for a in self.deployment.assets.values() if a.iv_feed}
-        self._pairs = {a.token.lower(): a.pair for a in self.deployment.assets.values()}
-        self._weth_feed = next(
-            (a.feed for a in self.deployment.assets.values() if a.token.lower() == self.deployment.weth.lower()), None
+        aave = self.deployment.extra.get("aave") or {}
+        self.book = MarketBook(
+            pairs={a.token.lower(): a.pair for a in self.deployment.assets.values() if a.pair},
+            implied_vol_feeds={a.token.lower(): a.iv_feed for a in self.deployment.assets.values() if a.iv_feed}
+            if cfg.risk.implied_vol_weight > 0
+            else {},
+            eth_usd_feed=None
+            if cfg.policy.eth_price_usd
+            else next(
+                (a.feed for a in self.deployment.assets.values() if a.token.lower() == self.deployment.weth.lower()),
+                None,
+            ),
+            pool_data_provider=aave.get("pool_data_provider"),
+            max_rounds=cfg.risk.max_rounds,
+            priority_fee_wei=int(cfg.tx.priority_fee_gwei * 1e9),
         )
 
     # ------------------------------------------------------------ one tick
 
-    def read(self) -> TickInputs:
-        state = self.client.vault_state(self.vault)
-        feeds = [a.feed for a in state.assets]
-        histories = self.client.feed_history(feeds, self.cfg.risk.max_rounds)
-        reserves = self.client.pool_reserves(
-            [None if i == 0 else self._pairs.get(a.token.lower()) for i, a in enumerate(state.assets)],
-            [a.token for a in state.assets],
-        )
-        implied: dict[str, float] = {}
-        if self.cfg.risk.implied_vol_weight > 0:
-            for a in state.assets:
-                feed = self._iv_feeds.get(a.token.lower())
-                if feed:
-                    c = self.client.contract("PriceFeed", feed)
-                    implied[a.token] = (
-                        self.client.read(lambda w3, c=c: c.functions.latestAnswer().call(), "implied vol") / 1e8
-                    )
-        block = self.client.latest_block()
-        eth_usd = self.cfg.policy.eth_price_usd or 0.0
-        if not eth_usd and self._weth_feed:
-            eth_usd = (
-                histories[self._weth_feed].answers[-1] / 1e8
-                if self._weth_feed in histories
-                else self.client.read(
-                    lambda w3: self.client.contract("PriceFeed", self._weth_feed).functions.latestAnswer().call(),
-                    "ETH price",
-                )
-                / 1e8
-            )
-        gas_price = int(block.get("baseFeePerGas", 0)) + int(self.cfg.tx.priority_fee_gwei * 1e9)
-        reserve_configs = None
-        aave = self.deployment.extra.get("aave") or {}
-        if state.lending_adapter and aave.get("pool_data_provider"):
-            reserve_configs = self.client.reserve_configs(aave["pool_data_provider"], [a.token for a in state.assets])
-        return TickInputs(state, histories, reserves, implied, gas_price, eth_usd, reserve_configs)
+    def read(self) -> Snapshot:
+        """The tick's one snapshot: the vault and its market at one block."""
+        return self.client.snapshot(self.vault, self.book)
 
-    def decide(self) -> tuple[TickInputs, Proposal]:
-        inputs = self.read()
+    def decide(self) -> tuple[Snapshot, Proposal]:
+        snap = self.read()
         last = self.journal.last_rebalance()
         last_at = int(last["chain_time"]) if last and last.get("chain_time") else None
-        if inputs.state.last_rebalance_at:
-            last_at = max(last_at or 0, inputs.state.last_rebalance_at)
-        return inputs, propose(inputs, self.cfg, last_at)
+        if snap.last_rebalance_at:
+            last_at = max(last_at or 0, snap.last_rebalance_at)
+        return snap, propose(snap, self.cfg, last_at)
 
     def tick(self, *, dry_run: bool | None = None) -> TickResult:
-        """One pass of the pipeline. Market conditions become journaled holds/skips; errors propagate."""
+        """One pass down the pipeline. Market conditions become journaled holds/skips; errors propagate."""
         dry = self.cfg.dry_run if dry_run is None else dry_run
-        inputs, p = self.decide()
-        s = inputs.state
-        base = dict(
-            block=s.block,
-            chain_time=s.timestamp,
-            epoch=s.epoch,
-            deviation=p.deviation,
-            deviation_after=p.deviation_after,
-            targets_bps=p.target_bps,
-            trades=[list(t.as_tuple()) for t in p.trades] or None,
-        )
-        if p.decision != "rebalance":
+        s, p = self.decide()
+        for note in p.notes:
+            log.warning("tick note block=%d %s", s.block, note)
+        if p.action is not Action.REBALANCE:
             log.info(
                 "tick decision=%s reason=%s block=%d deviation=%s",
-                p.decision,
-                p.reason,
+                p.action,
+                p.text,
                 s.block,
                 f"{p.deviation:.4f}" if p.deviation is not None else "-",
             )
-            rec = TickRecord(decision=p.decision, reason=p.reason, status="ok", **base)
-            self._after(rec, p)
-            return TickResult(rec, p, state=s)
+            return self._done(s, p, p.action, p.reason, p.detail, Status.OK)
         data = self.rebalance_calldata(s, p)
         try:
             outcome = self.client.send(self.vault, data, dry_run=dry)
         except SimulationRevertedError as exc:
-            if exc.error_name == "RiskParityVaultWrongEpoch":
+            if exc.error_name == VaultErrorName.WRONG_EPOCH:
                 # Another keeper rebalanced first: nothing to do this tick.
-                rec = TickRecord(decision="skip", reason=f"epoch_moved: {exc}", status="ok", **base)
-                self._after(rec, p)
-                return TickResult(rec, p, state=s)
+                return self._done(s, p, Action.SKIP, Reason.EPOCH_MOVED, str(exc), Status.OK)
             raise
         except GasPriceTooHighError as exc:
-            rec = TickRecord(decision="skip", reason=f"gas_price_cap: {exc}", status="ok", **base)
-            self._after(rec, p)
-            return TickResult(rec, p, state=s)
+            return self._done(s, p, Action.SKIP, Reason.GAS_PRICE_CAP, str(exc), Status.OK)
         if outcome is None:
-            rec = TickRecord(decision="rebalance", reason=p.reason, status="dry_run", **base)
-            self._after(rec, p)
-            return TickResult(rec, p, state=s)
+            return self._done(s, p, Action.REBALANCE, p.reason, p.detail, Status.DRY_RUN)
         self._check_invariants(s)
-        rec = TickRecord(
-            decision="rebalance",
-            reason=p.reason,
-            status="ok",
-            tx_hash=outcome.tx_hash,
-            gas_used=outcome.gas_used,
-            **base,
-        )
         self.metrics.gas_spent.inc(outcome.gas_used)
         log.info(
             "tick decision=rebalance tx=%s gas=%d trades=%d deviation=%.4f->%.4f",
@@ -212,22 +170,49 @@ class Keeper:
             p.deviation or 0.0,
             p.deviation_after or 0.0,
         )
-        self._after(rec, p)
-        return TickResult(rec, p, outcome, state=s)
+        return self._done(s, p, Action.REBALANCE, p.reason, p.detail, Status.OK, outcome)
 
-    def rebalance_calldata(self, s: VaultState, p: Proposal) -> str:
-        c = self.client.contract("IRiskParityVault", self.vault)
-        params = (
+    def rebalance_calldata(self, s: Snapshot, p: Proposal) -> str:
+        """The proposal as the vault's ``rebalance``/``rebalanceWithLending`` call (encoded by the chain client)."""
+        return self.client.rebalance_calldata(
+            self.vault,
             s.epoch,
             s.timestamp + self.cfg.tx.deadline_s,
-            list(p.target_bps or []),
+            p.target_bps or [],
             [t.as_tuple() for t in p.trades],
+            [a.as_tuple() for a in p.actions],
         )
-        if p.actions:
-            return c.encode_abi("rebalanceWithLending", args=[params, [a.as_tuple() for a in p.actions]])
-        return c.encode_abi("rebalance", args=[params])
 
-    def _check_invariants(self, before: VaultState) -> None:
+    def _done(
+        self,
+        s: Snapshot,
+        p: Proposal,
+        action: Action,
+        reason: Reason,
+        detail: str,
+        status: Status,
+        outcome: TxOutcome | None = None,
+    ) -> TickResult:
+        """Journal the tick, update the metrics, and return its result."""
+        rec = TickRecord(
+            decision=action,
+            reason=reason,
+            detail="; ".join(x for x in (detail, *p.notes) if x),
+            status=status,
+            block=s.block,
+            chain_time=s.timestamp,
+            epoch=s.epoch,
+            deviation=p.deviation,
+            deviation_after=p.deviation_after,
+            targets_bps=p.target_bps,
+            trades=[list(t.as_tuple()) for t in p.trades] or None,
+            tx_hash=outcome.tx_hash if outcome else None,
+            gas_used=outcome.gas_used if outcome else None,
+        )
+        self._after(rec, s, p)
+        return TickResult(rec, p, outcome, state=s)
+
+    def _check_invariants(self, before: Snapshot) -> None:
         after = self.client.vault_state(self.vault)
         if after.epoch != before.epoch + 1:
             raise InvariantBreachError(f"rebalance mined but epoch went {before.epoch} -> {after.epoch}")
@@ -236,15 +221,15 @@ class Keeper:
         if after.nav_ok and after.nav < floor * 9 // 10:
             raise InvariantBreachError(f"NAV fell from {before.nav} to {after.nav} across a rebalance")
 
-    def _after(self, rec: TickRecord, p: Proposal | None) -> None:
+    def _after(self, rec: TickRecord, s: Snapshot | None = None, p: Proposal | None = None) -> None:
         self.journal.record(rec)
-        self.metrics.ticks.labels(decision=rec.decision).inc()
+        self.metrics.ticks.labels(decision=rec.decision.value).inc()
         self.metrics.last_success.set(time.time())
-        if rec.deviation is not None:
-            self.metrics.deviation.set(rec.deviation)
+        if s is not None:
+            self.metrics.observe(s, p)
         if self.client.signer is not None:
             try:
-                self.metrics.balance.set(self.client.balance_of(self.client.signer.address))
+                self.metrics.observe_balance(self.client.balance_of(self.client.signer.address))
             except KeeperError:
                 pass
 
@@ -261,7 +246,7 @@ class Keeper:
                 self.on_tick(result)
         except InvariantBreachError as exc:
             log.critical("invariant breach, stopping: %s", exc)
-            self.journal.record(TickRecord(decision="error", reason=f"invariant: {exc}", status="failed"))
+            self.journal.record(TickRecord(Action.ERROR, Reason.INVARIANT, Status.FAILED, detail=str(exc)))
             self.stop(EXIT_INVARIANT)
         except Exception as exc:  # noqa: BLE001 - the failure policy decides, and the journal says what it was
             self.consecutive_failures += 1
@@ -274,7 +259,7 @@ class Keeper:
                 self.cfg.schedule.max_consecutive_failures,
                 exc,
             )
-            self.journal.record(TickRecord(decision="error", reason=f"{kind}: {exc}", status="failed"))
+            self.journal.record(TickRecord(Action.ERROR, Reason.TICK_FAILED, Status.FAILED, detail=f"{kind}: {exc}"))
             if self.consecutive_failures >= self.cfg.schedule.max_consecutive_failures:
                 log.critical("stopping after %d consecutive failures", self.consecutive_failures)
                 self.stop(EXIT_FAILURES)

@@ -1,22 +1,34 @@
-"""One keeper decision, as a pure function: chain reads in, a proposal (hold, skip or rebalance with trades) out.
+"""One keeper decision, as a pure function: a snapshot in, a proposal (hold, skip or rebalance) out.
 
-read -> [this module: oracle checks -> returns -> covariance -> solve -> policy -> plan] -> simulate -> send
+The path goes down once and comes back once::
+
+    propose(snapshot)
+      -> _gate            can the state be decided on at all (head age, sequencer, pauses, oracles, NAV)?
+      -> estimate_covariance   keeper.risk: returns on a grid, the configured estimator, variance floor, repair
+      -> allocate         keeper.risk: risk-budget weights (or a baseline allocator for the backtest)
+      -> _leverage        keeper.risk.leverage: the one leverage target (levered vaults only)
+      -> keeper.policy.decide  whether and how far to move
+      -> keeper.planner / keeper.leverage  integer trades and lending actions
+      <- Proposal
+
+Everything arrives in the snapshot's frame (:mod:`keeper.units`): floats in whole base units for the maths,
+integers for the plan. Market conditions never raise: they become ``SKIP`` or ``HOLD`` proposals with a reason.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass, replace
+from enum import Enum
 
 import numpy as np
 
-from keeper.chain import FeedHistory, VaultState
-from keeper.config import KeeperConfig
-from keeper.errors import InsufficientDataError, KeeperError, StaleOracleError
-from keeper.leverage import LendingAction, plan_leveraged_rebalance, target_leverage
-from keeper.planner import PoolReserves, Trade, plan_trades, weights_to_bps
-from keeper.policy import Decision, PolicyConfig, Pool, decide
+from keeper.config import Estimator, KeeperConfig
+from keeper.errors import InsufficientDataError, KeeperError
+from keeper.leverage import LendingAction, plan_leveraged_rebalance
+from keeper.outcomes import Action, Reason
+from keeper.planner import Trade, plan_trades, weights_to_bps
+from keeper.policy import Decision, PolicyConfig, decide
 from keeper.risk import (
     annualize_covariance,
     blend_implied_vol,
@@ -29,80 +41,113 @@ from keeper.risk import (
     risk_contributions,
     sample_covariance,
 )
+from keeper.risk.leverage import target_leverage
+from keeper.risk.returns import periods_per_year
 from keeper.risk.types import FloatArray
+from keeper.snapshot import Snapshot
+from keeper.units import BPS, to_raw
 
 log = logging.getLogger(__name__)
 
-BPS = 10_000
 TURNOVER_MARGIN = 0.95
 """Share of the vault's turnover cap a move may use (prices move between the read and the block)."""
+MIN_ANNUAL_VOL = 1e-4
+"""Variance floor, as an annualized volatility: a flat series (a pegged asset, a feed that did not move in the
+window) gets this instead of a zero variance that no covariance repair or solver can work with."""
 
 
-@dataclass(frozen=True)
-class TickInputs:
-    """Everything one decision needs, as read from the chain at one block."""
+class Allocator(str, Enum):
+    """How target weights are made from the covariance. The keeper runs ``RISK_BUDGET``; the backtest also runs
+    the two baselines through the same engine."""
 
-    state: VaultState
-    histories: dict[str, FeedHistory]
-    """Keyed by feed address."""
-    reserves: list[tuple[int, int] | None]
-    """(asset reserve, base reserve) per registry entry; None for the base asset."""
-    implied_vols: dict[str, float] = field(default_factory=dict)
-    """Annualized implied vol per token address, when the world has implied-vol feeds."""
-    gas_price_wei: int = 0
-    eth_usd: float = 0.0
-    reserve_configs: list[tuple[int, int, bool]] | None = None
-    """(loan-to-value bps, liquidation threshold bps, collateral enabled) per registry entry, when the vault
-    levers on Aave."""
+    RISK_BUDGET = "risk_parity"
+    EQUAL_WEIGHT = "equal_weight"
+    INVERSE_VOL = "inverse_vol"
+
+    def __str__(self) -> str:
+        return self.value
 
 
 @dataclass(frozen=True)
 class Proposal:
-    decision: str
-    """"rebalance", "hold" (policy said no) or "skip" (cannot decide safely: stale oracle, paused, no data)."""
-    reason: str
+    action: Action
+    reason: Reason
+    detail: str = ""
+    """What a person needs beyond the reason (which feed is stale, how much history is missing...)."""
     deviation: float | None = None
     deviation_after: float | None = None
     target_bps: list[int] | None = None
     trades: tuple[Trade, ...] = ()
+    actions: tuple[LendingAction, ...] = ()
+    """Lending actions (levered vaults only): the rebalance goes out as ``rebalanceWithLending``."""
     risky: tuple[int, ...] = ()
     """Registry indices of the risk-budgeted assets."""
     weights: FloatArray | None = None
-    """Current value weights of the risky assets (fractions of NAV)."""
+    """Current exposures of the risky assets as fractions of NAV."""
     target_weights: FloatArray | None = None
     risk_contributions: FloatArray | None = None
     budget: FloatArray | None = None
-    actions: tuple[LendingAction, ...] = ()
-    """Lending actions (levered vaults only): the rebalance goes out as ``rebalanceWithLending``."""
+    covariance: FloatArray | None = None
+    """Annualized, of the risky assets."""
     leverage: float | None = None
     """Gross / NAV now (levered vaults only)."""
     leverage_target: float | None = None
+    notes: tuple[str, ...] = ()
+    """Things the tick adjusted and the journal should show (a floored flat series...)."""
+
+    @property
+    def text(self) -> str:
+        """``reason`` or ``reason: detail``: what the journal and logs print."""
+        return f"{self.reason.value}: {self.detail}" if self.detail else self.reason.value
 
 
-def check_oracles(state: VaultState) -> None:
-    """Raise StaleOracleError naming the first feed the vault itself would refuse."""
-    for a in state.assets:
-        if a.balance == 0 and a.budget_bps == 0 and a.target_bps == 0:
+def _gate(s: Snapshot, cfg: KeeperConfig) -> tuple[Reason, str] | None:
+    """Why the state cannot be decided on, or None. The vault would refuse the same things."""
+    if cfg.chain.max_head_age_s > 0 and s.head_age_s > cfg.chain.max_head_age_s:
+        return Reason.STALE_HEAD, (
+            f"block {s.block} is {s.head_age_s:.0f}s old (chain.max_head_age_s {cfg.chain.max_head_age_s:.0f}): "
+            "the node is stalled or behind; check it or add another URL to chain.rpc_urls"
+        )
+    if s.sequencer_down:
+        return Reason.STALE_ORACLE, "the L2 sequencer is down or in its grace period: the vault refuses prices"
+    if s.rebalances_paused:
+        return Reason.REBALANCES_PAUSED, ""
+    if s.total_supply == 0:
+        return Reason.EMPTY_VAULT, ""
+    for a in s.assets:
+        if a.balance == 0 and a.collateral == 0 and a.budget_bps == 0 and a.target_bps == 0:
             continue
-        age = state.timestamp - a.updated_at
+        age = s.timestamp - a.updated_at
         if a.answer <= 0:
-            raise StaleOracleError(f"feed {a.feed} of {a.token} answers {a.answer} (not positive)")
+            return Reason.STALE_ORACLE, f"feed {a.feed} of {a.token} answers {a.answer} (not positive)"
         if a.updated_at == 0 or age > a.heartbeat_s:
-            raise StaleOracleError(
-                f"feed {a.feed} of {a.token} is stale: answer age {age}s > heartbeat {a.heartbeat_s}s"
+            return (
+                Reason.STALE_ORACLE,
+                f"feed {a.feed} of {a.token} is stale: answer age {age}s > heartbeat {a.heartbeat_s}s",
             )
         if not a.min_price <= a.answer <= a.max_price:
-            raise StaleOracleError(
-                f"feed {a.feed} of {a.token} answers {a.answer}, outside [{a.min_price}, {a.max_price}]"
+            return (
+                Reason.STALE_ORACLE,
+                f"feed {a.feed} of {a.token} answers {a.answer}, outside [{a.min_price}, {a.max_price}]",
             )
+    if not s.nav_ok:
+        return Reason.VAULT_NAV_UNAVAILABLE, ""
+    if s.nav == 0:
+        return Reason.EMPTY_VAULT, ""
+    if s.nav_base <= 0:
+        return Reason.NON_POSITIVE_NAV, f"{s.nav_base:.6f} base units"
+    return None
 
 
-def estimate_covariance(inputs: TickInputs, risky: list[int], cfg: KeeperConfig) -> FloatArray:
-    """Annualized covariance of the risky assets' log returns on the configured grid."""
-    s, r = inputs.state, cfg.risk
+def estimate_covariance(s: Snapshot, risky: list[int], cfg: KeeperConfig) -> tuple[FloatArray, tuple[str, ...]]:
+    """Annualized covariance of the risky assets' log returns on the configured grid, and notes on what was
+    floored. Raises InsufficientDataError when the window holds fewer returns than ``risk.min_observations``."""
+    r = cfg.risk
     rounds = []
     for i in risky:
-        h = inputs.histories[s.assets[i].feed]
+        h = s.assets[i].history
+        if not h.updated_at:
+            raise InsufficientDataError(f"no feed rounds for {s.assets[i].token}")
         rounds.append((np.asarray(h.updated_at, dtype=np.int64), np.asarray(h.answers, dtype=np.float64)))
     end = s.timestamp
     start = max(max(int(ts[0]) for ts, _ in rounds), end - r.lookback_s)
@@ -110,74 +155,112 @@ def estimate_covariance(inputs: TickInputs, risky: list[int], cfg: KeeperConfig)
     rets = log_returns(prices)
     if rets.shape[0] < r.min_observations:
         raise InsufficientDataError(
-            f"{rets.shape[0]} returns of {r.interval_s}s in the window, "
-            f"{r.min_observations} needed (risk.min_observations)"
+            f"{rets.shape[0]} returns of {r.interval_s}s in the window, {r.min_observations} needed "
+            "(risk.min_observations)"
         )
-    if r.estimator == "ewma":
+    if r.estimator is Estimator.EWMA:
         cov = ewma_covariance(rets, decay=r.ewma_decay)
-    elif r.estimator == "ledoit_wolf":
+    elif r.estimator is Estimator.LEDOIT_WOLF:
         cov = ledoit_wolf(rets).covariance
     else:
         cov = sample_covariance(rets)
+    floor = MIN_ANNUAL_VOL**2 / periods_per_year(r.interval_s)
+    flat = [k for k in range(cov.shape[0]) if not cov[k, k] >= floor]
+    notes = tuple(
+        f"flat_series: {s.assets[risky[k]].token} variance floored at {MIN_ANNUAL_VOL:.2%} a year" for k in flat
+    )
+    if flat:
+        cov = cov.copy()
+        for k in flat:  # a series that barely moved carries (almost) no covariance either
+            cov[k, :] = 0.0
+            cov[:, k] = 0.0
+            cov[k, k] = floor
     cov = annualize_covariance(repair_covariance(cov), r.interval_s)
-    if r.implied_vol_weight > 0 and inputs.implied_vols:
-        iv = np.array([inputs.implied_vols.get(s.assets[i].token, np.nan) for i in risky])
-        cov = blend_implied_vol(cov, iv, r.implied_vol_weight)
-    return cov
+    if r.implied_vol_weight > 0:
+        iv = np.array([s.assets[i].implied_vol or np.nan for i in risky])
+        if not np.all(np.isnan(iv)):
+            cov = blend_implied_vol(cov, iv, r.implied_vol_weight)
+    return cov, notes
 
 
-def propose(inputs: TickInputs, cfg: KeeperConfig, last_rebalance_at: int | None = None) -> Proposal:
-    """Decide from one block's reads. Never raises for a market condition: those become "skip" proposals."""
-    s = inputs.state
-    if s.rebalances_paused:
-        return Proposal("skip", "rebalances_paused")
-    if s.total_supply == 0:
-        return Proposal("skip", "empty_vault")
-    try:
-        check_oracles(s)
-    except StaleOracleError as exc:
-        return Proposal("skip", f"stale_oracle: {exc}")
-    if not s.nav_ok:
-        return Proposal("skip", "vault_nav_unavailable")
-    if s.nav == 0:
-        return Proposal("skip", "empty_vault")
+def allocate(cov: FloatArray, budget: FloatArray, allocator: Allocator) -> FloatArray:
+    """Target composition of the risky part (sums to 1)."""
+    if allocator is Allocator.EQUAL_WEIGHT:
+        return np.full(cov.shape[0], 1.0 / cov.shape[0])
+    if allocator is Allocator.INVERSE_VOL:
+        iv = 1.0 / np.sqrt(np.diag(cov))
+        return np.asarray(iv / iv.sum(), dtype=np.float64)
+    return risk_budget_weights(cov, budget)
+
+
+@dataclass(frozen=True)
+class _Lever:
+    now: float
+    target: float
+    min_health_factor: float
+    health_factor: float
+    alarm: bool
+
+
+def _leverage(s: Snapshot, cfg: KeeperConfig, risky: list[int], solved: FloatArray, cov: FloatArray) -> _Lever | None:
+    """Where leverage is and should be (None for a vault that does not lever): the one leverage target."""
+    if s.leverage is None or not s.lending_adapter or any(a.reserve is None for a in s.assets):
+        return None
+    p = s.leverage
+    cash = cfg.policy.cash_buffer_bps / BPS
+    now = sum(a.value_base for a in s.assets) / s.nav_base
+    lev = target_leverage(
+        solved,
+        cov,
+        target_vol=cfg.leverage.target_vol,
+        max_leverage=p.max_leverage - cash,
+        liquidation_thresholds=[r.liquidation_threshold for r in (s.assets[i].reserve for i in risky) if r],
+        target_health_factor=p.target_health_factor,
+    )
+    hf = s.health_factor
+    alarm = s.debt > 0 and hf < p.min_health_factor * (1.0 + cfg.leverage.health_factor_margin)
+    if alarm:
+        # Before the ripcord: bring the health factor back to the target, whatever the vol target says.
+        lev = min(lev, 1.0 + (now - 1.0) * hf / p.target_health_factor)
+    return _Lever(
+        now=now, target=max(1.0, lev + cash), min_health_factor=p.min_health_factor, health_factor=hf, alarm=alarm
+    )
+
+
+def propose(
+    s: Snapshot,
+    cfg: KeeperConfig,
+    last_rebalance_at: int | None = None,
+    *,
+    allocator: Allocator = Allocator.RISK_BUDGET,
+) -> Proposal:
+    """Decide from one snapshot. Never raises for a market condition: those become SKIP or HOLD proposals."""
+    gate = _gate(s, cfg)
+    if gate is not None:
+        return Proposal(Action.SKIP, *gate)
     risky = [i for i, a in enumerate(s.assets) if i != 0 and a.budget_bps > 0]
     if not risky:
-        return Proposal("skip", "no_risk_budget")
+        return Proposal(Action.SKIP, Reason.NO_RISK_BUDGET)
     try:
-        cov = estimate_covariance(inputs, risky, cfg)
+        cov, notes = estimate_covariance(s, risky, cfg)
     except InsufficientDataError as exc:
-        return Proposal("skip", f"insufficient_history: {exc}")
+        return Proposal(Action.SKIP, Reason.INSUFFICIENT_HISTORY, str(exc))
     budget = np.array([s.assets[i].budget_bps for i in risky], dtype=np.float64)
     budget /= budget.sum()
     try:
-        solved = risk_budget_weights(cov, budget)
+        solved = allocate(cov, budget, allocator)
     except KeeperError as exc:
-        return Proposal("skip", f"solver: {exc}")
+        return Proposal(Action.SKIP, Reason.SOLVER_FAILED, str(exc), notes=notes)
 
-    # Values in USD (8 decimals) at the oracle prices, held plus supplied; weights are exposures as fractions of
-    # NAV (gross minus debt), so they sum to the leverage.
-    values = np.array(
-        [(a.balance + a.collateral) * a.answer / 10**a.token_decimals for a in s.assets], dtype=np.float64
-    )
-    base = s.assets[0]
-    base_usd = base.answer / 10**base.feed_decimals
-    debt_usd8 = s.debt * base.answer / 10**base.token_decimals
-    nav_usd8 = float(values.sum()) - debt_usd8
-    if nav_usd8 <= 0:
-        return Proposal("skip", "non_positive_nav")
-    nav_usd = nav_usd8 / 1e8
-    weights = values[risky] / nav_usd8
+    # Exposures as fractions of NAV (held plus supplied, debt subtracted): they sum to the leverage.
+    nav = s.nav_base
+    values = np.array([a.value_base for a in s.assets], dtype=np.float64)
+    weights = values[risky] / nav
     cash = cfg.policy.cash_buffer_bps / BPS
-    lever = _leverage_view(inputs, cfg, risky, solved, cov, values, nav_usd8)
+    lever = _leverage(s, cfg, risky, solved, cov)
     target = solved * ((lever.target if lever else 1.0) - cash)
-    prices_base = np.array([s.assets[i].answer / 10 ** s.assets[i].feed_decimals / base_usd for i in risky])
-    pools = []
-    for i in risky:
-        res = inputs.reserves[i]
-        a = s.assets[i]
-        pools.append(Pool(res[0] / 10**a.token_decimals, res[1] / 10**base.token_decimals) if res else Pool(0, 0))
-    gas_cost = cfg.policy.gas_per_trade * inputs.gas_price_wei / 1e18 * inputs.eth_usd / base_usd
+    base_usd = s.base.answer / 10**s.base.feed_decimals
+    eth_price = cfg.policy.eth_price_usd / base_usd if cfg.policy.eth_price_usd else s.eth_price_base
     # The vault refuses a rebalance whose inputs are worth more than max_turnover_bps of NAV; every trade goes
     # through the base asset, so turnover is the sum of the weight changes. Cap the move to fit, with a margin.
     move = float(np.abs(target - weights).sum())
@@ -192,21 +275,28 @@ def propose(inputs: TickInputs, cfg: KeeperConfig, last_rebalance_at: int | None
         fractions=(f_max, f_max / 2, f_max / 4),
     )
     last = last_rebalance_at if last_rebalance_at is not None else (s.last_rebalance_at or None)
+    # The trigger and the cost gate measure distance from the allocator's own risk split (the budget itself for
+    # risk budgeting), so they mean the same thing for the backtest's baselines.
+    held_to = budget if allocator is Allocator.RISK_BUDGET else risk_contributions(solved, cov)
     d = decide(
         now=s.timestamp,
         last_rebalance=last,
-        nav=nav_usd / base_usd,
+        nav=nav,
         current_weights=weights,
         target_weights=target,
         cov=cov,
-        budget=budget,
-        prices=prices_base,
-        pools=pools,
-        gas_cost_per_trade=gas_cost,
+        budget=held_to,
+        prices=[s.assets[i].price_base for i in risky],
+        pools=[s.assets[i].pool for i in risky],
+        token_decimals=[s.assets[i].token_decimals for i in risky],
+        base_decimals=s.base.token_decimals,
+        gas_cost_per_trade=cfg.policy.gas_per_trade * s.gas_price_wei / 1e18 * eth_price,
         config=policy,
     )
     rc = risk_contributions(weights, cov) if weights.sum() > 0 else np.zeros_like(weights)
-    common = dict(
+    common = Proposal(
+        Action.HOLD,
+        d.reason,
         deviation=d.deviation_before,
         deviation_after=d.deviation_after,
         risky=tuple(risky),
@@ -214,13 +304,17 @@ def propose(inputs: TickInputs, cfg: KeeperConfig, last_rebalance_at: int | None
         target_weights=target,
         risk_contributions=rc,
         budget=budget,
+        covariance=cov,
         leverage=lever.now if lever else None,
         leverage_target=lever.target if lever else None,
+        notes=notes,
     )
+    min_trade = to_raw(cfg.policy.min_trade_usd / base_usd, s.base.token_decimals)
+    max_trade = to_raw(cfg.policy.max_trade_usd / base_usd, s.base.token_decimals) if cfg.policy.max_trade_usd else None
     if lever is not None:
-        return _propose_levered(inputs, cfg, d, lever, risky, weights, target, f_max, common)
+        return _plan_levered(s, cfg, d, lever, risky, weights, target, f_max, common, min_trade, max_trade)
     if not d.rebalance:
-        return Proposal("hold", d.reason, **common)
+        return common
 
     # Registry-order targets in bps: the chosen move for the risky assets, the rest in the base asset; assets
     # without a budget go to zero.
@@ -228,85 +322,27 @@ def propose(inputs: TickInputs, cfg: KeeperConfig, last_rebalance_at: int | None
     full[risky] = np.clip(d.weights, 0.0, None)
     full[0] = max(0.0, 1.0 - full.sum())
     target_bps = weights_to_bps(full)
-    reserves = [PoolReserves(*r) if r else None for r in inputs.reserves]
     plan = plan_trades(
         tokens=[a.token for a in s.assets],
         balances=[a.balance for a in s.assets],
-        prices=[_to_8_decimals(a.answer, a.feed_decimals) for a in s.assets],
-        decimals=[a.token_decimals for a in s.assets],
+        prices=[a.price for a in s.assets],
         base_index=0,
         target_bps=target_bps,
-        reserves=reserves,
+        pools=[a.pool for a in s.assets],
         slippage_bps=cfg.policy.slippage_bps,
         oracle_bound_bps=s.max_slippage_bps,
-        min_trade_usd=int(cfg.policy.min_trade_usd * 1e8),
-        max_trade_usd=int(cfg.policy.max_trade_usd * 1e8) if cfg.policy.max_trade_usd else None,
+        min_trade=min_trade,
+        max_trade=max_trade,
     )
     for note in plan.skipped:
         log.info("planner skipped %s", note)
     if not plan.trades:
-        return Proposal("hold", "trades_below_minimum", **common)
-    return Proposal("rebalance", "deviation_above_threshold", target_bps=target_bps, trades=plan.trades, **common)
+        return _with(common, Action.HOLD, Reason.TRADES_BELOW_MINIMUM)
+    return _with(common, Action.REBALANCE, Reason.DEVIATION_ABOVE_THRESHOLD, target_bps=target_bps, trades=plan.trades)
 
 
-@dataclass(frozen=True)
-class _Lever:
-    now: float
-    target: float
-    health_factor: float
-    min_health_factor: float
-    thresholds: list[float]
-    loan_to_values: list[float]
-    collateral_ok: list[bool]
-    alarm: bool
-
-
-def _leverage_view(
-    inputs: TickInputs,
-    cfg: KeeperConfig,
-    risky: list[int],
-    solved: FloatArray,
-    cov: FloatArray,
-    values: FloatArray,
-    nav_usd8: float,
-) -> _Lever | None:
-    """Where leverage is and should be, for a vault with a lending adapter (None otherwise)."""
-    s = inputs.state
-    if not s.lending_adapter or not s.leverage_params or not inputs.reserve_configs:
-        return None
-    min_hf, target_hf, _ripcord = (s.leverage_params[i] / 1e18 for i in range(3))
-    max_lev = s.leverage_params[3] / BPS
-    loan_to_values = [ltv / BPS for ltv, _, _ in inputs.reserve_configs]
-    thresholds = [lt / BPS for _, lt, _ in inputs.reserve_configs]
-    collateral_ok = [ok for _, _, ok in inputs.reserve_configs]
-    cash = cfg.policy.cash_buffer_bps / BPS
-    lev = target_leverage(
-        solved,
-        cov,
-        target_vol=cfg.leverage.target_vol,
-        max_leverage=max_lev - cash,
-        liquidation_thresholds=[thresholds[i] for i in risky],
-        target_health_factor=target_hf,
-    )
-    hf = s.health_factor_wad / 1e18
-    alarm = s.debt > 0 and hf < min_hf * (1.0 + cfg.leverage.health_factor_margin)
-    if alarm:
-        # Before the ripcord: bring the health factor back to the target, whatever the vol target says.
-        lev = min(lev, 1.0 + (float(values.sum()) / nav_usd8 - 1.0) * hf / target_hf)
-    return _Lever(
-        now=float(values.sum()) / nav_usd8,
-        target=max(1.0, lev + cash),
-        health_factor=hf,
-        min_health_factor=min_hf,
-        thresholds=thresholds,
-        loan_to_values=loan_to_values,
-        collateral_ok=collateral_ok,
-        alarm=alarm,
-    )
-
-
-def _propose_levered(
-    inputs: TickInputs,
+def _plan_levered(
+    s: Snapshot,
     cfg: KeeperConfig,
     d: Decision,
     lever: _Lever,
@@ -314,18 +350,18 @@ def _propose_levered(
     weights: FloatArray,
     target: FloatArray,
     f_max: float,
-    common: dict[str, Any],
+    common: Proposal,
+    min_trade: int,
+    max_trade: int | None,
 ) -> Proposal:
     """A levered vault: rebalance on risk deviation, on leverage off its target, or on a health-factor alarm."""
-    s = inputs.state
     off_target = abs(lever.now - lever.target) > cfg.leverage.band
-    if not d.rebalance and not (lever.alarm or (off_target and d.reason != "cooldown")):
-        return Proposal("hold", d.reason, **common)
-    reason = (
-        "health_factor_alarm"
-        if lever.alarm
-        else ("deviation_above_threshold" if d.rebalance else "leverage_off_target")
-    )
+    if not d.rebalance and not (lever.alarm or (off_target and d.reason is not Reason.COOLDOWN)):
+        return common
+    if lever.alarm:
+        reason = Reason.HEALTH_FACTOR_ALARM
+    else:
+        reason = Reason.DEVIATION_ABOVE_THRESHOLD if d.rebalance else Reason.LEVERAGE_OFF_TARGET
     w_move = d.weights if d.rebalance else weights + f_max * (target - weights)
     cash = cfg.policy.cash_buffer_bps / BPS
     # Gross / NAV: the risky exposures plus the cash buffer when they need borrowing; otherwise the base asset
@@ -333,38 +369,39 @@ def _propose_levered(
     gross_over_nav = max(1.0, float(np.clip(w_move, 0.0, None).sum()) + cash)
     composition = np.zeros(len(s.assets))
     composition[risky] = np.clip(w_move, 0.0, None) / gross_over_nav
+    reserves = [a.reserve for a in s.assets]
     plan = plan_leveraged_rebalance(
         tokens=[a.token for a in s.assets],
         held=[a.balance for a in s.assets],
         supplied=[a.collateral for a in s.assets],
-        prices=[_to_8_decimals(a.answer, a.feed_decimals) for a in s.assets],
-        decimals=[a.token_decimals for a in s.assets],
+        prices=[a.price for a in s.assets],
         base_index=0,
         debt=s.debt,
         risky_weights=composition,
-        leverage=max(1.0, gross_over_nav),
-        liquidation_thresholds=lever.thresholds,
-        collateral_enabled=lever.collateral_ok,
-        loan_to_values=lever.loan_to_values,
-        reserves=[PoolReserves(*r) if r else None for r in inputs.reserves],
+        leverage=gross_over_nav,
+        liquidation_thresholds=[r.liquidation_threshold if r else 0.0 for r in reserves],
+        collateral_enabled=[bool(r and r.collateral_enabled) for r in reserves],
+        loan_to_values=[r.loan_to_value if r else 0.0 for r in reserves],
+        pools=[a.pool for a in s.assets],
         slippage_bps=cfg.policy.slippage_bps,
         oracle_bound_bps=s.max_slippage_bps,
-        min_trade_usd=int(cfg.policy.min_trade_usd * 1e8),
-        max_trade_usd=int(cfg.policy.max_trade_usd * 1e8) if cfg.policy.max_trade_usd else None,
+        min_trade=min_trade,
+        max_trade=max_trade,
     )
     step_back = plan.debt_after < s.debt and plan.health_factor_after > lever.health_factor
     if plan.debt_after > 0 and plan.health_factor_after < lever.min_health_factor and not step_back:
         # Refused before sending: the vault would revert (HealthFactorTooLow). A plan that repays debt and lifts
         # the health factor is the way back from below the minimum, and the vault accepts it.
-        return Proposal(
-            "skip",
-            f"plan_below_min_health_factor: {plan.health_factor_after:.3f} < {lever.min_health_factor:.3f}",
-            **common,
+        return _with(
+            common,
+            Action.SKIP,
+            Reason.PLAN_BELOW_MIN_HEALTH_FACTOR,
+            detail=f"{plan.health_factor_after:.3f} < {lever.min_health_factor:.3f}",
         )
     if not plan.trades and not plan.actions:
-        return Proposal("hold", "trades_below_minimum", **common)
-    return Proposal("rebalance", reason, target_bps=plan.target_bps, trades=plan.trades, actions=plan.actions, **common)
+        return _with(common, Action.HOLD, Reason.TRADES_BELOW_MINIMUM)
+    return _with(common, Action.REBALANCE, reason, target_bps=plan.target_bps, trades=plan.trades, actions=plan.actions)
 
 
-def _to_8_decimals(answer: int, decimals: int) -> int:
-    return answer * 10 ** (8 - decimals) if decimals <= 8 else answer // 10 ** (decimals - 8)
+def _with(p: Proposal, action: Action, reason: Reason, **changes: object) -> Proposal:
+    return replace(p, action=action, reason=reason, **changes)  # type: ignore[arg-type]

@@ -81,7 +81,7 @@ class SignerError(KeeperError):
 class SimulationRevertedError(KeeperError):
     """``eth_call`` of the transaction reverted; ``error_name`` is the contract's named error when decodable."""
 
-    def __init__(self, message: str, error_name: str | None = None, args: tuple = ()) -> None:
+    def __init__(self, message: str, error_name: str | None = None, args: tuple[object, ...] = ()) -> None:
         super().__init__(message)
         self.error_name = error_name
         self.error_args = args
@@ -101,3 +101,13 @@ class TransactionRevertedError(KeeperError):
 
 class InvariantBreachError(KeeperError):
     """Something that must never happen did (e.g. NAV fell more than the vault allows): the service stops at once."""
+
+
+class VaultErrorName:
+    """Names of the vault's custom errors the keeper acts on (as :class:`keeper.chain.ErrorDecoder` decodes them)."""
+
+    WRONG_EPOCH = "RiskParityVaultWrongEpoch"
+    """Another keeper rebalanced since the snapshot: skip this tick."""
+    HEALTH_FACTOR_TOO_LOW = "RiskParityVaultHealthFactorTooLow"
+    UNAUTHORIZED = "AccessControlUnauthorizedAccount"
+    """The signer lacks the role the call needs."""

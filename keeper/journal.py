@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from keeper.outcomes import Action, Reason, Status
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS ticks (
     id            INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -36,9 +38,11 @@ CREATE INDEX IF NOT EXISTS ticks_decision ON ticks (decision);
 
 @dataclass(frozen=True)
 class TickRecord:
-    decision: str
-    reason: str
-    status: str
+    decision: Action
+    reason: Reason
+    status: Status
+    detail: str = ""
+    """Stored after the reason in the journal's ``reason`` column (``reason: detail``)."""
     block: int | None = None
     chain_time: int | None = None
     epoch: int | None = None
@@ -48,6 +52,11 @@ class TickRecord:
     trades: list[list[Any]] | None = None
     tx_hash: str | None = None
     gas_used: int | None = None
+
+    @property
+    def text(self) -> str:
+        """``reason`` or ``reason: detail``."""
+        return f"{self.reason.value}: {self.detail}" if self.detail else self.reason.value
 
 
 class Journal:
@@ -68,15 +77,15 @@ class Journal:
                 rec.block,
                 rec.chain_time,
                 rec.epoch,
-                rec.decision,
-                rec.reason,
+                rec.decision.value,
+                rec.text,
                 rec.deviation,
                 rec.deviation_after,
                 json.dumps(rec.targets_bps) if rec.targets_bps is not None else None,
                 json.dumps(rec.trades, default=str) if rec.trades is not None else None,
                 rec.tx_hash,
                 rec.gas_used,
-                rec.status,
+                rec.status.value,
             ),
         )
         self._db.commit()
@@ -92,10 +101,11 @@ class Journal:
         ).fetchone()
         return dict(row) if row else None
 
-    def count(self, decision: str | None = None) -> int:
+    def count(self, decision: Action | str | None = None) -> int:
         if decision is None:
             return int(self._db.execute("SELECT COUNT(*) FROM ticks").fetchone()[0])
-        return int(self._db.execute("SELECT COUNT(*) FROM ticks WHERE decision = ?", (decision,)).fetchone()[0])
+        kind = Action(decision).value
+        return int(self._db.execute("SELECT COUNT(*) FROM ticks WHERE decision = ?", (kind,)).fetchone()[0])
 
     def gas_total(self) -> int:
         return int(self._db.execute("SELECT COALESCE(SUM(gas_used), 0) FROM ticks").fetchone()[0])

@@ -13,22 +13,32 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from enum import IntEnum
 
 import numpy as np
 import numpy.typing as npt
 
-from keeper.planner import PRICE_DECIMALS, Plan, PoolReserves, Trade, plan_trades, weights_to_bps
-from keeper.risk import portfolio_volatility
+from keeper.amm import Pool
+from keeper.planner import Plan, Trade, plan_trades, weights_to_bps
+from keeper.units import Price
 
-SUPPLY, WITHDRAW, BORROW, REPAY = 0, 1, 2, 3
-"""``IRiskParityVault.LendingKind``."""
+
+class LendingKind(IntEnum):
+    """``IRiskParityVault.LendingKind``, in its order."""
+
+    SUPPLY = 0
+    WITHDRAW = 1
+    BORROW = 2
+    REPAY = 3
+
+
 BORROW_MARGIN = 0.97
 """Share of the market's loan-to-value capacity a plan may borrow (prices move between the read and the block)."""
 
 
 @dataclass(frozen=True)
 class LendingAction:
-    kind: int
+    kind: LendingKind
     token: str
     amount: int
     """In ``token`` units; base units for borrow and repay."""
@@ -36,7 +46,7 @@ class LendingAction:
 
     def as_tuple(self) -> tuple[int, str, int, bool]:
         """ABI order of the vault's ``LendingAction`` struct."""
-        return (self.kind, self.token, self.amount, self.after_swaps)
+        return (int(self.kind), self.token, self.amount, self.after_swaps)
 
 
 @dataclass(frozen=True)
@@ -54,43 +64,12 @@ class LeveragedPlan:
     skipped: tuple[str, ...] = ()
 
 
-def target_leverage(
-    weights: npt.ArrayLike,
-    cov: npt.ArrayLike,
-    *,
-    target_vol: float,
-    max_leverage: float,
-    liquidation_thresholds: npt.ArrayLike,
-    target_health_factor: float,
-) -> float:
-    """Leverage = target volatility / forecast volatility, capped by the vault's maximum and by the health factor.
-
-    Parameters
-    ----------
-    weights : (N,) composition of the risky part of the gross basket (any scale; normalised here).
-    cov : (N, N) annualized covariance of the risky assets.
-    target_vol : annualized volatility the levered portfolio should run at (0.10 = 10%).
-    max_leverage : the vault's ``maxLeverageBps`` / 10,000.
-    liquidation_thresholds : (N,) each asset's liquidation threshold as a fraction (0.83 for 83%).
-    target_health_factor : the health factor to aim at (the vault's target, above its minimum).
-
-    With everything supplied as collateral, ``HF = LT_avg * gross / debt = LT_avg * L / (L - 1)``, so
-    ``HF >= target`` holds for ``L <= target / (target - LT_avg)`` (any L when ``LT_avg >= target``).
-    """
-    w = np.asarray(weights, dtype=np.float64)
-    w = w / w.sum()
-    vol = portfolio_volatility(w, np.asarray(cov, dtype=np.float64))
-    by_vol = target_vol / vol if vol > 0 else max_leverage
-    lt = float(np.dot(w, np.asarray(liquidation_thresholds, dtype=np.float64)))
-    by_hf = target_health_factor / (target_health_factor - lt) if target_health_factor > lt else max_leverage
-    return float(max(1.0, min(by_vol, by_hf, max_leverage)))
-
-
-def health_factor(collateral_usd: Sequence[float], liquidation_thresholds: Sequence[float], debt_usd: float) -> float:
-    """The lending market's health factor: sum(collateral x threshold) / debt (infinite without debt)."""
-    if debt_usd <= 0:
+def health_factor(collateral: Sequence[float], liquidation_thresholds: Sequence[float], debt: float) -> float:
+    """The lending market's health factor: sum(collateral x threshold) / debt (infinite without debt); any one
+    value unit for collateral and debt."""
+    if debt <= 0:
         return float("inf")
-    return float(np.dot(collateral_usd, liquidation_thresholds)) / debt_usd
+    return float(np.dot(collateral, liquidation_thresholds)) / debt
 
 
 def plan_leveraged_rebalance(
@@ -98,28 +77,27 @@ def plan_leveraged_rebalance(
     tokens: Sequence[str],
     held: Sequence[int],
     supplied: Sequence[int],
-    prices: Sequence[int],
-    decimals: Sequence[int],
+    prices: Sequence[Price],
     base_index: int,
     debt: int,
     risky_weights: npt.ArrayLike,
     leverage: float,
     liquidation_thresholds: Sequence[float],
     collateral_enabled: Sequence[bool],
-    reserves: Sequence[PoolReserves | None],
+    pools: Sequence[Pool | None],
     loan_to_values: Sequence[float] | None = None,
     slippage_bps: int = 50,
     oracle_bound_bps: int = 200,
-    min_trade_usd: int = 10 * 10**PRICE_DECIMALS,
-    max_trade_usd: int | None = None,
+    min_trade: int = 0,
+    max_trade: int | None = None,
 ) -> LeveragedPlan:
     """Trades and lending actions that take the vault to ``leverage`` x NAV spread by ``risky_weights``.
 
     Parameters
     ----------
-    tokens, held, supplied, prices, decimals : length N, registry order (base at ``base_index``). ``held`` is in
-        the vault, ``supplied`` in the lending market; prices are 8-decimal USD per whole token.
-    debt : base units owed now.
+    tokens, held, supplied, prices : length N, registry order (base at ``base_index``). ``held`` is in the vault,
+        ``supplied`` in the lending market, both raw units; prices are the vault's (:class:`~keeper.units.Price`).
+    debt : base raw units owed now.
     risky_weights : (N,) share of the *gross* basket per asset after the move (the base's entry is ignored; the
         base gets what is left, its cash buffer).
     leverage : gross / NAV to reach (1.0 repays all debt).
@@ -128,50 +106,32 @@ def plan_leveraged_rebalance(
     loan_to_values : (N,) fractions; a borrow is capped (with a 3% margin) to what the collateral supplied before
         the swaps allows, so a lever-up from mostly idle tokens takes more than one rebalance. Defaults to the
         liquidation thresholds.
+    min_trade, max_trade : base raw units (see :func:`keeper.planner.plan_trades`).
     """
     ltv = list(loan_to_values) if loan_to_values is not None else list(liquidation_thresholds)
-    plan = _plan(
+    args = (
         tokens,
         held,
         supplied,
         prices,
-        decimals,
         base_index,
         debt,
         risky_weights,
         leverage,
         liquidation_thresholds,
         collateral_enabled,
-        reserves,
+        pools,
         slippage_bps,
         oracle_bound_bps,
-        min_trade_usd,
-        max_trade_usd,
-        None,
+        min_trade,
+        max_trade,
     )
-    borrow = next((a.amount for a in plan.actions if a.kind == BORROW), 0)
+    plan = _plan(*args, None)
+    borrow = next((a.amount for a in plan.actions if a.kind == LendingKind.BORROW), 0)
     if borrow:
-        allowed = _borrowable(plan.actions, tokens, supplied, prices, decimals, base_index, debt, ltv)
+        allowed = _borrowable(plan.actions, tokens, supplied, prices, debt, ltv)
         if borrow > allowed:
-            plan = _plan(
-                tokens,
-                held,
-                supplied,
-                prices,
-                decimals,
-                base_index,
-                debt,
-                risky_weights,
-                leverage,
-                liquidation_thresholds,
-                collateral_enabled,
-                reserves,
-                slippage_bps,
-                oracle_bound_bps,
-                min_trade_usd,
-                max_trade_usd,
-                max(0, allowed),
-            )
+            plan = _plan(*args, max(0, allowed))
     return plan
 
 
@@ -179,66 +139,57 @@ def _borrowable(
     actions: Sequence[LendingAction],
     tokens: Sequence[str],
     supplied: Sequence[int],
-    prices: Sequence[int],
-    decimals: Sequence[int],
-    base_index: int,
+    prices: Sequence[Price],
     debt: int,
     ltv: Sequence[float],
 ) -> int:
-    """Base units the market lets the vault borrow once the before-swap withdraws and supplies ran."""
+    """Base raw units the market lets the vault borrow once the before-swap withdraws and supplies ran."""
     coll = [int(x) for x in supplied]
     for a in actions:
-        if a.after_swaps or a.kind not in (SUPPLY, WITHDRAW):
+        if a.after_swaps or a.kind not in (LendingKind.SUPPLY, LendingKind.WITHDRAW):
             continue
         i = tokens.index(a.token)
-        coll[i] += a.amount if a.kind == SUPPLY else -a.amount
-    capacity_usd = sum(coll[i] * prices[i] / 10 ** decimals[i] * ltv[i] for i in range(len(tokens)))
-    debt_usd = debt * prices[base_index] / 10 ** decimals[base_index]
-    return int(max(0.0, capacity_usd * BORROW_MARGIN - debt_usd) * 10 ** decimals[base_index] / prices[base_index])
+        coll[i] += a.amount if a.kind == LendingKind.SUPPLY else -a.amount
+    capacity = sum(prices[i].value(coll[i]) * ltv[i] for i in range(len(tokens)))
+    return int(max(0.0, capacity * BORROW_MARGIN - debt))
 
 
 def _plan(
     tokens: Sequence[str],
     held: Sequence[int],
     supplied: Sequence[int],
-    prices: Sequence[int],
-    decimals: Sequence[int],
+    prices: Sequence[Price],
     base_index: int,
     debt: int,
     risky_weights: npt.ArrayLike,
     leverage: float,
     liquidation_thresholds: Sequence[float],
     collateral_enabled: Sequence[bool],
-    reserves: Sequence[PoolReserves | None],
+    pools: Sequence[Pool | None],
     slippage_bps: int,
     oracle_bound_bps: int,
-    min_trade_usd: int,
-    max_trade_usd: int | None,
+    min_trade: int,
+    max_trade: int | None,
     borrow_cap: int | None,
 ) -> LeveragedPlan:
     n = len(tokens)
-    px = [int(p) for p in prices]
-    unit = [10 ** int(d) for d in decimals]
-    base_price, base_unit = px[base_index], unit[base_index]
-    value = [(int(held[i]) + int(supplied[i])) * px[i] // unit[i] for i in range(n)]
+    value = [prices[i].value(int(held[i]) + int(supplied[i])) for i in range(n)]
     gross = sum(value)
-    debt_usd = debt * base_price // base_unit
-    nav = gross - debt_usd
+    nav = gross - debt
     if nav <= 0:
         raise ValueError(f"NAV {nav} is not positive: nothing to lever")
     gross_target = int(nav * leverage)
-    debt_target_usd = max(0, gross_target - nav)
-    debt_target = debt_target_usd * base_unit // base_price
+    debt_target = max(0, gross_target - nav)
     delta = debt_target - debt  # > 0 borrow before the swaps, < 0 repay after them
     if borrow_cap is not None and delta > borrow_cap:
         delta = borrow_cap
-        gross_target = nav + (debt + delta) * base_price // base_unit
+        gross_target = nav + debt + delta
 
     # The swaps see every token as if it were in the vault: withdraws and the borrow come first.
     virtual = [int(held[i]) + int(supplied[i]) for i in range(n)]
     if delta > 0:
         virtual[base_index] += delta
-    pre_total = gross + max(delta, 0) * base_price // base_unit
+    pre_total = gross + max(delta, 0)
     w = np.clip(np.asarray(risky_weights, dtype=np.float64), 0.0, None)
     w[base_index] = 0.0
     shares = w * gross_target / pre_total
@@ -247,15 +198,14 @@ def _plan(
     plan: Plan = plan_trades(
         tokens=tokens,
         balances=virtual,
-        prices=px,
-        decimals=decimals,
+        prices=prices,
         base_index=base_index,
         target_bps=pre_bps,
-        reserves=reserves,
+        pools=pools,
         slippage_bps=slippage_bps,
         oracle_bound_bps=oracle_bound_bps,
-        min_trade_usd=min_trade_usd,
-        max_trade_usd=max_trade_usd,
+        min_trade=min_trade,
+        max_trade=max_trade,
     )
 
     actions: list[LendingAction] = []
@@ -267,41 +217,40 @@ def _plan(
         if i != base_index and wallet[i] < t.amount_in:
             need = min(t.amount_in - wallet[i], collateral_after[i])
             if need > 0:
-                actions.append(LendingAction(WITHDRAW, tokens[i], need, False))
+                actions.append(LendingAction(LendingKind.WITHDRAW, tokens[i], need, False))
                 wallet[i] += need
                 collateral_after[i] -= need
     for i in range(n):  # held tokens that are not for sale become collateral before any borrow
         if i != base_index and i not in sold and collateral_enabled[i] and wallet[i] > 0:
-            actions.append(LendingAction(SUPPLY, tokens[i], wallet[i], False))
+            actions.append(LendingAction(LendingKind.SUPPLY, tokens[i], wallet[i], False))
             collateral_after[i] += wallet[i]
             wallet[i] = 0
     if delta > 0:
-        actions.append(LendingAction(BORROW, tokens[base_index], delta, False))
+        actions.append(LendingAction(LendingKind.BORROW, tokens[base_index], delta, False))
         wallet[base_index] += delta
     for t in plan.trades:
         wallet[tokens.index(t.token_in)] -= t.amount_in
         wallet[tokens.index(t.token_out)] += t.min_amount_out  # at least this arrives
     for i in range(n):
         if i != base_index and collateral_enabled[i] and wallet[i] > 0:
-            actions.append(LendingAction(SUPPLY, tokens[i], wallet[i], True))
+            actions.append(LendingAction(LendingKind.SUPPLY, tokens[i], wallet[i], True))
             collateral_after[i] += wallet[i]
             wallet[i] = 0
     debt_after = debt + max(delta, 0)
     if delta < 0:
         repay = min(-delta, max(0, wallet[base_index]))
         if repay > 0:
-            actions.append(LendingAction(REPAY, tokens[base_index], repay, True))
+            actions.append(LendingAction(LendingKind.REPAY, tokens[base_index], repay, True))
             debt_after -= repay
             wallet[base_index] -= repay
 
-    after_value = [(wallet[i] + collateral_after[i]) * px[i] / unit[i] for i in range(n)]
+    after_value = [float(prices[i].value(wallet[i] + collateral_after[i])) for i in range(n)]
     gross_after = sum(after_value)
     target_bps = weights_to_bps(np.asarray(after_value) / gross_after) if gross_after > 0 else pre_bps
-    debt_after_usd = debt_after * base_price / base_unit
     hf = health_factor(
-        [collateral_after[i] * px[i] / unit[i] for i in range(n)], liquidation_thresholds, debt_after_usd
+        [float(prices[i].value(collateral_after[i])) for i in range(n)], liquidation_thresholds, float(debt_after)
     )
-    nav_after = gross_after - debt_after_usd
+    nav_after = gross_after - debt_after
     return LeveragedPlan(
         target_bps=target_bps,
         trades=plan.trades,

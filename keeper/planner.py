@@ -1,16 +1,17 @@
 """Trade planner: target weights in bps -> integer swaps through the base asset. Pure integer arithmetic.
 
-Units: balances and amounts in each token's raw units (``10 ** decimals`` per token); oracle prices as the feeds
-report them (8 decimals, base-asset-agnostic USD); values in USD with 8 decimals; weights in basis points summing
-to 10,000 (``BPS``).
+Units (:mod:`keeper.units`): balances and amounts in each token's raw units; prices as the vault's own rationals
+(:class:`~keeper.units.Price`, base raw units per raw token unit); values in base raw units; weights in basis
+points summing to 10,000.
 
 Every trade's minimum output is
 
     min_out = ⌊min(oracle-implied output, pool-quoted output) × (1 − slippage_bps / 10,000)⌋
 
 so it never counts on a pool that is mispriced in our favour, nor on an oracle price the pool cannot deliver. A
-trade whose ``min_out`` would fall below the vault's oracle floor (oracle-implied × (1 − oracle_bound_bps)) is
-shrunk until it clears it (price impact falls with size) or skipped: the vault would revert it anyway.
+trade whose ``min_out`` would fall below the vault's oracle floor (oracle-implied × (1 − oracle_bound_bps), with
+the vault's own rounding) is shrunk until it clears it (price impact falls with size) or skipped: the vault would
+revert it anyway.
 
 Sells (asset -> base) come first and buys (base -> asset) after, and buys only spend the base balance plus the
 sells' *minimum* outputs, so the plan cannot run out of base even when every sell fills at its floor.
@@ -25,17 +26,11 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from keeper.amm import Pool, amount_out
 from keeper.errors import ShapeMismatchError
-from keeper.risk.types import FloatArray
+from keeper.units import BPS, Price, less_bps, oracle_amount_out
 
 logger = logging.getLogger(__name__)
-
-#: Basis points in one: weights and budgets on chain sum to this.
-BPS = 10_000
-#: Feed price scale: USD feeds report 8 decimals.
-PRICE_DECIMALS = 8
-#: Uniswap V2 fee as the integers of its getAmountOut: 997 / 1000 of the input is swapped.
-_FEE_NUM, _FEE_DEN = 997, 1000
 
 
 @dataclass(frozen=True)
@@ -60,14 +55,6 @@ class Trade:
     def as_tuple(self) -> tuple[str, str, int, int]:
         """ABI order of the vault's trade struct."""
         return (self.token_in, self.token_out, self.amount_in, self.min_amount_out)
-
-
-@dataclass(frozen=True)
-class PoolReserves:
-    """Raw reserves of an asset/base constant-product pool."""
-
-    reserve_asset: int
-    reserve_base: int
 
 
 @dataclass(frozen=True)
@@ -122,43 +109,6 @@ def weights_to_bps(weights: npt.ArrayLike) -> list[int]:
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# INTEGER HELPERS
-# ---------------------------------------------------------------------------------------------------------------
-
-
-def value_usd(amount: int, price: int, decimals: int) -> int:
-    """USD value (8 decimals) of ``amount`` raw units at an 8-decimal ``price``, rounded down."""
-    return amount * price // 10**decimals
-
-
-def oracle_amount_out(amount_in: int, price_in: int, dec_in: int, price_out: int, dec_out: int) -> int:
-    """Output the oracle prices imply for ``amount_in`` (no fee, no impact), rounded down."""
-    return amount_in * price_in * 10**dec_out // (price_out * 10**dec_in)
-
-
-def pool_amount_out(amount_in: int, reserve_in: int, reserve_out: int) -> int:
-    """Uniswap V2 ``getAmountOut``: constant product with the 0.3 % fee, rounded down."""
-    if amount_in <= 0 or reserve_in <= 0 or reserve_out <= 0:
-        return 0
-    a = amount_in * _FEE_NUM
-    return a * reserve_out // (reserve_in * _FEE_DEN + a)
-
-
-def _apply_bps(amount: int, bps_off: int) -> int:
-    return amount * (BPS - bps_off) // BPS
-
-
-def _min_out(
-    amount_in: int,
-    oracle_out: int,
-    reserve_in: int,
-    reserve_out: int,
-    slippage_bps: int,
-) -> int:
-    return _apply_bps(min(oracle_out, pool_amount_out(amount_in, reserve_in, reserve_out)), slippage_bps)
-
-
-# ---------------------------------------------------------------------------------------------------------------
 # PLANNING
 # ---------------------------------------------------------------------------------------------------------------
 
@@ -167,15 +117,14 @@ def plan_trades(
     *,
     tokens: Sequence[str],
     balances: Sequence[int],
-    prices: Sequence[int],
-    decimals: Sequence[int],
+    prices: Sequence[Price],
     base_index: int,
     target_bps: Sequence[int],
-    reserves: Sequence[PoolReserves | None],
+    pools: Sequence[Pool | None],
     slippage_bps: int = 50,
     oracle_bound_bps: int = 200,
-    min_trade_usd: int = 10 * 10**PRICE_DECIMALS,
-    max_trade_usd: int | None = None,
+    min_trade: int = 0,
+    max_trade: int | None = None,
 ) -> Plan:
     """Integer trades through the base asset that move the holdings toward ``target_bps``.
 
@@ -185,46 +134,44 @@ def plan_trades(
         Token identifiers (addresses), the base asset included.
     balances : sequence of int, length N
         Holdings in raw units.
-    prices : sequence of int, length N
-        Oracle prices, USD with 8 decimals per whole token (the base asset too, ~1e8 for a USD stablecoin).
-    decimals : sequence of int, length N
-        Token decimals.
+    prices : sequence of Price, length N
+        The vault's oracle prices (base raw units per raw unit; the base's is 1/1).
     base_index : int
         Index of the base asset.
     target_bps : sequence of int, length N
         Target value weights in bps, summing to 10,000 (base asset included).
-    reserves : sequence of PoolReserves or None, length N
-        Each asset's pool with the base asset (None at ``base_index``).
+    pools : sequence of Pool or None, length N
+        Each asset's pair with the base asset (None at ``base_index`` or where there is no pair).
     slippage_bps : int
         Keeper's slippage bound applied to the expected output.
     oracle_bound_bps : int
         The vault's oracle floor: no swap may accept less than oracle-implied × (1 − bound).
-    min_trade_usd : int
-        Dust threshold, USD with 8 decimals: smaller moves are skipped.
-    max_trade_usd : int, optional
-        Cap per trade, USD with 8 decimals (the rest waits for a later rebalance).
+    min_trade : int
+        Dust threshold in base raw units: smaller moves are skipped.
+    max_trade : int, optional
+        Cap per trade in base raw units (the rest waits for a later rebalance).
 
     Returns
     -------
     Plan
     """
     n = len(tokens)
-    if not (len(balances) == len(prices) == len(decimals) == len(target_bps) == len(reserves) == n):
-        raise ShapeMismatchError("tokens, balances, prices, decimals, target_bps and reserves must have length N")
+    if not (len(balances) == len(prices) == len(target_bps) == len(pools) == n):
+        raise ShapeMismatchError("tokens, balances, prices, target_bps and pools must have length N")
     if not 0 <= base_index < n:
         raise ValueError(f"base_index {base_index} out of range for {n} tokens")
     if sum(int(t) for t in target_bps) != BPS or any(int(t) < 0 for t in target_bps):
         raise ValueError(f"target_bps must be non-negative and sum to {BPS}")
     if not 0 <= slippage_bps < BPS or not 0 <= oracle_bound_bps < BPS:
         raise ValueError("slippage_bps and oracle_bound_bps must be in [0, 10000)")
-    if any(int(p) <= 0 for p in prices):
+    if any(p.num <= 0 or p.den <= 0 for p in prices):
         raise ValueError("oracle prices must be positive")
 
     b = base_index
-    values = [value_usd(int(balances[i]), int(prices[i]), int(decimals[i])) for i in range(n)]
+    values = [prices[i].value(int(balances[i])) for i in range(n)]
     nav = sum(values)
     deltas = [nav * int(target_bps[i]) // BPS - values[i] for i in range(n)]
-    cap = max_trade_usd if max_trade_usd is not None else nav + 1
+    cap = max_trade if max_trade is not None else nav + 1
     sells: list[Trade] = []
     buys: list[Trade] = []
     skipped: list[str] = []
@@ -234,29 +181,18 @@ def plan_trades(
     for i in range(n):
         if i == b or deltas[i] >= 0:
             continue
-        usd = min(-deltas[i], cap)
-        if usd < min_trade_usd:
-            if usd > 0:
+        value = min(-deltas[i], cap)
+        if value < min_trade:
+            if value > 0:
                 skipped.append(f"token={tokens[i]} reason=dust")
             continue
-        pool = reserves[i]
+        pool = pools[i]
         if pool is None:
             skipped.append(f"token={tokens[i]} reason=no_pool")
             continue
-        amount = min(usd * 10 ** int(decimals[i]) // int(prices[i]), int(balances[i]))
+        amount = min(prices[i].amount_for(value), int(balances[i]))
         trade = _bounded_trade(
-            tokens[i],
-            tokens[b],
-            amount,
-            int(prices[i]),
-            int(decimals[i]),
-            int(prices[b]),
-            int(decimals[b]),
-            pool.reserve_asset,
-            pool.reserve_base,
-            slippage_bps,
-            oracle_bound_bps,
-            min_trade_usd,
+            tokens[i], tokens[b], amount, prices[i], prices[b], pool, True, slippage_bps, oracle_bound_bps, min_trade
         )
         if trade is None:
             skipped.append(f"token={tokens[i]} reason=pool_too_shallow")
@@ -269,39 +205,28 @@ def plan_trades(
     for i in range(n):
         if i == b or deltas[i] <= 0:
             continue
-        usd = min(deltas[i], cap)
-        if usd < min_trade_usd:
+        value = min(deltas[i], cap)
+        if value < min_trade:
             skipped.append(f"token={tokens[i]} reason=dust")
             continue
-        wanted.append((i, usd * 10 ** int(decimals[b]) // int(prices[b])))
+        wanted.append((i, prices[b].amount_for(value)))
     total_wanted = sum(a for _, a in wanted)
     scale_num, scale_den = (base_available, total_wanted) if total_wanted > base_available else (1, 1)
     for i, base_amount in wanted:
         amount = base_amount * scale_num // scale_den
-        pool = reserves[i]
+        pool = pools[i]
         if pool is None:
             skipped.append(f"token={tokens[i]} reason=no_pool")
             continue
         trade = _bounded_trade(
-            tokens[b],
-            tokens[i],
-            amount,
-            int(prices[b]),
-            int(decimals[b]),
-            int(prices[i]),
-            int(decimals[i]),
-            pool.reserve_base,
-            pool.reserve_asset,
-            slippage_bps,
-            oracle_bound_bps,
-            min_trade_usd,
+            tokens[b], tokens[i], amount, prices[b], prices[i], pool, False, slippage_bps, oracle_bound_bps, min_trade
         )
         if trade is None:
             skipped.append(f"token={tokens[i]} reason=pool_too_shallow_or_no_base")
             continue
         buys.append(trade)
 
-    logger.debug("plan sells=%d buys=%d skipped=%d nav_usd=%d", len(sells), len(buys), len(skipped), nav)
+    logger.debug("plan sells=%d buys=%d skipped=%d nav=%d", len(sells), len(buys), len(skipped), nav)
     return Plan(trades=tuple(sells + buys), skipped=tuple(skipped))
 
 
@@ -309,21 +234,23 @@ def _bounded_trade(
     token_in: str,
     token_out: str,
     amount_in: int,
-    price_in: int,
-    dec_in: int,
-    price_out: int,
-    dec_out: int,
-    reserve_in: int,
-    reserve_out: int,
+    price_in: Price,
+    price_out: Price,
+    pool: Pool,
+    sell: bool,
     slippage_bps: int,
     oracle_bound_bps: int,
-    min_trade_usd: int,
+    min_trade: int,
 ) -> Trade | None:
     """The largest trade of at most ``amount_in`` whose min output clears the oracle floor, or None."""
+    reserve_in, reserve_out = pool.sides(sell=sell)
 
     def floors(a: int) -> tuple[int, int]:
-        oracle_out = oracle_amount_out(a, price_in, dec_in, price_out, dec_out)
-        return _min_out(a, oracle_out, reserve_in, reserve_out, slippage_bps), _apply_bps(oracle_out, oracle_bound_bps)
+        oracle_out = oracle_amount_out(a, price_in, price_out)
+        quoted = amount_out(a, reserve_in, reserve_out)
+        # The vault's floor rounds up (``mulDiv(..., Ceil)``): so does this copy of it.
+        floor = -(-oracle_out * (BPS - oracle_bound_bps) // BPS)
+        return less_bps(min(oracle_out, quoted), slippage_bps), floor
 
     def ok(a: int) -> bool:
         m, floor = floors(a)
@@ -341,19 +268,7 @@ def _bounded_trade(
             else:
                 hi = mid
         amount_in = lo
-        if amount_in == 0 or value_usd(amount_in, price_in, dec_in) < min_trade_usd:
+        if amount_in == 0 or price_in.value(amount_in) < min_trade:
             return None
     min_out, _ = floors(amount_in)
     return Trade(token_in, token_out, amount_in, min_out)
-
-
-def current_weights(balances: Sequence[int], prices: Sequence[int], decimals: Sequence[int]) -> FloatArray:
-    """Value weights (floats summing to 1) of integer holdings, for the policy."""
-    v = np.array(
-        [value_usd(int(a), int(p), int(d)) for a, p, d in zip(balances, prices, decimals, strict=True)],
-        dtype=np.float64,
-    )
-    total = v.sum()
-    if not total > 0.0:
-        raise ValueError("holdings have zero value")
-    return v / total

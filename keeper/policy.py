@@ -27,30 +27,13 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from keeper.amm import Pool, trade_cost
 from keeper.errors import ShapeMismatchError
+from keeper.outcomes import Reason
 from keeper.risk.solver import risk_contributions
 from keeper.risk.types import FloatArray
 
 logger = logging.getLogger(__name__)
-
-#: Uniswap V2 swap fee: 0.3 % of the input stays in the pool.
-POOL_FEE = 0.003
-
-
-@dataclass(frozen=True)
-class Pool:
-    """Constant-product pool pairing one asset with the base asset, reserves in whole tokens (not raw units).
-
-    Attributes
-    ----------
-    reserve_asset : float
-        Asset reserve, in asset tokens.
-    reserve_base : float
-        Base-asset reserve, in base tokens.
-    """
-
-    reserve_asset: float
-    reserve_base: float
 
 
 @dataclass(frozen=True)
@@ -89,8 +72,9 @@ class Decision:
     Attributes
     ----------
     rebalance : bool
-    reason : str
-        ``cooldown``, ``below_threshold``, ``trades_below_minimum``, ``not_worth_cost`` or ``rebalance``.
+    reason : Reason
+        ``COOLDOWN``, ``BELOW_THRESHOLD``, ``TRADES_BELOW_MINIMUM``, ``NOT_WORTH_COST`` or
+        ``DEVIATION_ABOVE_THRESHOLD`` (rebalance).
     fraction : float
         Chosen fraction of the full move (0 when not rebalancing).
     weights : FloatArray, shape (N,)
@@ -102,7 +86,7 @@ class Decision:
     """
 
     rebalance: bool
-    reason: str
+    reason: Reason
     fraction: float
     weights: FloatArray
     deviation_before: float
@@ -135,34 +119,6 @@ def rc_deviation(weights: npt.ArrayLike, cov: npt.ArrayLike, budget: npt.ArrayLi
     return float(np.max(np.abs(risk_contributions(w, np.asarray(cov, dtype=np.float64)) - b)))
 
 
-def swap_output(amount_in: float, reserve_in: float, reserve_out: float, fee: float = POOL_FEE) -> float:
-    """Constant-product output for ``amount_in`` (Uniswap V2 ``getAmountOut`` in real numbers)."""
-    a = amount_in * (1.0 - fee)
-    return a * reserve_out / (reserve_in + a)
-
-
-def trade_cost(value: float, price: float, pool: Pool, *, sell: bool) -> float:
-    """Value lost to fee and price impact when trading ``value`` base units of one asset through its pool.
-
-    Parameters
-    ----------
-    value : float
-        Trade size in base-asset units (positive).
-    price : float
-        Oracle price, base units per asset token.
-    pool : Pool
-    sell : bool
-        True to sell the asset for base, False to buy it with base.
-    """
-    if value <= 0.0:
-        return 0.0
-    if sell:
-        out_base = swap_output(value / price, pool.reserve_asset, pool.reserve_base)
-        return value - out_base
-    out_asset = swap_output(value, pool.reserve_base, pool.reserve_asset)
-    return value - out_asset * price
-
-
 # ---------------------------------------------------------------------------------------------------------------
 # DECISION
 # ---------------------------------------------------------------------------------------------------------------
@@ -178,7 +134,9 @@ def decide(
     cov: npt.ArrayLike,
     budget: npt.ArrayLike,
     prices: npt.ArrayLike,
-    pools: Sequence[Pool],
+    pools: Sequence[Pool | None],
+    token_decimals: Sequence[int],
+    base_decimals: int,
     gas_cost_per_trade: float,
     config: PolicyConfig,
 ) -> Decision:
@@ -197,9 +155,11 @@ def decide(
     budget : array_like, shape (N,)
         Risk budget of the risky assets.
     prices : array_like, shape (N,)
-        Oracle prices, base units per asset token.
-    pools : sequence of Pool, length N
-        Each asset's pool with the base asset.
+        Oracle prices, whole base units per whole asset token.
+    pools : sequence of Pool or None, length N
+        Each asset's pair with the base asset, raw reserves (None: no pair, the trade would lose its value).
+    token_decimals : sequence of int, length N
+    base_decimals : int
     gas_cost_per_trade : float
         Gas cost of one swap, in base units.
     config : PolicyConfig
@@ -212,19 +172,19 @@ def decide(
     wt = np.asarray(target_weights, dtype=np.float64)
     px = np.asarray(prices, dtype=np.float64)
     n = w0.size
-    if wt.shape != (n,) or px.shape != (n,) or len(pools) != n:
-        raise ShapeMismatchError("current_weights, target_weights, prices and pools must all have length N")
+    if wt.shape != (n,) or px.shape != (n,) or len(pools) != n or len(token_decimals) != n:
+        raise ShapeMismatchError("current_weights, target_weights, prices, pools and decimals must have length N")
     dev0 = rc_deviation(w0, cov, budget)
 
-    def hold(reason: str, dev_after: float = dev0, benefit: float = 0.0, cost: float = 0.0) -> Decision:
+    def hold(reason: Reason, dev_after: float = dev0, benefit: float = 0.0, cost: float = 0.0) -> Decision:
         logger.debug("policy hold reason=%s deviation=%.4f", reason, dev0)
         return Decision(False, reason, 0.0, w0.copy(), dev0, dev_after, benefit, cost)
 
     # Cooldown first, unconditionally: a stale or noisy estimate must never be able to force trades inside it.
     if last_rebalance is not None and now - last_rebalance < config.cooldown_seconds:
-        return hold("cooldown")
+        return hold(Reason.COOLDOWN)
     if dev0 <= config.trigger_threshold:
-        return hold("below_threshold")
+        return hold(Reason.BELOW_THRESHOLD)
 
     best: Decision | None = None
     first: tuple[float, float, float] | None = None  # (dev_after, benefit, cost) of the largest move, for the log
@@ -240,7 +200,7 @@ def decide(
         any_trade = True
         cost = float(
             sum(
-                trade_cost(abs(v), px[i], pools[i], sell=v < 0.0) + gas_cost_per_trade
+                trade_cost(abs(v), px[i], pools[i], token_decimals[i], base_decimals, sell=v < 0.0) + gas_cost_per_trade
                 for i, v in enumerate(trade_values)
                 if v != 0.0
             )
@@ -252,12 +212,12 @@ def decide(
         if benefit >= config.cost_multiple * cost and (
             best is None or benefit - cost > best.expected_benefit - best.expected_cost
         ):
-            best = Decision(True, "rebalance", f, w_f, dev0, dev_f, benefit, cost)
+            best = Decision(True, Reason.DEVIATION_ABOVE_THRESHOLD, f, w_f, dev0, dev_f, benefit, cost)
     if not any_trade:
-        return hold("trades_below_minimum")
+        return hold(Reason.TRADES_BELOW_MINIMUM)
     if best is None:
         assert first is not None
-        return hold("not_worth_cost", *first)
+        return hold(Reason.NOT_WORTH_COST, *first)
     logger.info(
         "policy rebalance fraction=%.2f deviation_before=%.4f deviation_after=%.4f benefit=%.2f cost=%.2f",
         best.fraction,

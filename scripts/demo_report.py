@@ -42,7 +42,7 @@ class DemoLog:
 
     def tick(self, result: TickResult, ts: int) -> None:
         p, rec = result.proposal, result.record
-        row: dict[str, Any] = {"day": self._day(ts), "decision": rec.decision, "reason": rec.reason}
+        row: dict[str, Any] = {"day": self._day(ts), "decision": rec.decision.value, "reason": rec.text}
         if p is not None and p.deviation is not None:
             row["deviation"] = float(p.deviation)
             full_w = np.zeros(len(self.symbols))
@@ -58,8 +58,9 @@ class DemoLog:
             row["leverage"] = float(p.leverage)
             row["leverage_target"] = float(p.leverage_target or 1.0)
             row["health_factor"] = min(state.health_factor_wad / 1e18, 99.0) if state is not None else float("nan")
-            row["min_health_factor"] = state.leverage_params[0] / 1e18 if state is not None else float("nan")
-            row["ripcord_health_factor"] = state.leverage_params[2] / 1e18 if state is not None else float("nan")
+            lev = state.leverage if state is not None else None
+            row["min_health_factor"] = lev.min_health_factor if lev is not None else float("nan")
+            row["ripcord_health_factor"] = lev.ripcord_health_factor if lev is not None else float("nan")
         self.rows.append(row)
         if rec.decision == "rebalance" and result.outcome is not None:
             self.rebalances.append(

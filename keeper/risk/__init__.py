@@ -24,7 +24,6 @@ from keeper.risk.leverage import (
     max_leverage_for_health_factor,
     portfolio_volatility,
     target_leverage,
-    weights_leverage,
 )
 from keeper.risk.returns import (
     SECONDS_PER_YEAR,
@@ -65,5 +64,4 @@ __all__ = [
     "sample_covariance",
     "solve_risk_budget",
     "target_leverage",
-    "weights_leverage",
 ]

@@ -49,7 +49,7 @@ def sample_covariance(returns: npt.ArrayLike, *, ddof: int = 1) -> FloatArray:
     """
     x = _returns_matrix(returns, min_rows=ddof + 1)
     xc = x - x.mean(axis=0)
-    return (xc.T @ xc) / (x.shape[0] - ddof)
+    return np.asarray((xc.T @ xc) / (x.shape[0] - ddof), dtype=np.float64)
 
 
 def ewma_covariance(returns: npt.ArrayLike, *, decay: float = RISKMETRICS_DECAY) -> FloatArray:
@@ -176,7 +176,8 @@ def repair_covariance(cov: npt.ArrayLike, *, min_eigenvalue_ratio: float = 1e-8)
     Parameters
     ----------
     cov : array_like, shape (N, N)
-        Covariance with positive diagonal (e.g. from pairwise estimation or numerical noise).
+        Covariance (e.g. from pairwise estimation or numerical noise). A zero or negative variance (a constant
+        series) is replaced by a tiny positive one with no covariance, never an exception.
     min_eigenvalue_ratio : float
         Floor on eigenvalues relative to the largest, in (0, 1).
 
@@ -185,18 +186,28 @@ def repair_covariance(cov: npt.ArrayLike, *, min_eigenvalue_ratio: float = 1e-8)
     FloatArray, shape (N, N)
     """
     c = np.asarray(cov, dtype=np.float64)
-    vols, corr = correlation_from_covariance(0.5 * (c + c.T))
+    c = 0.5 * (c + c.T)
+    flat = ~(np.diag(c) > 0.0)
+    if np.any(flat):
+        # A constant series has no variance and no covariance: give it a tiny one instead of failing (the
+        # engine floors such assets at a documented level first and journals it; this is the last guard).
+        tiny = max(float(np.max(np.diag(c), initial=0.0)), 1.0) * 1e-18
+        c = c.copy()
+        c[flat, :] = 0.0
+        c[:, flat] = 0.0
+        c[flat, flat] = tiny
+    vols, corr = correlation_from_covariance(c)
     eigval, eigvec = np.linalg.eigh(corr)
     floor = min_eigenvalue_ratio * float(eigval[-1])
     if eigval[0] >= floor:
-        return 0.5 * (c + c.T)
+        return c
     logger.debug("covariance repaired min_eigenvalue=%.3e floor=%.3e", eigval[0], floor)
     fixed = (eigvec * np.maximum(eigval, floor)) @ eigvec.T
     d = np.sqrt(np.diag(fixed))
     fixed = fixed / np.outer(d, d)
     fixed = 0.5 * (fixed + fixed.T)
     np.fill_diagonal(fixed, 1.0)
-    return fixed * np.outer(vols, vols)
+    return np.asarray(fixed * np.outer(vols, vols), dtype=np.float64)
 
 
 def blend_implied_vol(cov: npt.ArrayLike, implied_vol: npt.ArrayLike, weight: float) -> FloatArray:

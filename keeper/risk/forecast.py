@@ -168,4 +168,4 @@ def garch_covariance(cov: npt.ArrayLike, returns: npt.ArrayLike, horizon: int) -
     if x.ndim != 2 or x.shape[1] != corr.shape[0]:
         raise ShapeMismatchError(f"returns shape {x.shape} does not match {corr.shape[0]} assets")
     vols = np.sqrt([fit_garch11(x[:, i]).forecast_variance(horizon) for i in range(x.shape[1])])
-    return corr * np.outer(vols, vols)
+    return np.asarray(corr * np.outer(vols, vols), dtype=np.float64)

@@ -8,7 +8,6 @@ import numpy as np
 import numpy.typing as npt
 
 from keeper.errors import ShapeMismatchError
-from keeper.risk.types import FloatArray
 
 logger = logging.getLogger(__name__)
 
@@ -46,41 +45,42 @@ def max_leverage_for_health_factor(liquidation_threshold: float, min_health_fact
 
 
 def target_leverage(
-    forecast_vol: float,
+    weights: npt.ArrayLike,
+    cov: npt.ArrayLike,
+    *,
     target_vol: float,
     max_leverage: float,
-    *,
-    min_leverage: float = 0.0,
+    liquidation_thresholds: npt.ArrayLike,
+    target_health_factor: float,
+    min_leverage: float = 1.0,
 ) -> float:
-    """Leverage = target volatility / forecast volatility, clipped to ``[min_leverage, max_leverage]``.
+    """The one leverage target: target volatility / forecast volatility, capped by the vault's maximum and by the
+    health factor, floored at ``min_leverage``.
 
     Parameters
     ----------
-    forecast_vol : float
-        Forecast volatility of the unlevered portfolio (e.g. annualised, from
-        :func:`portfolio_volatility` on a GARCH or EWMA covariance).
-    target_vol : float
-        Target volatility in the same unit.
-    max_leverage : float
-        Hard cap (≥ 1 allows borrowing; take the minimum with :func:`max_leverage_for_health_factor`).
-    min_leverage : float
-        Floor (0 allows de-risking fully into the base asset).
+    weights : (N,) composition of the risky part of the gross basket (any scale; normalised here).
+    cov : (N, N) annualized covariance of the risky assets.
+    target_vol : annualized volatility the levered portfolio should run at (0.10 = 10%).
+    max_leverage : the vault's cap (``maxLeverageBps`` / 10,000, less any cash buffer).
+    liquidation_thresholds : (N,) each asset's liquidation threshold as a fraction (0.83 for 83%).
+    target_health_factor : the health factor to aim at (the vault's target, above its minimum).
+    min_leverage : floor (1.0: fully invested, never below).
 
-    Returns
-    -------
-    float
-        Exposure as a multiple of equity (1.0 = unlevered, fully invested).
+    With everything supplied as collateral, ``HF = LT_avg * L / (L - 1)`` (see
+    :func:`max_leverage_for_health_factor`), so ``HF >= target`` holds for ``L <= target / (target - LT_avg)``
+    (any L when ``LT_avg >= target``).
     """
-    if not forecast_vol > 0.0 or not target_vol > 0.0:
-        raise ValueError(f"volatilities must be positive, got forecast={forecast_vol} target={target_vol}")
-    if not 0.0 <= min_leverage <= max_leverage:
-        raise ValueError(f"need 0 ≤ min_leverage ≤ max_leverage, got {min_leverage}, {max_leverage}")
-    raw = target_vol / forecast_vol
-    lev = float(min(max(raw, min_leverage), max_leverage))
-    logger.debug("leverage target raw=%.4f capped=%.4f", raw, lev)
+    w = np.asarray(weights, dtype=np.float64)
+    w = w / w.sum()
+    vol = portfolio_volatility(w, np.asarray(cov, dtype=np.float64))
+    by_vol = target_vol / vol if vol > 0 else max_leverage
+    lt = float(np.dot(w, np.asarray(liquidation_thresholds, dtype=np.float64)))
+    by_hf = (
+        max_leverage_for_health_factor(lt, target_health_factor)
+        if 0.0 < lt < min(1.0, target_health_factor)
+        else max_leverage
+    )
+    lev = float(max(min_leverage, min(by_vol, by_hf, max_leverage)))
+    logger.debug("leverage target by_vol=%.4f by_hf=%.4f cap=%.4f -> %.4f", by_vol, by_hf, max_leverage, lev)
     return lev
-
-
-def weights_leverage(weights: FloatArray, cov: FloatArray, target_vol: float, max_leverage: float) -> float:
-    """Convenience: :func:`target_leverage` for the portfolio ``weights`` under ``cov``."""
-    return target_leverage(portfolio_volatility(weights, cov), target_vol, max_leverage)

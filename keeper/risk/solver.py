@@ -273,6 +273,7 @@ def solve_risk_budget(
         # A coupled Newton step can ask one small-budget asset to shrink by e^40 when e^4 is right; climbing back
         # then takes one factor of e per iteration (the log barrier's pace). Capping each shrink at e^MAX_SHRINK
         # per step avoids that trap and never binds near the optimum, where the steps are tiny.
+        assert u is not None  # set by whichever direction solver ran
         np.minimum(u, _MAX_SHRINK, out=u)
         y, cy = _line_search(corr, y, cy, b, u)
 
@@ -351,7 +352,7 @@ def _normalised_budget(budget: FloatArray | None, n: int) -> FloatArray:
     bad = np.flatnonzero(~(np.isfinite(b) & (b > 0.0)))
     if bad.size:
         raise InvalidBudgetError(f"budget entries {bad.tolist()} are not positive and finite: {b[bad].tolist()}")
-    return b / b.sum()
+    return np.asarray(b / b.sum(), dtype=np.float64)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -380,7 +381,7 @@ def _start(corr: _Correlation, b: FloatArray, sigma: FloatArray, x0: FloatArray 
         raise NotPositiveDefiniteError(f"√bᵀC√b = {total} ≤ 0: the correlation matrix is not positive definite")
     scale = 1.0 / np.sqrt(total)
     a = 0.5 * scale * (c_root_b - root_b)
-    return np.sqrt(a * a + b) - a
+    return np.asarray(np.sqrt(a * a + b) - a, dtype=np.float64)
 
 
 def _rescale(y: FloatArray, cy: FloatArray) -> tuple[FloatArray, FloatArray]:
@@ -449,7 +450,7 @@ def _newton_direction_cholesky(
     _, u, info = lapack.dposv(system.T, residual[:, None], lower=0, overwrite_a=1, overwrite_b=0)
     if info != 0:
         raise NotPositiveDefiniteError(f"Newton system is not positive definite (dposv info={info})")
-    return u[:, 0]
+    return np.asarray(u[:, 0], dtype=np.float64)
 
 
 def _newton_direction_cg(

@@ -7,28 +7,25 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from keeper.planner import (
-    BPS,
-    PoolReserves,
-    Trade,
-    oracle_amount_out,
-    plan_trades,
-    pool_amount_out,
-    weights_to_bps,
-)
+from keeper.amm import Pool, amount_out
+from keeper.planner import Trade, plan_trades, weights_to_bps
+from keeper.units import BASE_PRICE, BPS, Price, oracle_amount_out, oracle_price
 
 PROPS = settings(max_examples=150, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 
 # Base asset: a 6-decimal USD stablecoin at index 0; then an 18-decimal ETH-like and an 8-decimal BTC-like token.
+# Feed answers in 8 decimals, priced into the vault's frame as the vault does (keeper.units.oracle_price).
 TOKENS = ["USDC", "WETH", "WBTC"]
 DECIMALS = [6, 18, 8]
-PRICES = [100_000_000, 3_000 * 10**8, 60_000 * 10**8]
+ANSWERS = [100_000_000, 3_000 * 10**8, 60_000 * 10**8]
+PRICES: list[Price] = [BASE_PRICE] + [oracle_price(ANSWERS[i], 8, DECIMALS[i], ANSWERS[0], 8, 6) for i in (1, 2)]
+USDC = 10**6
 
 
-def reserves(depth_usd: int, prices: list[int] = PRICES) -> list[PoolReserves | None]:
-    out: list[PoolReserves | None] = [None]
+def reserves(depth_usd: int, answers: list[int] = ANSWERS) -> list[Pool | None]:
+    out: list[Pool | None] = [None]
     for i in (1, 2):
-        out.append(PoolReserves(depth_usd * 10 ** DECIMALS[i] * 10**8 // prices[i], depth_usd * 10**6))
+        out.append(Pool(depth_usd * 10 ** DECIMALS[i] * 10**8 // answers[i], depth_usd * USDC))
     return out
 
 
@@ -37,10 +34,9 @@ def plan(balances: list[int], target: list[int], depth: int = 10**9, **kw) -> ob
         tokens=TOKENS,
         balances=balances,
         prices=kw.pop("prices", PRICES),
-        decimals=DECIMALS,
         base_index=0,
         target_bps=target,
-        reserves=kw.pop("reserves", reserves(depth)),
+        pools=kw.pop("pools", reserves(depth)),
         **kw,
     )
 
@@ -80,8 +76,9 @@ def test_plan_trades__all_in_base__buys_only_with_bounded_min_out() -> None:
     assert [t.token_in for t in p.trades] == ["USDC", "USDC"]
     weth = p.trades[0]
     assert weth.amount_in == 400_000 * 10**6
-    oracle = oracle_amount_out(weth.amount_in, PRICES[0], 6, PRICES[1], 18)
-    assert weth.min_amount_out == min(oracle, pool_amount_out(weth.amount_in, *_res(1, True))) * 9950 // BPS
+    oracle = oracle_amount_out(weth.amount_in, PRICES[0], PRICES[1])
+    assert oracle == weth.amount_in * 10**12 // 3000  # 1 USDC raw -> 1e12 / 3000 wei of WETH at $3,000
+    assert weth.min_amount_out == min(oracle, amount_out(weth.amount_in, *_res(1, True))) * 9950 // BPS
 
 
 def _res(i: int, buy: bool) -> tuple[int, int]:
@@ -101,15 +98,16 @@ def test_plan_trades__mixed__sells_before_buys() -> None:
 def test_plan_trades__tiny_move__skipped_as_dust() -> None:
     balances = [500_000 * 10**6, 0, 0]
     balances[1] = 500_000 * 10**18 // 3000
-    p = plan(balances, [5000, 5000, 0], min_trade_usd=10 * 10**8)
+    p = plan(balances, [5000, 5000, 0], min_trade=10 * USDC)
     assert p.trades == ()
 
 
 def test_plan_trades__max_trade_size__each_trade_capped() -> None:
-    cap = 50_000 * 10**8
-    p = plan(ALL_CASH, [2000, 4000, 4000], max_trade_usd=cap)
+    cap = 50_000 * USDC
+    p = plan(ALL_CASH, [2000, 4000, 4000], max_trade=cap)
+    assert p.trades
     for t in p.trades:
-        assert t.amount_in * PRICES[0] // 10**6 <= cap
+        assert t.amount_in <= cap
 
 
 def test_plan_trades__shallow_pool__trade_shrunk_to_clear_oracle_floor() -> None:
@@ -130,8 +128,9 @@ def test_plan_trades__targets_not_summing_to_10000__rejected() -> None:
 
 
 def _oracle_floor(t: Trade, bound_bps: int) -> int:
+    """The vault's floor: oracle value less the bound, rounded up (``mulDiv(..., Ceil)``)."""
     i, o = TOKENS.index(t.token_in), TOKENS.index(t.token_out)
-    return oracle_amount_out(t.amount_in, PRICES[i], DECIMALS[i], PRICES[o], DECIMALS[o]) * (BPS - bound_bps) // BPS
+    return -(-oracle_amount_out(t.amount_in, PRICES[i], PRICES[o]) * (BPS - bound_bps) // BPS)
 
 
 @PROPS
@@ -148,11 +147,11 @@ def test_plan_trades__any_state__min_out_never_below_oracle_floor(
     cash: int, eth: int, btc: int, split: list[int], depth: int, pool_skew: float, slippage: int
 ) -> None:
     # Pools priced off the oracle by up to ±25 % (stale or manipulated): the plan must still respect the floor.
-    skewed = [PRICES[0], int(PRICES[1] * pool_skew), int(PRICES[2] / pool_skew)]
+    skewed = [ANSWERS[0], int(ANSWERS[1] * pool_skew), int(ANSWERS[2] / pool_skew)]
     p = plan(
         [cash, eth, btc],
         weights_to_bps(split),
-        reserves=reserves(depth, skewed),
+        pools=reserves(depth, skewed),
         slippage_bps=slippage,
         oracle_bound_bps=200,
     )

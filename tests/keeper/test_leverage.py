@@ -7,25 +7,29 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from keeper.leverage import BORROW, REPAY, SUPPLY, WITHDRAW, health_factor, plan_leveraged_rebalance, target_leverage
-from keeper.planner import PoolReserves
+from keeper.amm import Pool
+from keeper.leverage import LendingKind, health_factor, plan_leveraged_rebalance
+from keeper.risk.leverage import target_leverage
+from keeper.units import BASE_PRICE, oracle_price
 
+SUPPLY, WITHDRAW, BORROW, REPAY = LendingKind
 TOKENS = ["USDC", "WBTC", "WETH", "XAU"]
 DECIMALS = [6, 8, 18, 18]
-PRICES = [10**8, 90_000 * 10**8, 3_200 * 10**8, 2_600 * 10**8]
+ANSWERS = [10**8, 90_000 * 10**8, 3_200 * 10**8, 2_600 * 10**8]
+PRICES = [BASE_PRICE] + [oracle_price(a, 8, d, ANSWERS[0], 8, 6) for a, d in zip(ANSWERS[1:], DECIMALS[1:])]
 LT = [0.78, 0.77, 0.83, 0.70]
 COLLATERAL = [False, True, True, True]
 
 
-def _reserves(depth_usd: float = 1e9) -> list[PoolReserves | None]:
-    out: list[PoolReserves | None] = [None]
-    for p, d in zip(PRICES[1:], DECIMALS[1:], strict=True):
-        out.append(PoolReserves(int(depth_usd / (p / 1e8) * 10**d), int(depth_usd * 1e6)))
+def _reserves(depth_usd: float = 1e9) -> list[Pool | None]:
+    out: list[Pool | None] = [None]
+    for p, d in zip(ANSWERS[1:], DECIMALS[1:], strict=True):
+        out.append(Pool(int(depth_usd / (p / 1e8) * 10**d), int(depth_usd * 1e6)))
     return out
 
 
 def _held(usd: list[float]) -> list[int]:
-    return [int(u / (p / 1e8) * 10**d) for u, p, d in zip(usd, PRICES, DECIMALS, strict=True)]
+    return [int(u / (p / 1e8) * 10**d) for u, p, d in zip(usd, ANSWERS, DECIMALS, strict=True)]
 
 
 WEIGHTS = np.array([0.0, 0.3, 0.3, 0.38])
@@ -73,15 +77,14 @@ def test_plan__lever_up_from_held__supplies_then_borrows_then_supplies_purchases
         held=held,
         supplied=[0] * 4,
         prices=PRICES,
-        decimals=DECIMALS,
         base_index=0,
         debt=0,
         risky_weights=WEIGHTS,
         leverage=1.5,
         liquidation_thresholds=LT,
         collateral_enabled=COLLATERAL,
-        reserves=_reserves(),
-        min_trade_usd=100 * 10**8,
+        pools=_reserves(),
+        min_trade=100 * 10**6,
     )
     kinds = [a.kind for a in plan.actions]
     assert _phases_in_order(plan.actions)
@@ -101,15 +104,14 @@ def test_plan__delever_to_one__withdraws_before_swaps_and_repays_after():
         held=[20_000 * 10**6, 0, 0, 0],
         supplied=supplied,
         prices=PRICES,
-        decimals=DECIMALS,
         base_index=0,
         debt=500_000 * 10**6,
         risky_weights=WEIGHTS,
         leverage=1.0,
         liquidation_thresholds=LT,
         collateral_enabled=COLLATERAL,
-        reserves=_reserves(),
-        min_trade_usd=100 * 10**8,
+        pools=_reserves(),
+        min_trade=100 * 10**6,
     )
     kinds = [a.kind for a in plan.actions]
     assert _phases_in_order(plan.actions)
@@ -136,15 +138,14 @@ def test_plan__any_move__keeps_phase_order_and_positive_amounts(lev, debt_usd, s
         held=held,
         supplied=supplied,
         prices=PRICES,
-        decimals=DECIMALS,
         base_index=0,
         debt=int(debt_usd * 10**6),
         risky_weights=WEIGHTS,
         leverage=lev,
         liquidation_thresholds=LT,
         collateral_enabled=COLLATERAL,
-        reserves=_reserves(),
-        min_trade_usd=100 * 10**8,
+        pools=_reserves(),
+        min_trade=100 * 10**6,
     )
     assert _phases_in_order(plan.actions)
     assert all(a.amount > 0 for a in plan.actions)
@@ -161,15 +162,14 @@ def test_plan__borrow_beyond_loan_to_value__is_capped_to_what_collateral_allows(
         held=held,
         supplied=[0] * 4,
         prices=PRICES,
-        decimals=DECIMALS,
         base_index=0,
         debt=0,
         risky_weights=WEIGHTS,
         leverage=2.0,
         liquidation_thresholds=LT,
         collateral_enabled=COLLATERAL,
-        reserves=_reserves(),
-        min_trade_usd=100 * 10**8,
+        pools=_reserves(),
+        min_trade=100 * 10**6,
         loan_to_values=[0.75, 0.70, 0.80, 0.65],
     )
     borrow = next(a.amount for a in plan.actions if a.kind == BORROW)

@@ -104,6 +104,15 @@ def test_repair_covariance__indefinite__positive_definite_same_variances() -> No
     np.testing.assert_allclose(np.diag(fixed), vol**2, rtol=1e-12)
 
 
+def test_repair_covariance__constant_series__positive_definite_without_raising() -> None:
+    rets = np.random.default_rng(4).normal(0.0, 0.01, (200, 3))
+    rets[:, 1] = 0.0  # a pegged asset: no variance, no covariance
+    fixed = repair_covariance(sample_covariance(rets))
+    assert np.all(np.linalg.eigvalsh(fixed) > 0)
+    assert fixed[1, 1] > 0 and fixed[0, 1] == 0.0
+    np.testing.assert_allclose(np.diag(fixed)[[0, 2]], np.diag(sample_covariance(rets))[[0, 2]])
+
+
 def test_repair_covariance__already_positive_definite__unchanged() -> None:
     cov = np.array([[0.04, 0.01], [0.01, 0.09]])
     np.testing.assert_array_equal(repair_covariance(cov), cov)
@@ -176,7 +185,16 @@ def test_garch_covariance__two_assets__correlation_kept() -> None:
 
 @pytest.mark.parametrize(("forecast", "expected"), [(0.20, 0.5), (0.05, 2.0), (0.01, 3.0)])
 def test_target_leverage__forecast_vol__target_over_forecast_capped(forecast: float, expected: float) -> None:
-    assert target_leverage(forecast, 0.10, 3.0) == pytest.approx(expected)
+    lev = target_leverage(
+        [1.0],
+        [[forecast**2]],
+        target_vol=0.10,
+        max_leverage=3.0,
+        liquidation_thresholds=[0.0],
+        target_health_factor=1.5,
+        min_leverage=0.0,
+    )
+    assert lev == pytest.approx(expected)
 
 
 def test_max_leverage_for_health_factor__aave_like_threshold__formula() -> None:

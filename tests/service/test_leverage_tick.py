@@ -11,7 +11,7 @@ from brownie import accounts, web3  # type: ignore[attr-defined]
 from keeper.daemon import Keeper
 from keeper.deployments import save_deployment
 from keeper.errors import SimulationRevertedError
-from keeper.leverage import BORROW, REPAY, SUPPLY
+from keeper.leverage import LendingKind
 from keeper.planner import weights_to_bps
 from keeper.sim.runner import MarketSimulator
 from scripts.deploy_vault import deploy_vault, load_vault_config
@@ -98,11 +98,11 @@ def test_tick__levered_vault__supplies_then_borrows_toward_target(levered, lev_k
     keeper = lev_keeper(leverage={"target_vol": 0.5}, policy={"cooldown_s": 0})
     results = _lever_up(keeper, levered["sim"])
     assert all(r.record.decision == "rebalance" for r in results), [r.record.reason for r in results]
-    assert SUPPLY in [a.kind for a in results[0].proposal.actions]
-    assert BORROW in [a.kind for a in results[-1].proposal.actions]
+    assert LendingKind.SUPPLY in [a.kind for a in results[0].proposal.actions]
+    assert LendingKind.BORROW in [a.kind for a in results[-1].proposal.actions]
     s = _state(keeper)
     assert s.debt > 0
-    assert s.health_factor_wad >= s.leverage_params[0]  # the vault's minimum held after every step
+    assert s.health_factor_wad >= s.leverage.raw[0]  # the vault's minimum held after every step
     assert sum(a.collateral for a in s.assets[1:]) > 0
     gross = sum((a.balance + a.collateral) * a.answer / 10**a.token_decimals for a in s.assets) / 1e8
     assert gross / (s.nav / 10 ** s.assets[0].token_decimals) > 1.05
@@ -123,7 +123,7 @@ def test_send__borrow_below_min_health_factor__refused_in_simulation(levered, le
     values = [(a.balance + a.collateral) * a.answer / 10**a.token_decimals for a in s.assets]
     values[0] += borrow * base.answer / 10**base.token_decimals
     params = (s.epoch, s.timestamp + 600, weights_to_bps([v / sum(values) for v in values]), [])
-    data = vault.encode_abi("rebalanceWithLending", args=[params, [(BORROW, base.token, borrow, False)]])
+    data = vault.encode_abi("rebalanceWithLending", args=[params, [(LendingKind.BORROW, base.token, borrow, False)]])
     nonce = web3.eth.get_transaction_count(keeper.client.signer.address)
     with pytest.raises(SimulationRevertedError) as err:
         keeper.client.send(keeper.vault, data)
@@ -135,7 +135,7 @@ def test_tick__health_factor_alarm__delevers_before_ripcord(levered, lev_keeper)
     keeper = lev_keeper(leverage={"target_vol": 0.5}, policy={"cooldown_s": 0})
     _lever_up(keeper, levered["sim"], ticks=12, to_target=True)
     before = _state(keeper)
-    min_hf, ripcord_hf = before.leverage_params[0], before.leverage_params[2]
+    min_hf, ripcord_hf = before.leverage.raw[0], before.leverage.raw[2]
     assert before.debt > 0 and before.health_factor_wad >= min_hf
     # A 15% fall: between the keeper's alarm and the vault's minimum.
     _crash(levered, 0.85)
@@ -144,7 +144,7 @@ def test_tick__health_factor_alarm__delevers_before_ripcord(levered, lev_keeper)
     assert shocked.health_factor_wad > ripcord_hf, "the keeper must get its chance before the ripcord"
     result = keeper.tick()
     assert (result.record.decision, result.record.reason) == ("rebalance", "health_factor_alarm")
-    assert REPAY in [a.kind for a in result.proposal.actions]
+    assert LendingKind.REPAY in [a.kind for a in result.proposal.actions]
     after = _state(keeper)
     assert after.debt < shocked.debt
     assert after.health_factor_wad > shocked.health_factor_wad
@@ -161,7 +161,7 @@ def test_keeper__stress_regime_with_default_parameters__vault_never_liquidatable
     sim = levered["sim"]
     _lever_up(keeper, sim, ticks=12, to_target=True)
     lowest = _state(keeper).health_factor_wad
-    ripcord = _state(keeper).leverage_params[2]
+    ripcord = _state(keeper).leverage.raw[2]
     for _ in range(20 * 24 // 4):
         sim.model.force_regime(STRESS)
         sim.step(4 * 3600)
@@ -180,7 +180,7 @@ def test_tick__sudden_fall_below_minimum__keeper_steps_back_before_the_ripcord(l
     _lever_up(keeper, levered["sim"], ticks=12, to_target=True)
     _crash(levered, 0.82)
     shocked = _state(keeper)
-    min_hf, ripcord_hf = shocked.leverage_params[0], shocked.leverage_params[2]
+    min_hf, ripcord_hf = shocked.leverage.raw[0], shocked.leverage.raw[2]
     assert ripcord_hf < shocked.health_factor_wad < min_hf
     hfs = [shocked.health_factor_wad]
     for _ in range(4):

@@ -48,7 +48,7 @@ def test_tick__stale_feed__skips_with_reason_and_sends_nothing(vault_env, keeper
     with caplog.at_level("INFO", logger="keeper.daemon"):
         result = keeper.tick()
     assert result.record.decision == "skip"
-    assert result.record.reason.startswith("stale_oracle: feed")
+    assert result.record.reason == "stale_oracle" and result.record.detail.startswith("feed")
     assert "stale" in caplog.text
     assert keeper.client.w3.eth.get_transaction_count(keeper.client.signer.address) == nonce
     assert vault_env["vault"].epoch() == 0

@@ -32,8 +32,8 @@ def _mine_later(delay_s: float, blocks: int = 1) -> threading.Thread:
 
 def test_send__automine_off__stuck_transaction_is_replaced_with_bumped_fee(vault_env, keeper_config):
     keeper = Keeper(keeper_config(transactions={"receipt_timeout_s": 1.0, "max_replacements": 3}))
-    inputs, proposal = keeper.decide()
-    data = keeper.rebalance_calldata(inputs.state, proposal)
+    snap, proposal = keeper.decide()
+    data = keeper.rebalance_calldata(snap, proposal)
     web3.provider.make_request("evm_setAutomine", [False])
     miner = _mine_later(2.5)
     outcome = keeper.client.send(keeper.vault, data)
@@ -85,8 +85,8 @@ def test_tick__two_keepers_at_once__one_rebalances_other_reverts_on_epoch(
 
 def test_simulate__stale_epoch__decodes_named_error(vault_env, keeper_config):
     keeper = Keeper(keeper_config())
-    inputs, proposal = keeper.decide()
-    data = keeper.rebalance_calldata(inputs.state, proposal)
+    snap, proposal = keeper.decide()
+    data = keeper.rebalance_calldata(snap, proposal)
     keeper.tick()  # moves the epoch
     with pytest.raises(SimulationRevertedError) as err:
         keeper.client.send(keeper.vault, data)

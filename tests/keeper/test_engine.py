@@ -1,0 +1,162 @@
+"""The engine over snapshots built like the chain client builds them: one frame, gates, flat series, one pass."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+import keeper.engine as engine
+from keeper.amm import Pool
+from keeper.config import parse_keeper_config
+from keeper.engine import propose
+from keeper.outcomes import Action, Reason
+from keeper.snapshot import FeedHistory, build_snapshot
+
+HOUR = 3600
+NOW = 1_700_000_000
+USDC, WETH, WBTC, PAXG = (f"0x{i:040x}" for i in (1, 2, 3, 4))
+
+
+def _cfg(**chain):
+    return parse_keeper_config(
+        {
+            "chain": {"rpc_urls": ["http://x"], "deployment": "-", "max_head_age_s": 0, **chain},
+            "risk": {"interval_s": HOUR, "lookback_s": 200 * HOUR, "min_observations": 24},
+            "policy": {"cooldown_s": 0, "eth_price_usd": 3000.0},
+        }
+    )
+
+
+def _history(prices: np.ndarray, decimals: int) -> FeedHistory:
+    times = tuple(NOW - (len(prices) - 1 - k) * HOUR for k in range(len(prices)))
+    return FeedHistory(tuple(range(1, len(prices) + 1)), tuple(round(p * 10**decimals) for p in prices), times)
+
+
+def _view(answers: list[int], feed_decimals: list[int], balances: list[int], budgets: list[int]) -> tuple:
+    tokens = [USDC, WETH, WBTC, PAXG][: len(answers)]
+    token_decimals = [6, 18, 8, 18][: len(answers)]
+    configs = [
+        (t, f"0xfeed{i:036x}", 86_400, d, fd, 1, 2**200)
+        for i, (t, d, fd) in enumerate(zip(tokens, token_decimals, feed_decimals, strict=True))
+    ]
+    return (
+        1,  # epoch
+        0,  # lastRebalanceAt
+        (100, 50, 5000, 3600),
+        False,
+        False,
+        0,
+        10**12,  # totalSupply
+        True,
+        1,  # navBaseUnits (the vault's own; the engine works from the frame)
+        configs,
+        [0] * len(answers),
+        budgets,
+        balances,
+        answers,
+        [NOW] * len(answers),
+    )
+
+
+def _snapshot(prices: dict[int, np.ndarray], *, feed_decimals: list[int] | None = None, head_age_s: float = 0.0, **kw):
+    feed_decimals = feed_decimals or [8] * (len(prices) + 1)
+    answers = [10 ** feed_decimals[0]] + [round(prices[i][-1] * 10 ** feed_decimals[i]) for i in sorted(prices)]
+    usd = 1_000_000 / (len(prices) + 1)
+    dec = [6, 18, 8, 18]
+    balances = [int(usd * 10**6)] + [int(usd / prices[i][-1] * 10 ** dec[i]) for i in sorted(prices)]
+    budgets = [0] + [10_000 // len(prices)] * len(prices)
+    histories = [_history(np.ones(len(prices[1])), feed_decimals[0])] + [
+        _history(prices[i], feed_decimals[i]) for i in sorted(prices)
+    ]
+    pools = [None] + [Pool(int(50e6 / prices[i][-1] * 10 ** dec[i]), int(50e6 * 10**6)) for i in sorted(prices)]
+    return build_snapshot(
+        _view(answers, feed_decimals, balances, budgets),
+        block=100,
+        timestamp=NOW,
+        head_age_s=head_age_s,
+        histories=histories,
+        pools=pools,
+        gas_price_wei=10**9,
+        **kw,
+    )
+
+
+def _walk(start: float, vol: float, seed: int, n: int = 150) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    return start * np.exp(np.cumsum(rng.normal(0.0, vol / np.sqrt(8760), n)))
+
+
+PRICES = {1: np.round(_walk(3000.0, 0.7, 1), 2), 2: np.round(_walk(60_000.0, 0.5, 2), 2)}
+"""In cents, so 8- and 18-decimal feeds carry the same prices."""
+
+
+def test_build_snapshot__18_decimal_feed__same_prices_and_nav_as_8_decimals() -> None:
+    eight = _snapshot(PRICES)
+    eighteen = _snapshot(PRICES, feed_decimals=[8, 18, 8])
+    for a, b in zip(eight.assets, eighteen.assets, strict=True):
+        assert a.price_base == pytest.approx(b.price_base, rel=1e-12)
+        assert a.value == b.value  # the integer frame agrees to the unit
+    assert eighteen.nav_base == pytest.approx(1_000_000, rel=1e-6)
+    assert eighteen.assets[1].price_base == pytest.approx(PRICES[1][-1], rel=1e-9)
+
+
+def test_propose__18_decimal_feed__same_decision_as_8_decimals() -> None:
+    a = propose(_snapshot(PRICES), _cfg())
+    b = propose(_snapshot(PRICES, feed_decimals=[8, 18, 8]), _cfg())
+    assert (a.action, a.reason) == (b.action, b.reason)
+    assert a.deviation == pytest.approx(b.deviation, rel=1e-9)
+    assert [t.as_tuple() for t in a.trades] == [t.as_tuple() for t in b.trades]
+
+
+def test_propose__flat_price_series__floors_the_variance_and_says_so_instead_of_raising() -> None:
+    flat = {**PRICES, 3: np.full(150, 2600.0)}  # a pegged or frozen-but-fresh feed
+    p = propose(_snapshot(flat), _cfg())
+    assert p.action in (Action.REBALANCE, Action.HOLD)
+    assert any(n.startswith("flat_series") and PAXG in n for n in p.notes)
+    assert p.covariance is not None and np.all(np.isfinite(p.covariance))
+
+
+def test_propose__every_series_flat__still_decides() -> None:
+    flat = {1: np.full(150, 3000.0), 2: np.full(150, 60_000.0)}
+    p = propose(_snapshot(flat), _cfg())
+    assert p.action is not Action.ERROR and len(p.notes) == 2
+
+
+def test_propose__head_older_than_max_age__skips_as_stale_head() -> None:
+    p = propose(_snapshot(PRICES, head_age_s=600.0), _cfg(max_head_age_s=120))
+    assert (p.action, p.reason) == (Action.SKIP, Reason.STALE_HEAD)
+    assert "600s old" in p.detail
+    assert propose(_snapshot(PRICES, head_age_s=60.0), _cfg(max_head_age_s=120)).reason is not Reason.STALE_HEAD
+
+
+def test_propose__sequencer_down__skips_before_reading_prices() -> None:
+    p = propose(_snapshot(PRICES, sequencer_down=True), _cfg())
+    assert (p.action, p.reason) == (Action.SKIP, Reason.STALE_ORACLE)
+    assert "sequencer" in p.detail
+
+
+def test_propose__zero_answer__skips_naming_the_feed() -> None:
+    s = _snapshot(PRICES)
+    s = replace(s, assets=(s.assets[0], replace(s.assets[1], answer=0), s.assets[2]))
+    p = propose(s, _cfg())
+    assert (p.action, p.reason) == (Action.SKIP, Reason.STALE_ORACLE)
+    assert s.assets[1].feed in p.detail
+
+
+def test_propose__one_pass__each_stage_runs_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: dict[str, int] = {}
+
+    def counted(name: str, fn):
+        def wrapper(*args, **kwargs):
+            calls[name] = calls.get(name, 0) + 1
+            return fn(*args, **kwargs)
+
+        return wrapper
+
+    for name in ("estimate_covariance", "allocate", "decide", "plan_trades", "_gate"):
+        monkeypatch.setattr(engine, name, counted(name, getattr(engine, name)))
+    p = propose(_snapshot(PRICES), _cfg())
+    assert p.action is Action.REBALANCE, p.text
+    assert calls == {"_gate": 1, "estimate_covariance": 1, "allocate": 1, "decide": 1, "plan_trades": 1}
