@@ -38,8 +38,11 @@ fork-world: $(STAMP)
 	@test -n "$(FORK_URL)" || { echo "FORK_URL is not set: make fork-world FORK_URL=http://host:port"; exit 2; }
 	@$(PY) -m keeper.devnet serve --chain $(if $(filter ganache-cli,$(NETWORK)),ganache,anvil) --fork-url "$(FORK_URL)" --deploy-world
 
+# The gate CI runs before the tests: lint, formatting, and types (mypy strict on keeper/, see pyproject.toml).
 lint: $(STAMP)
-	@$(VENV)/bin/ruff check keeper scripts tests benchmarks
+	@$(VENV)/bin/ruff check .
+	@$(VENV)/bin/ruff format --check .
+	@$(VENV)/bin/mypy
 
 clean:
 	rm -rf build reports out .hypothesis .pytest_cache

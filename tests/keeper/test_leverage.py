@@ -16,7 +16,9 @@ SUPPLY, WITHDRAW, BORROW, REPAY = LendingKind
 TOKENS = ["USDC", "WBTC", "WETH", "XAU"]
 DECIMALS = [6, 8, 18, 18]
 ANSWERS = [10**8, 90_000 * 10**8, 3_200 * 10**8, 2_600 * 10**8]
-PRICES = [BASE_PRICE] + [oracle_price(a, 8, d, ANSWERS[0], 8, 6) for a, d in zip(ANSWERS[1:], DECIMALS[1:])]
+PRICES = [BASE_PRICE] + [
+    oracle_price(a, 8, d, ANSWERS[0], 8, 6) for a, d in zip(ANSWERS[1:], DECIMALS[1:], strict=True)
+]
 LT = [0.78, 0.77, 0.83, 0.70]
 COLLATERAL = [False, True, True, True]
 
