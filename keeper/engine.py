@@ -109,7 +109,10 @@ def _gate(s: Snapshot, cfg: KeeperConfig) -> tuple[Reason, str] | None:
             "the node is stalled or behind; check it or add another URL to chain.rpc_urls"
         )
     if s.sequencer_down:
-        return Reason.STALE_ORACLE, "the L2 sequencer is down or in its grace period: the vault refuses prices"
+        return (
+            Reason.SEQUENCER_DOWN,
+            "the L2 sequencer uptime feed says down or in its grace period: the vault refuses prices until it is back",
+        )
     if s.rebalances_paused:
         return Reason.REBALANCES_PAUSED, ""
     if s.total_supply == 0:

@@ -47,6 +47,7 @@ class Reason(str, Enum):
     PLAN_BELOW_MIN_HEALTH_FACTOR = "plan_below_min_health_factor"
     # skips: the state read cannot be decided on
     STALE_HEAD = "stale_head"
+    SEQUENCER_DOWN = "sequencer_down"
     REBALANCES_PAUSED = "rebalances_paused"
     EMPTY_VAULT = "empty_vault"
     STALE_ORACLE = "stale_oracle"

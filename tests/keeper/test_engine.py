@@ -133,7 +133,7 @@ def test_propose__head_older_than_max_age__skips_as_stale_head() -> None:
 
 def test_propose__sequencer_down__skips_before_reading_prices() -> None:
     p = propose(_snapshot(PRICES, sequencer_down=True), _cfg())
-    assert (p.action, p.reason) == (Action.SKIP, Reason.STALE_ORACLE)
+    assert (p.action, p.reason) == (Action.SKIP, Reason.SEQUENCER_DOWN)
     assert "sequencer" in p.detail
 
 
