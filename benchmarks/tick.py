@@ -24,9 +24,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from devworld.devnet import ChainSpec, LocalChain  # noqa: E402
 from keeper.chain import AssetState, ChainClient, VaultState, connect  # noqa: E402
 from keeper.config import parse_keeper_config  # noqa: E402
-from keeper.devnet import ChainSpec, LocalChain  # noqa: E402
 from keeper.engine import TickInputs, propose  # noqa: E402
 
 ROUNDS = 500

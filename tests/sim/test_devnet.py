@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from keeper.devnet import ChainSpec, LocalChain, port_in_use, rpc_call
+from devworld.devnet import ChainSpec, LocalChain, port_in_use, rpc_call
 from keeper.errors import NodeUnreachableError, ToolchainError
 
 
@@ -24,7 +24,7 @@ def _free_port() -> int:
 def test_serve__sigterm__stops_the_chain_it_started():
     port = _free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "keeper.devnet", "serve", "--chain", "anvil", "--port", str(port)],
+        [sys.executable, "-m", "devworld.devnet", "serve", "--chain", "anvil", "--port", str(port)],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,

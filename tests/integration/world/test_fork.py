@@ -2,7 +2,7 @@
 its own writes to itself, and takes a new deployment through brownie's fork networks.
 
 The upstream is the chain this test session runs on (anvil or Ganache) with the module's world deployed on it;
-each fork is started by the project's own launcher (keeper.devnet), as `make fork-world` does.
+each fork is started by the project's own launcher (devworld.devnet), as `make fork-world` does.
 """
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ import pytest
 from brownie import web3 as upstream_web3  # type: ignore[attr-defined]
 from web3 import Web3
 
+from devworld.devnet import FORK_NETWORK, FORK_PORT, ChainSpec, LocalChain, deploy_world_with_brownie
 from keeper.artifacts import abi
 from keeper.deployments import load_deployment, save_deployment
-from keeper.devnet import FORK_NETWORK, FORK_PORT, ChainSpec, LocalChain, deploy_world_with_brownie
 from keeper.errors import NodeUnreachableError
 
 FORK_KINDS = ["anvil", "ganache"]

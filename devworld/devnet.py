@@ -3,7 +3,7 @@
 Both run at the Shanghai hardfork with the same mnemonic, chain id and balances as the brownie networks in
 ``brownie-config.yaml``, so brownie attaches to a chain started here as if it had launched it.
 
-    python -m keeper.devnet serve --chain anvil [--port 8545] [--fork-url URL] [--deploy-world]
+    python -m devworld.devnet serve --chain anvil [--port 8545] [--fork-url URL] [--deploy-world]
 """
 
 from __future__ import annotations
@@ -24,10 +24,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 
-from keeper.artifacts import ROOT
 from keeper.errors import NodeUnreachableError, ToolchainError
 
 log = logging.getLogger(__name__)
+
+ROOT = Path(__file__).resolve().parent.parent
+"""The repository root: node_modules, tools/run_script.py and scripts/ are found from here."""
 
 MNEMONIC = "test test test test test test test test test test test junk"
 HARDFORK = "shanghai"
@@ -56,7 +58,7 @@ class ChainSpec:
 
 
 def binary(kind: str) -> str:
-    """Path of the chain's executable from the project's node_modules (or PATH)."""
+    """Path of the chain's executable from the project's node_modules."""
     name = {"anvil": "anvil", "ganache": "ganache"}.get(kind)
     if name is None:
         raise ToolchainError(f"unknown chain {kind!r}: use 'anvil' or 'ganache'")
@@ -64,8 +66,6 @@ def binary(kind: str) -> str:
     if not local.exists():
         raise ToolchainError(f"{name} is not installed: run 'make setup' (npm ci installs it into node_modules)")
     return str(local)
-    if local.exists():
-        return str(local)
 
 
 def command(spec: ChainSpec) -> list[str]:
@@ -271,7 +271,7 @@ def _serve_chain(args: argparse.Namespace, spec: ChainSpec, port: int, fork: str
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m keeper.devnet", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m devworld.devnet", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
     serve = sub.add_parser("serve", help="start a local chain and keep it running")
     serve.add_argument("--chain", choices=["anvil", "ganache"], default="anvil")
