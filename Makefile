@@ -31,12 +31,12 @@ demo: $(STAMP)
 
 # Deploy the world on a local chain started by the project and leave it running (Ctrl-C stops it).
 world: $(STAMP)
-	@$(PY) -m keeper.devnet serve --chain $(if $(filter ganache-cli,$(NETWORK)),ganache,anvil) --deploy-world
+	@$(PY) -m devworld.devnet serve --chain $(if $(filter ganache-cli,$(NETWORK)),ganache,anvil) --deploy-world
 
 # Deploy the world onto a fork of FORK_URL (any JSON-RPC endpoint).
 fork-world: $(STAMP)
 	@test -n "$(FORK_URL)" || { echo "FORK_URL is not set: make fork-world FORK_URL=http://host:port"; exit 2; }
-	@$(PY) -m keeper.devnet serve --chain $(if $(filter ganache-cli,$(NETWORK)),ganache,anvil) --fork-url "$(FORK_URL)" --deploy-world
+	@$(PY) -m devworld.devnet serve --chain $(if $(filter ganache-cli,$(NETWORK)),ganache,anvil) --fork-url "$(FORK_URL)" --deploy-world
 
 # The gate CI runs before the tests: lint, formatting, and types (mypy strict on keeper/, see pyproject.toml).
 lint: $(STAMP)

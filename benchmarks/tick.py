@@ -24,9 +24,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from devworld.devnet import ChainSpec, LocalChain  # noqa: E402
 from keeper.chain import ChainClient, connect  # noqa: E402
 from keeper.config import parse_keeper_config  # noqa: E402
-from keeper.devnet import ChainSpec, LocalChain  # noqa: E402
 from keeper.engine import propose  # noqa: E402
 from keeper.outcomes import Action  # noqa: E402
 from keeper.snapshot import AssetState, Snapshot  # noqa: E402

@@ -1,6 +1,7 @@
-"""Off-chain keeper of the risk parity vault: risk engine, policy, planner, chain access, daemon and simulator.
+"""Off-chain keeper of the risk parity vault: risk engine, policy, planner, chain access and daemon.
 
-The keeper never imports brownie; ``keeper.chain`` is its only module that talks to a node.
+The keeper never imports brownie; ``keeper.chain`` is its only module that talks to a node. The market simulator
+and the local chains are development code beside this package, not part of it.
 """
 
 from __future__ import annotations

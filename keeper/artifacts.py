@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from functools import cache, lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -46,21 +46,3 @@ def project_abi(name: str) -> list[dict[str, Any]]:
 def abi(name: str) -> list[dict[str, Any]]:
     """The ABI of a project contract or of a protocol contract from npm."""
     return npm_artifact(name)["abi"] if name in NPM_ARTIFACTS else project_abi(name)
-
-
-@lru_cache(maxsize=64)  # about twenty artifacts are ever read
-def aave_artifact(name: str) -> dict[str, Any]:
-    """``{"abi", "bytecode", "link_references"}`` of an Aave V3 core contract, from the hardhat artifacts that
-    ``@aave/core-v3`` ships (found by contract name; the package's mocks are never picked).
-
-    ``bytecode`` still holds a ``__$<34 hex>$__`` placeholder wherever ``link_references``
-    (``{source: {library: [{"start": byte offset, "length": 20}]}}``) says a library address goes.
-    """
-    root = ROOT / "node_modules" / "@aave" / "core-v3" / "artifacts" / "contracts"
-    if not root.is_dir():
-        raise ToolchainError(f"{root} is missing: run 'make setup' (npm ci installs @aave/core-v3)")
-    found = [p for p in sorted(root.rglob(f"{name}.sol/{name}.json")) if "mocks" not in p.relative_to(root).parts]
-    if len(found) != 1:
-        raise KeyError(f"{len(found)} Aave V3 artifacts named {name!r} under {root} (expected exactly one)")
-    data = json.loads(found[0].read_text())
-    return {"abi": data["abi"], "bytecode": data["bytecode"], "link_references": data.get("linkReferences") or {}}

@@ -8,11 +8,14 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from keeper.config import KeeperConfig, load_keeper_config
 from keeper.errors import KeeperError
 from keeper.outcomes import Action
+
+if TYPE_CHECKING:
+    from keeper.backtest import BacktestResult
 
 log = logging.getLogger("keeper")
 
@@ -103,18 +106,16 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 def cmd_backtest(args: argparse.Namespace) -> int:
     from keeper.backtest import BacktestConfig, backtest
-    from keeper.sim.config import load_world_config
-    from keeper.sim.market import simulate_path
 
-    if args.csv:
-        source, prices = args.csv, None
-    else:
-        world = load_world_config(args.world)
-        path = simulate_path(world, args.days * 86400 // args.interval_s, args.interval_s, args.seed)
-        cols = [world.symbols.index(a.symbol) for a in world.risky]
-        source, prices = f"{args.world} (seed {args.seed}, {args.days} days)", path.prices[:, cols]
-    result = backtest(args.csv if prices is None else prices, BacktestConfig(interval=args.interval_s))
-    print(f"backtest over {source}, interval {args.interval_s}s")
+    # The daemon's own settings: estimator, cash buffer, trigger, cost gate and trade caps (keeper.backtest).
+    result = backtest(args.csv, BacktestConfig(interval=args.interval_s, keeper=load_keeper_config(args.config)))
+    print_backtest(result, args.csv, args.interval_s)
+    return 0
+
+
+def print_backtest(result: BacktestResult, source: str, interval_s: int) -> None:
+    """The backtest table, one line per strategy."""
+    print(f"backtest over {source}, interval {interval_s}s")
     print(
         f"{'strategy':<14} {'final NAV':>14} {'vol':>7} {'max DD':>7} {'turnover':>9} {'costs':>11} "
         f"{'rebal':>5} {'mean RC err':>11}"
@@ -124,7 +125,6 @@ def cmd_backtest(args: argparse.Namespace) -> int:
             f"{name:<14} {r.nav[-1]:>14,.0f} {r.realized_vol:>7.2%} {r.max_drawdown:>7.2%} {r.turnover:>9.2f} "
             f"{r.costs:>11,.0f} {r.rebalances:>5} {float(r.rc_error.mean()) if r.rc_error.size else 0:>11.4f}"
         )
-    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -149,12 +149,12 @@ def build_parser() -> argparse.ArgumentParser:
     status.add_argument("--last", type=int, default=20)
     status.add_argument("--journal-only", action="store_true", help="do not contact the node")
     status.set_defaults(fn=cmd_status)
-    bt = sub.add_parser("backtest", help="risk parity vs equal weight vs inverse vol over a price series")
-    bt.add_argument("--csv", help="CSV with a header row: one price column per asset (a time column is ignored)")
-    bt.add_argument("--world", default="config/world.yaml", help="simulate prices from this world config")
-    bt.add_argument("--days", type=int, default=365)
-    bt.add_argument("--interval-s", type=int, default=86400)
-    bt.add_argument("--seed", type=int, default=7)
+    bt = sub.add_parser("backtest", help="risk parity vs equal weight vs inverse vol over a CSV price series")
+    bt.add_argument(
+        "--csv", required=True, help="CSV with a header row: one price column per asset (a time column is ignored)"
+    )
+    bt.add_argument("--interval-s", type=int, default=86400, help="seconds between two rows of the CSV")
+    bt.add_argument("--config", "-c", default="config/keeper.local.yaml", help="keeper YAML whose settings to run")
     bt.set_defaults(fn=cmd_backtest)
     return p
 

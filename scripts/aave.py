@@ -16,18 +16,20 @@ A library for ``scripts/deploy_world.py`` and the tests; it has no ``main()``.
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import time
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import yaml
 from brownie import Contract, web3  # type: ignore[attr-defined]
 
-from keeper.artifacts import ROOT, aave_artifact
-from keeper.errors import ConfigError
+from keeper.artifacts import ROOT
+from keeper.errors import ConfigError, ToolchainError
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +59,29 @@ CONFIGURATOR_LIBRARIES = ("ConfiguratorLogic",)
 
 _PLACEHOLDER = re.compile(r"__\$[0-9a-fA-F]{34}\$__")
 _ADDRESS = re.compile(r"(0x)?[0-9a-fA-F]{40}")
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Artifacts
+# ---------------------------------------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=64)  # about twenty artifacts are ever read
+def aave_artifact(name: str) -> dict[str, Any]:
+    """``{"abi", "bytecode", "link_references"}`` of an Aave V3 core contract, from the hardhat artifacts that
+    ``@aave/core-v3`` ships (found by contract name; the package's mocks are never picked).
+
+    ``bytecode`` still holds a ``__$<34 hex>$__`` placeholder wherever ``link_references``
+    (``{source: {library: [{"start": byte offset, "length": 20}]}}``) says a library address goes.
+    """
+    root = ROOT / "node_modules" / "@aave" / "core-v3" / "artifacts" / "contracts"
+    if not root.is_dir():
+        raise ToolchainError(f"{root} is missing: run 'make setup' (npm ci installs @aave/core-v3)")
+    found = [p for p in sorted(root.rglob(f"{name}.sol/{name}.json")) if "mocks" not in p.relative_to(root).parts]
+    if len(found) != 1:
+        raise KeyError(f"{len(found)} Aave V3 artifacts named {name!r} under {root} (expected exactly one)")
+    data = json.loads(found[0].read_text())
+    return {"abi": data["abi"], "bytecode": data["bytecode"], "link_references": data.get("linkReferences") or {}}
 
 
 # ---------------------------------------------------------------------------------------------------------------

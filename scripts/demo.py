@@ -21,13 +21,13 @@ from typing import Any
 from brownie import accounts, chain, network, web3  # type: ignore[attr-defined]
 from eth_account import Account
 
+from devworld.devnet import MNEMONIC
+from devworld.sim.market import STRESS
+from devworld.sim.runner import MarketSimulator, regime_name
 from keeper.artifacts import ROOT
 from keeper.config import parse_keeper_config
 from keeper.daemon import Keeper
 from keeper.deployments import save_deployment
-from keeper.devnet import MNEMONIC
-from keeper.sim.market import STRESS
-from keeper.sim.runner import MarketSimulator, regime_name
 from scripts.demo_report import DemoLog, write_report
 from scripts.deploy_vault import deploy_vault, load_vault_config
 from scripts.world import DEFAULT_CONFIG, deploy_world

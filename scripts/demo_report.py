@@ -14,9 +14,9 @@ matplotlib.use("Agg")  # files only; the demo runs on machines without a display
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from devworld.sim.market import STRESS  # noqa: E402
+from devworld.sim.runner import StepReport  # noqa: E402
 from keeper.daemon import Keeper, TickResult  # noqa: E402
-from keeper.sim.market import STRESS  # noqa: E402
-from keeper.sim.runner import StepReport  # noqa: E402
 
 SETTLE_DAYS = 7
 

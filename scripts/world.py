@@ -12,10 +12,10 @@ from typing import Any
 from brownie import Contract, PriceFeed, WorldToken, chain, network, web3  # type: ignore[attr-defined]
 
 import scripts.brownie_compat  # noqa: F401  (brownie/anvil receipt race; see the module)
+from devworld.sim.config import FEED_DECIMALS, WorldConfig, load_world_config
+from devworld.sim.reporting import to_answer
 from keeper.artifacts import ROOT, abi, npm_artifact
 from keeper.deployments import AssetDeployment, WorldDeployment, load_deployment, save_deployment
-from keeper.sim.config import FEED_DECIMALS, WorldConfig, load_world_config
-from keeper.sim.reporting import to_answer
 
 DEFAULT_CONFIG = ROOT / "config" / "world.yaml"
 DEADLINE_S = 3600

@@ -57,11 +57,17 @@ chmod +x tools/solc-adapter.js
 # Anything run with this venv's Python (brownie, pytest, rp-keeper) finds the adapter and the npm binaries
 # (anvil, ganache-cli) without the caller exporting anything.
 # tools/bin comes first: its anvil wrapper adds the project's flags (see tools/bin/anvil).
+# The plain "$ROOT" line puts the repository root at the end of sys.path, so the development-only packages beside
+# the keeper (devworld, scripts) import from any folder. pip installs only keeper (the editable install maps that
+# one package to $ROOT/keeper; the root on sys.path finds the same folder first).
 cat > "$site/_rp_env.pth" <<PTH
+$ROOT
 import os; os.environ.setdefault("SOLCX_BINARY_PATH", "$ROOT/.solcx"); os.environ["PATH"] = "$ROOT/tools/bin" + os.pathsep + "$ROOT/node_modules/.bin" + os.pathsep + os.environ.get("PATH", "") if "$ROOT/tools/bin" not in os.environ.get("PATH", "") else os.environ["PATH"]
 PTH
 
 .venv/bin/python -c 'import solcx; v = solcx.get_installed_solc_versions(); assert v, "no solc registered"' \
   || die "the solc adapter is not visible to py-solc-x"
+(cd / && "$ROOT/.venv/bin/python" -c 'import devworld, keeper') \
+  || die "devworld or keeper does not import from outside the repository (see $site/_rp_env.pth)"
 echo "$want" > "$STAMP"
 echo "setup: done"

@@ -10,10 +10,10 @@ import pytest
 from brownie import accounts, web3  # type: ignore[attr-defined]
 from eth_account import Account
 
+from devworld.devnet import MNEMONIC
+from devworld.sim.runner import MarketSimulator
 from keeper.config import KeeperConfig, parse_keeper_config
 from keeper.deployments import save_deployment
-from keeper.devnet import MNEMONIC
-from keeper.sim.runner import MarketSimulator
 from scripts.deploy_vault import deploy_vault, load_vault_config
 
 WARMUP_HOURS = 36

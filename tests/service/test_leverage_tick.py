@@ -8,12 +8,12 @@ from dataclasses import replace
 import pytest
 from brownie import accounts, web3  # type: ignore[attr-defined]
 
+from devworld.sim.runner import MarketSimulator
 from keeper.daemon import Keeper
 from keeper.deployments import save_deployment
 from keeper.errors import SimulationRevertedError
 from keeper.leverage import LendingKind
 from keeper.planner import weights_to_bps
-from keeper.sim.runner import MarketSimulator
 from scripts.deploy_vault import deploy_vault, load_vault_config
 from scripts.world import deploy_world
 
@@ -155,7 +155,7 @@ def test_keeper__stress_regime_with_default_parameters__vault_never_liquidatable
     """Twenty days held in the simulator's stress regime (2.5x vols, correlations pulled toward 1), the keeper
     ticking every market hour with the vault's default leverage parameters: the health factor never reaches the
     ripcord, let alone Aave's liquidation threshold of 1."""
-    from keeper.sim.market import STRESS
+    from devworld.sim.market import STRESS
 
     keeper = lev_keeper(leverage={"target_vol": 0.5}, policy={"cooldown_s": 0})
     sim = levered["sim"]

@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from keeper.devnet import ChainSpec, LocalChain, port_in_use, rpc_call
+from devworld.devnet import ChainSpec, LocalChain, brownie_ports, port_in_use, rpc_call
 from keeper.errors import NodeUnreachableError, ToolchainError
 
 
@@ -24,7 +24,7 @@ def _free_port() -> int:
 def test_serve__sigterm__stops_the_chain_it_started():
     port = _free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "keeper.devnet", "serve", "--chain", "anvil", "--port", str(port)],
+        [sys.executable, "-m", "devworld.devnet", "serve", "--chain", "anvil", "--port", str(port)],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -57,3 +57,12 @@ def test_local_chain__unknown_kind__says_which_kinds_exist():
 def test_rpc_call__nothing_listening__names_the_url():
     with pytest.raises(NodeUnreachableError, match="127.0.0.1:9"):
         rpc_call("http://127.0.0.1:9", "eth_chainId", timeout=1)
+
+
+def test_brownie_ports__config_moves_a_network__launcher_port_follows(tmp_path):
+    config = tmp_path / "brownie-config.yaml"
+    config.write_text(
+        "networks:\n  development:\n    gas_price: auto\n  anvil:\n    cmd_settings:\n      port: 9545\n"
+        "  anvil-fork:\n    cmd_settings:\n      port: 9547\n      fork: $FORK_URL\n"
+    )
+    assert brownie_ports(config) == {"anvil": 9545, "anvil-fork": 9547}

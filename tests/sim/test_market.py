@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from keeper.sim.config import load_world_config
-from keeper.sim.market import CALM, SECONDS_PER_YEAR, STRESS, MarketModel, regime_params, simulate_path
+from devworld.sim.config import load_world_config
+from devworld.sim.market import CALM, SECONDS_PER_YEAR, STRESS, MarketModel, regime_params, simulate_path
 
 CFG = load_world_config("config/world.yaml")
 HOUR = 3600

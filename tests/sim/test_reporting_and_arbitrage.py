@@ -5,8 +5,8 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from keeper.sim.arbitrage import amount_out, trade_to_price
-from keeper.sim.reporting import should_publish, to_answer
+from devworld.sim.arbitrage import amount_out, trade_to_price
+from devworld.sim.reporting import should_publish, to_answer
 
 
 def test_to_answer__usd_price__scales_by_8_decimals():

@@ -7,8 +7,8 @@ import copy
 import pytest
 import yaml
 
+from devworld.sim.config import load_world_config, parse_world_config
 from keeper.errors import ConfigError
-from keeper.sim.config import load_world_config, parse_world_config
 
 RAW = yaml.safe_load(open("config/world.yaml"))
 

@@ -20,7 +20,7 @@ from brownie.exceptions import VirtualMachineError
 from brownie.test import strategy  # type: ignore[attr-defined]
 
 from scripts.deploy_vault import keeper_view
-from tests.integration.vault.vault_helpers import plan_trades, rebalance_params, reverts_with, sleep_and_refresh
+from tests.helpers.vault import plan_trades, rebalance_params, reverts_with, sleep_and_refresh
 from tests.stateful.conftest import DEVIATION_BPS, LOCK_S, PROTECTION
 
 VIRTUAL_SHARES = 10**6

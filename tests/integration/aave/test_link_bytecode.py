@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from keeper.artifacts import aave_artifact
-from scripts.aave import POOL_LIBRARIES, link_bytecode
+from scripts.aave import POOL_LIBRARIES, aave_artifact, link_bytecode
 
 PLACEHOLDER = "__$" + "ab" * 17 + "$__"
 LIB_A = "0x" + "11" * 20

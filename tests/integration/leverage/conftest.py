@@ -1,41 +1,14 @@
 """Fixtures for the vault levered on the world's Aave V3 market: the world (with Aave) and the vault are deployed
-once per module; ``fn_isolation`` undoes each test."""
+once per module; ``fn_isolation`` undoes each test. Defined once in tests/helpers/lending_fixtures.py
+(tests/unit/lending uses the same)."""
 
 from __future__ import annotations
 
-import pytest
-
-from tests.integration.leverage.leverage_helpers import deploy_levered, leverage_world, seed
-
-
-@pytest.fixture(autouse=True)
-def isolation(fn_isolation):
-    pass
-
-
-@pytest.fixture(scope="module")
-def world(deployer):
-    """The world with Aave V3 (the shared ``world`` fixture has none)."""
-    return leverage_world(deployer)
-
-
-@pytest.fixture(scope="module")
-def deployed(world, deployer, gov, manager, keeper, guardian):
-    return deploy_levered(world, deployer, gov, manager, keeper, guardian)
-
-
-@pytest.fixture(scope="module")
-def vault(deployed):
-    return deployed.vault
-
-
-@pytest.fixture(scope="module")
-def lending(deployed):
-    return deployed.lending_adapter
-
-
-@pytest.fixture(scope="module")
-def seeded(world, vault, alice, bob):
-    """Alice and Bob each hold 100,000 USDC of shares."""
-    seed(world, vault, [alice, bob])
-    return vault
+from tests.helpers.lending_fixtures import (  # noqa: F401  (imported fixtures are registered for this folder)
+    isolation,
+    lending,
+    levered_deployment,
+    seeded,
+    vault,
+    world,
+)

@@ -10,7 +10,7 @@ import pytest
 from brownie import chain  # type: ignore[attr-defined]
 
 from scripts.deploy_vault import keeper_view
-from tests.integration.leverage.leverage_helpers import (
+from tests.helpers.leverage import (
     BORROW,
     REPAY,
     SUPPLY,
@@ -27,7 +27,7 @@ from tests.integration.leverage.leverage_helpers import (
     symbols,
     tokens,
 )
-from tests.integration.vault.vault_helpers import deadline, reverts_with, sleep_and_refresh
+from tests.helpers.vault import deadline, reverts_with, sleep_and_refresh
 
 RISKY = ["WBTC", "WETH", "LINK", "XAU", "TBILL"]
 

@@ -4,7 +4,7 @@ tripping with its named error (a fresh basket per test)."""
 from __future__ import annotations
 
 from scripts.deploy_vault import keeper_view
-from tests.integration.leverage.leverage_helpers import (
+from tests.helpers.leverage import (
     TARGETS,
     USDC,
     WAD,
@@ -13,7 +13,7 @@ from tests.integration.leverage.leverage_helpers import (
     lever_up_plan,
     rebalance_params,
 )
-from tests.integration.vault.vault_helpers import reverts_with
+from tests.helpers.vault import reverts_with
 
 RISKY = ["WBTC", "WETH", "LINK", "XAU", "TBILL"]
 

@@ -6,14 +6,14 @@ from __future__ import annotations
 import pytest
 
 from scripts.deploy_vault import keeper_view
-from tests.integration.leverage.leverage_helpers import (
+from tests.helpers.leverage import (
     USDC,
     WAD,
     build_basket,
     lever_up,
     shock,
 )
-from tests.integration.vault.vault_helpers import deadline, reverts_with, sleep_and_refresh
+from tests.helpers.vault import deadline, reverts_with, sleep_and_refresh
 
 RISKY = ["WBTC", "WETH", "LINK", "XAU", "TBILL"]
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import pytest
 from brownie import LagArbitrageur  # type: ignore[attr-defined]
 
-from tests.integration.vault.vault_helpers import deadline, reverts_with, sleep_and_refresh
+from tests.helpers.vault import deadline, reverts_with, sleep_and_refresh
 
 USDC = 10**6
 CRYPTO = ("WBTC", "WETH", "LINK")

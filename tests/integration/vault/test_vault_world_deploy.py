@@ -6,7 +6,7 @@ import pytest
 from brownie import chain  # type: ignore[attr-defined]
 
 from scripts.deploy_vault import deploy_vault
-from tests.integration.vault.vault_helpers import plain, reverts_with
+from tests.helpers.vault import plain, reverts_with
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,7 @@ import pytest
 from brownie import chain  # type: ignore[attr-defined]
 
 from scripts.deploy_vault import keeper_view
-from tests.integration.vault.vault_helpers import (
+from tests.helpers.vault import (
     deadline,
     plain,
     plan_trades,

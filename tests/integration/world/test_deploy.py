@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from brownie import reverts  # type: ignore[attr-defined]
 
-from keeper.sim.arbitrage import mid_price
+from devworld.sim.arbitrage import mid_price
 
 
 @pytest.fixture(autouse=True)

@@ -2,21 +2,29 @@
 its own writes to itself, and takes a new deployment through brownie's fork networks.
 
 The upstream is the chain this test session runs on (anvil or Ganache) with the module's world deployed on it;
-each fork is started by the project's own launcher (keeper.devnet), as `make fork-world` does.
+each fork is started by the project's own launcher (devworld.devnet), as `make fork-world` does.
 """
 
 from __future__ import annotations
+
+import socket
 
 import pytest
 from brownie import web3 as upstream_web3  # type: ignore[attr-defined]
 from web3 import Web3
 
+from devworld.devnet import FORK_NETWORK, FORK_PORT, ChainSpec, LocalChain, deploy_world_with_brownie
 from keeper.artifacts import abi
 from keeper.deployments import load_deployment, save_deployment
-from keeper.devnet import FORK_NETWORK, FORK_PORT, ChainSpec, LocalChain, deploy_world_with_brownie
 from keeper.errors import NodeUnreachableError
 
 FORK_KINDS = ["anvil", "ganache"]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +49,7 @@ def _read_world(w3: Web3, dep) -> dict:
 def test_fork__of_upstream_with_world__sees_contracts_and_state(world, upstream_url, kind):
     dep = world.deployment
     upstream_state = _read_world(upstream_web3, dep)
-    with LocalChain(ChainSpec(kind=kind, port=8549, fork_url=upstream_url)) as fork:
+    with LocalChain(ChainSpec(kind=kind, port=_free_port(), fork_url=upstream_url)) as fork:
         w3 = Web3(Web3.HTTPProvider(fork.url))
         assert w3.eth.block_number >= upstream_web3.eth.block_number
         for address in (dep.router, dep.factory, dep.assets["WBTC"].token, dep.assets["WBTC"].feed):
@@ -79,4 +87,4 @@ def test_deploy_world__on_fork__continues_upstream_chain_and_keeps_upstream_worl
 
 def test_fork__unreachable_upstream__fails_naming_the_url():
     with pytest.raises(NodeUnreachableError, match="127.0.0.1:9"):
-        LocalChain(ChainSpec(kind="anvil", port=8549, fork_url="http://127.0.0.1:9")).start()
+        LocalChain(ChainSpec(kind="anvil", port=_free_port(), fork_url="http://127.0.0.1:9")).start()

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from brownie import accounts, chain, web3  # type: ignore[attr-defined]
 
-from keeper.sim.arbitrage import mid_price
-from keeper.sim.runner import MarketSimulator
+from devworld.sim.arbitrage import mid_price
+from devworld.sim.runner import MarketSimulator
 
 STEPS = 12
 

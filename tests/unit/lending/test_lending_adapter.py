@@ -6,7 +6,7 @@ from __future__ import annotations
 import brownie
 from brownie import AaveV3LendingAdapter  # type: ignore[attr-defined]
 
-from tests.integration.leverage.leverage_helpers import TARGETS, USDC, WAD, build_basket, lever_up, tokens
+from tests.helpers.leverage import TARGETS, USDC, WAD, build_basket, lever_up, tokens
 
 ZERO = "0x0000000000000000000000000000000000000000"
 

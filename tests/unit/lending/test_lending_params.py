@@ -9,7 +9,7 @@ import pytest
 from brownie import AaveV3LendingAdapter, chain  # type: ignore[attr-defined]
 
 from scripts.deploy_vault import LeverageConfig, keeper_view, load_vault_config
-from tests.integration.leverage.leverage_helpers import (
+from tests.helpers.leverage import (
     SUPPLY,
     TARGETS,
     USDC,
@@ -20,7 +20,7 @@ from tests.integration.leverage.leverage_helpers import (
     seed,
     tokens,
 )
-from tests.integration.vault.vault_helpers import (
+from tests.helpers.vault import (
     deadline,
     rebalance_params,
     refresh_feeds,

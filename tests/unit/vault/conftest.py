@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from scripts.deploy_vault import deploy_vault
-from tests.integration.vault.vault_helpers import (
+from tests.helpers.vault import (
     MINI_ASSETS,
     MINI_BASE,
     deploy_mini_world,

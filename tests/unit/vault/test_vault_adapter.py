@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from brownie import UniswapV2SwapAdapter, chain  # type: ignore[attr-defined]
 
-from tests.integration.vault.vault_helpers import deadline, reverts_with
+from tests.helpers.vault import deadline, reverts_with
 
 ZERO = "0x0000000000000000000000000000000000000000"
 

@@ -6,7 +6,7 @@ import pytest
 from brownie import PriceFeed, StealingSwapAdapter, WorldToken  # type: ignore[attr-defined]
 
 from scripts.deploy_vault import keeper_view
-from tests.integration.vault.vault_helpers import plain, reverts_with
+from tests.helpers.vault import plain, reverts_with
 
 ZERO = "0x0000000000000000000000000000000000000000"
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from brownie import PriceFeed, ReentrantToken, web3  # type: ignore[attr-defined]
 
-from tests.integration.vault.vault_helpers import plan_trades, rebalance_params, reverts_with, sleep_and_refresh
+from tests.helpers.vault import plan_trades, rebalance_params, reverts_with, sleep_and_refresh
 
 USDC = 10**6
 

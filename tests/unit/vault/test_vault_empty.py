@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.integration.vault.vault_helpers import rebalance_params, reverts_with
+from tests.helpers.vault import rebalance_params, reverts_with
 
 USDC = 10**6
 

@@ -6,7 +6,7 @@ import pytest
 from brownie import chain  # type: ignore[attr-defined]
 
 from scripts.deploy_vault import keeper_view
-from tests.integration.vault.vault_helpers import plan_trades, rebalance_params, reverts_with
+from tests.helpers.vault import plan_trades, rebalance_params, reverts_with
 
 USDC = 10**6
 

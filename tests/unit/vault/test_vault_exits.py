@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from brownie import chain  # type: ignore[attr-defined]
 
-from tests.integration.vault.vault_helpers import deadline, plan_trades, rebalance_params, reverts_with
+from tests.helpers.vault import deadline, plan_trades, rebalance_params, reverts_with
 
 USDC = 10**6
 

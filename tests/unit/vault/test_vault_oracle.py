@@ -7,7 +7,7 @@ import pytest
 from brownie import IncompleteRoundFeed, PriceFeed, WorldToken, chain  # type: ignore[attr-defined]
 
 from scripts.deploy_vault import deploy_vault
-from tests.integration.vault.vault_helpers import (
+from tests.helpers.vault import (
     ASSETS_FOR_ORACLE_TESTS,
     mini_vault_config,
     plan_trades,

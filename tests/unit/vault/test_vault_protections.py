@@ -14,7 +14,9 @@ from brownie import (  # type: ignore[attr-defined]
 )
 
 from scripts.deploy_vault import OracleGuard, ProtectionConfig, deploy_vault, keeper_view
-from tests.integration.vault.vault_helpers import (
+from tests.helpers.vault import (
+    MINI_ASSETS,
+    MINI_BASE,
     deadline,
     mini_vault_config,
     plan_trades,
@@ -22,7 +24,6 @@ from tests.integration.vault.vault_helpers import (
     reverts_with,
     sleep_and_refresh,
 )
-from tests.unit.vault.conftest import ASSETS, BASE
 
 USDC = 10**6
 BPS = 10_000
@@ -35,7 +36,7 @@ PROTECTION = ProtectionConfig(entry_fee_floor_bps=5, share_lock_s=LOCK_S, loss_b
 def protected(mini, deployer, gov, manager, keeper, guardian, alice, bob):
     """The unit vault with the production protections: deviation thresholds, fee floor, lock, loss budget and a
     one-day risk timelock. Alice and Bob hold 1,000,000 USDC each, approved."""
-    cfg = mini_vault_config(ASSETS, BASE, protection=PROTECTION, risk_timelock_s=86_400)
+    cfg = mini_vault_config(MINI_ASSETS, MINI_BASE, protection=PROTECTION, risk_timelock_s=86_400)
     cfg.oracles.update(
         {s: OracleGuard(g.heartbeat_s, g.min_usd, g.max_usd, DEVIATION[s]) for s, g in cfg.oracles.items()}
     )

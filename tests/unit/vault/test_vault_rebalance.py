@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from brownie import StealingSwapAdapter, chain  # type: ignore[attr-defined]
 
-from tests.integration.vault.vault_helpers import (
+from tests.helpers.vault import (
     deadline,
     plain,
     plan_trades,

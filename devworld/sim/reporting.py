@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from keeper.sim.config import FEED_DECIMALS
+from devworld.sim.config import FEED_DECIMALS
 
 
 def to_answer(price_usd: float, decimals: int = FEED_DECIMALS) -> int:

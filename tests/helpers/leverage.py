@@ -1,5 +1,6 @@
-"""Shared by the leverage tests (tests/unit/lending, tests/integration/leverage): the world with its Aave V3
-market, a levered vault on it, and keeper-side planning of lending actions.
+"""Shared by the leverage tests (tests/unit/lending, tests/integration/leverage; their fixtures are in
+``lending_fixtures``): the world with its Aave V3 market, a levered vault on it, and keeper-side planning of
+lending actions.
 
 Lending actions are ``(kind, token, amount)`` tuples; ``kind`` follows ``IRiskParityVault.LendingKind``."""
 
@@ -12,7 +13,7 @@ import pytest
 
 from scripts.deploy_vault import LeverageConfig, deploy_vault, keeper_view, load_vault_config
 from scripts.world import deploy_world
-from tests.integration.vault.vault_helpers import (
+from tests.helpers.vault import (
     BPS,
     deadline,
     plan_trades,

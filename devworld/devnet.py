@@ -3,7 +3,10 @@
 Both run at the Shanghai hardfork with the same mnemonic, chain id and balances as the brownie networks in
 ``brownie-config.yaml``, so brownie attaches to a chain started here as if it had launched it.
 
-    python -m keeper.devnet serve --chain anvil [--port 8545] [--fork-url URL] [--deploy-world]
+    python -m devworld.devnet serve --chain anvil [--port PORT] [--fork-url URL] [--deploy-world]
+
+Without ``--port`` a chain listens on its brownie network's port (``anvil`` 8545, ``ganache-cli`` 8546,
+``anvil-fork`` 8547, ``mainnet-fork`` 8548 as committed).
 """
 
 from __future__ import annotations
@@ -24,18 +27,36 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 
-from keeper.artifacts import ROOT
+import yaml
+
 from keeper.errors import NodeUnreachableError, ToolchainError
 
 log = logging.getLogger(__name__)
+
+ROOT = Path(__file__).resolve().parent.parent
+"""The repository root: node_modules, tools/run_script.py and scripts/ are found from here."""
 
 MNEMONIC = "test test test test test test test test test test test junk"
 HARDFORK = "shanghai"
 CHAIN_ID = 1337
 BROWNIE_NETWORK = {"anvil": "anvil", "ganache": "ganache-cli"}
-DEFAULT_PORT = {"anvil": 8545, "ganache": 8546}
 FORK_NETWORK = {"anvil": "anvil-fork", "ganache": "mainnet-fork"}
-FORK_PORT = {"anvil": 8547, "ganache": 8548}
+
+
+def brownie_ports(config: Path = ROOT / "brownie-config.yaml") -> dict[str, int]:
+    """The port of each brownie network in ``brownie-config.yaml``: a chain served here listens where brownie
+    attaches (a checkout that moves its chains to other ports moves this launcher's with them)."""
+    networks = (yaml.safe_load(config.read_text()) or {}).get("networks") or {}
+    return {
+        name: int(net["cmd_settings"]["port"])
+        for name, net in networks.items()
+        if isinstance(net, dict) and "port" in (net.get("cmd_settings") or {})
+    }
+
+
+_PORTS = brownie_ports()
+DEFAULT_PORT = {kind: _PORTS[network] for kind, network in BROWNIE_NETWORK.items()}
+FORK_PORT = {kind: _PORTS[network] for kind, network in FORK_NETWORK.items()}
 
 
 @dataclass(frozen=True)
@@ -56,7 +77,7 @@ class ChainSpec:
 
 
 def binary(kind: str) -> str:
-    """Path of the chain's executable from the project's node_modules (or PATH)."""
+    """Path of the chain's executable from the project's node_modules."""
     name = {"anvil": "anvil", "ganache": "ganache"}.get(kind)
     if name is None:
         raise ToolchainError(f"unknown chain {kind!r}: use 'anvil' or 'ganache'")
@@ -64,8 +85,6 @@ def binary(kind: str) -> str:
     if not local.exists():
         raise ToolchainError(f"{name} is not installed: run 'make setup' (npm ci installs it into node_modules)")
     return str(local)
-    if local.exists():
-        return str(local)
 
 
 def command(spec: ChainSpec) -> list[str]:
@@ -271,7 +290,7 @@ def _serve_chain(args: argparse.Namespace, spec: ChainSpec, port: int, fork: str
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m keeper.devnet", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m devworld.devnet", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
     serve = sub.add_parser("serve", help="start a local chain and keep it running")
     serve.add_argument("--chain", choices=["anvil", "ganache"], default="anvil")

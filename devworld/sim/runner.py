@@ -14,13 +14,13 @@ import numpy as np
 from web3 import Web3
 from web3.contract import Contract
 
+from devworld.sim.arbitrage import amount_out, trade_to_price
+from devworld.sim.config import FEED_DECIMALS, WorldConfig
+from devworld.sim.market import CALM, MarketModel
+from devworld.sim.reporting import should_publish, to_answer
 from keeper.artifacts import abi
 from keeper.chain import connect
 from keeper.deployments import WorldDeployment
-from keeper.sim.arbitrage import amount_out, trade_to_price
-from keeper.sim.config import FEED_DECIMALS, WorldConfig
-from keeper.sim.market import CALM, MarketModel
-from keeper.sim.reporting import should_publish, to_answer
 
 log = logging.getLogger(__name__)
 

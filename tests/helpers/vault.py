@@ -1,5 +1,5 @@
-"""Shared by the vault's unit, integration and stateful tests: role fixtures, a small odd-token world, revert
-matching, feed refreshes and a trade planner that moves the vault to target weights through the base asset."""
+"""Shared by the vault's unit, integration, stateful and leverage tests: a small odd-token world, revert matching,
+feed refreshes and a trade planner that moves the vault to target weights through the base asset."""
 
 from __future__ import annotations
 

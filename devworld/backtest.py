@@ -1,0 +1,41 @@
+"""The keeper's backtest over prices simulated from a world config (``rp-keeper backtest`` takes a CSV instead).
+
+python -m devworld.backtest [--world config/world.yaml] [--days 365] [--interval-s 86400] [--seed 7]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from devworld.sim.config import load_world_config
+from devworld.sim.market import simulate_path
+from keeper.backtest import BacktestConfig, backtest
+from keeper.cli import print_backtest
+from keeper.config import load_keeper_config
+from keeper.errors import KeeperError
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m devworld.backtest", description=__doc__.split("\n")[0])
+    parser.add_argument("--world", default="config/world.yaml", help="simulate prices from this world config")
+    parser.add_argument("--days", type=int, default=365)
+    parser.add_argument("--interval-s", type=int, default=86400)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--config", "-c", default="config/keeper.local.yaml", help="keeper YAML whose settings to run")
+    args = parser.parse_args(argv)
+    try:
+        world = load_world_config(args.world)
+        path = simulate_path(world, args.days * 86400 // args.interval_s, args.interval_s, args.seed)
+        cols = [world.symbols.index(a.symbol) for a in world.risky]
+        keeper = load_keeper_config(args.config)
+        result = backtest(path.prices[:, cols], BacktestConfig(interval=args.interval_s, keeper=keeper))
+    except KeeperError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print_backtest(result, f"{args.world} (seed {args.seed}, {args.days} days)", args.interval_s)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

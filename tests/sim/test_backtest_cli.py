@@ -1,0 +1,23 @@
+"""The backtest from the command line: over a simulated world with ``python -m devworld.backtest``, over a CSV with
+``rp-keeper backtest`` (the operator's CLI has no simulator)."""
+
+from __future__ import annotations
+
+import pytest
+
+from devworld.backtest import main as devworld_backtest
+from keeper.cli import main as keeper_cli
+
+
+def test_devworld_backtest__simulated_world__prints_one_row_per_strategy(capsys):
+    assert devworld_backtest(["--days", "200", "--seed", "3"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "backtest over config/world.yaml (seed 3, 200 days), interval 86400s"
+    assert [line.split()[0] for line in lines[2:]] == ["risk_parity", "equal_weight", "inverse_vol"]
+
+
+def test_keeper_backtest__no_csv__refused_naming_the_option(capsys):
+    with pytest.raises(SystemExit) as exc:
+        keeper_cli(["backtest"])
+    assert exc.value.code == 2
+    assert "--csv" in capsys.readouterr().err
