@@ -32,7 +32,7 @@ from keeper.policy import rc_deviation
 from keeper.risk.returns import periods_per_year
 from keeper.risk.types import FloatArray
 from keeper.snapshot import AssetState, FeedHistory, Snapshot
-from keeper.units import BASE_PRICE, Price
+from keeper.units import BASE_PRICE, BPS, Price
 
 logger = logging.getLogger(__name__)
 
@@ -79,7 +79,7 @@ class BacktestConfig:
     gas_cost_per_trade: float = 5.0
     keeper: KeeperConfig | None = None
     budget: FloatArray | None = None
-    max_turnover_bps: int = 10_000
+    max_turnover_bps: int = BPS
     oracle_bound_bps: int = 200
 
 
@@ -222,7 +222,7 @@ def _snapshot(
         epoch=epoch,
         last_rebalance_at=last,
         max_slippage_bps=cfg.oracle_bound_bps,
-        max_nav_loss_bps=10_000,
+        max_nav_loss_bps=BPS,
         max_turnover_bps=cfg.max_turnover_bps,
         cooldown_s=0,
         deposits_paused=False,
@@ -245,7 +245,7 @@ def _run(
     kcfg = replace(kcfg, policy=replace(kcfg.policy, gas_per_trade=_GAS_PER_TRADE, eth_price_usd=None))
     # The first allocation deploys the deposit, which the vault must do whatever the cost gate says.
     first_cfg = replace(kcfg, policy=replace(kcfg.policy, cost_multiple=0.0, trigger_rc_deviation=1e-9))
-    budget_bps = [max(1, int(round(b * 10_000))) for b in budget / budget.sum()]
+    budget_bps = [max(1, int(round(b * BPS))) for b in budget / budget.sum()]
     parity = np.asarray(budget_bps, dtype=np.float64) / sum(budget_bps)
     tokens = [_BASE] + [f"A{i}" for i in range(n)]
     balances = [int(cfg.initial_nav * _ONE)] + [0] * n

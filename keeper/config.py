@@ -15,6 +15,7 @@ from typing import Any
 import yaml
 
 from keeper.errors import ConfigError
+from keeper.units import BPS
 
 
 class Estimator(str, Enum):
@@ -295,7 +296,7 @@ def _validate(cfg: KeeperConfig) -> None:
     need(0.0 < cfg.policy.trigger_rc_deviation < 1.0, "policy.trigger_rc_deviation", "must be in (0, 1)")
     need(cfg.policy.cooldown_s >= 0, "policy.cooldown_s", "must be >= 0")
     need(0 <= cfg.policy.slippage_bps <= 1000, "policy.slippage_bps", "must be within 0..1000")
-    need(0 <= cfg.policy.cash_buffer_bps < 10_000, "policy.cash_buffer_bps", "must be within 0..9999")
+    need(0 <= cfg.policy.cash_buffer_bps < BPS, "policy.cash_buffer_bps", "must be within 0..9999")
     need(cfg.tx.gas_price_cap_gwei > 0, "transactions.gas_price_cap_gwei", "must be > 0")
     need(cfg.tx.gas_limit_multiplier >= 1.0, "transactions.gas_limit_multiplier", "must be >= 1.0")
     need(

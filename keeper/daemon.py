@@ -36,6 +36,7 @@ from keeper.journal import Journal, TickRecord
 from keeper.metrics import Metrics
 from keeper.outcomes import Action, Reason, Status
 from keeper.snapshot import Snapshot
+from keeper.units import BPS
 
 log = logging.getLogger(__name__)
 
@@ -216,7 +217,7 @@ class Keeper:
         after = self.client.vault_state(self.vault)
         if after.epoch != before.epoch + 1:
             raise InvariantBreachError(f"rebalance mined but epoch went {before.epoch} -> {after.epoch}")
-        floor = before.nav * (10_000 - before.max_nav_loss_bps) // 10_000
+        floor = before.nav * (BPS - before.max_nav_loss_bps) // BPS
         # NAV is re-priced at the new block; only a loss beyond the vault's own bound plus price moves is a breach.
         if after.nav_ok and after.nav < floor * 9 // 10:
             raise InvariantBreachError(f"NAV fell from {before.nav} to {after.nav} across a rebalance")

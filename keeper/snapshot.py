@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from keeper.amm import Pool
-from keeper.units import BASE_PRICE, UNPRICED, WAD, Price, oracle_price
+from keeper.units import BASE_PRICE, BPS, UNPRICED, WAD, Price, oracle_price
 
 ZERO_ADDRESS = "0x" + "00" * 20
 NO_DEBT_HEALTH_FACTOR = 2**256 - 1
@@ -176,7 +176,7 @@ def build_snapshot(
             lending_adapter=view[15],
             debt=int(view[17]),
             health_factor_wad=int(view[18]),
-            leverage=LeverageParams(raw[0] / WAD, raw[1] / WAD, raw[2] / WAD, raw[3] / 10_000, raw),
+            leverage=LeverageParams(raw[0] / WAD, raw[1] / WAD, raw[2] / WAD, raw[3] / BPS, raw),
             last_deleverage_at=int(view[20]),
         )
     loss_used = int(view[23]) / WAD if len(view) >= 24 else 0.0

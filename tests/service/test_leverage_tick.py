@@ -192,3 +192,30 @@ def test_tick__sudden_fall_below_minimum__keeper_steps_back_before_the_ripcord(l
         levered["sim"].step()  # an hour: past the vault's cooldown
     assert all(b > a for a, b in zip(hfs, hfs[1:], strict=False)), hfs
     assert hfs[-1] >= min_hf
+
+
+def test_tick__minus_30pct_shock_near_health_factor_limit__keeper_only_repays_and_vault_stays_solvent(
+    levered, lev_keeper
+):
+    """Every risky asset falls 30% in an hour on a vault levered to its target: the keeper never borrows into it;
+    each rebalance it sends repays debt and lifts the health factor, or it skips; the market never sees the vault
+    liquidatable (health factor above 1)."""
+    keeper = lev_keeper(leverage={"target_vol": 0.5}, policy={"cooldown_s": 0})
+    _lever_up(keeper, levered["sim"], ticks=12, to_target=True)
+    before = _state(keeper)
+    _crash(levered, 0.70)
+    shocked = _state(keeper)
+    assert shocked.health_factor_wad < before.health_factor_wad
+    assert shocked.health_factor_wad > 10**18  # the vault's caps kept it solvent through the shock
+    debts, hfs = [shocked.debt], [shocked.health_factor_wad]
+    for _ in range(5):
+        result = keeper.tick()
+        assert result.record.decision in ("rebalance", "skip", "hold"), result.record.text
+        if result.record.decision == "rebalance":
+            assert all(a.kind != LendingKind.BORROW for a in result.proposal.actions)
+        s = _state(keeper)
+        debts.append(s.debt)
+        hfs.append(s.health_factor_wad)
+        levered["sim"].step()
+    assert all(b <= a for a, b in zip(debts, debts[1:], strict=False)), debts
+    assert min(hfs) > 10**18 and hfs[-1] >= shocked.health_factor_wad
