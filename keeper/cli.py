@@ -34,7 +34,7 @@ def cmd_once(args: argparse.Namespace) -> int:
     from keeper.daemon import Keeper
 
     keeper = Keeper(_config(args))
-    keeper.client.check_chain()
+    keeper.check()
     result = keeper.tick()
     r = result.record
     print(f"{r.decision}: {r.reason}" + (f" tx={r.tx_hash} gas={r.gas_used}" if r.tx_hash else ""))
@@ -45,7 +45,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
     from keeper.daemon import Keeper
 
     keeper = Keeper(_config(args, dry_run=True, journal=":memory:"))
-    keeper.client.check_chain()
+    keeper.check()
     inputs, p = keeper.decide()
     s = inputs.state
     print(
