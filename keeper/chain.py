@@ -675,9 +675,14 @@ class ChainClient:
         for at in (block, block - 1):
             try:
                 self.read(partial(_call_at, params=params, block=at), "revert replay")
-            except (ContractCustomError, ContractLogicError, Web3RPCError) as exc:
+            except (ContractCustomError, ContractLogicError) as exc:
                 err = self._revert_error(exc, f"replay at block {at}")
                 break
+            except Web3RPCError as exc:
+                if _is_revert(exc):
+                    err = self._revert_error(exc, f"replay at block {at}")
+                    break
+                log.warning("revert replay refused block=%d error=%s", at, exc)  # e.g. no state kept that far back
             except KeeperError:
                 break
         if err is None or err.error_name is None:
@@ -911,12 +916,21 @@ def node_fault(exc: BaseException) -> str | None:
         err: dict[str, Any] = rpc["error"] if isinstance(rpc.get("error"), dict) else {}
         code = err.get("code")
         message = str(err.get("message") or exc).lower()
-        if code == 3 or "revert" in message or _rpc_error_data(exc):
+        if _is_revert(exc):
+            return None
+        if code in (-32601, -32602):  # method not found, invalid params: the request, not the node, is at fault
             return None
         if any(answer in message for answer in TX_POOL_ANSWERS):
             return None
         return f"rpc_error_{code}"
     return None
+
+
+def _is_revert(exc: Web3RPCError) -> bool:
+    rpc: dict[str, Any] = dict(exc.rpc_response) if isinstance(exc.rpc_response, dict) else {}
+    err: dict[str, Any] = rpc["error"] if isinstance(rpc.get("error"), dict) else {}
+    message = str(err.get("message") or exc).lower()
+    return err.get("code") == 3 or "revert" in message or _rpc_error_data(exc) is not None
 
 
 def _send_raw(w3: Web3, raw: bytes) -> str:
