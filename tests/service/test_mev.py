@@ -273,7 +273,6 @@ def test_tick__private_tx_urls__rebalance_lands_unseen_by_public_mempool(
             "rebalance_seen_in_public_mempool": False,
             "public_node_eth_sendRawTransaction_calls": 0,
             "private_endpoint_eth_sendRawTransaction_calls": 1,
-            "txpool_content_polls_by_attacker": public.count("txpool_content"),
             "attacker_profit_base_units": 0,
         },
     )
