@@ -14,24 +14,36 @@ import os
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
-import eth_abi
 import requests
+from eth_abi.abi import decode as decode_abi
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
-from eth_utils import function_signature_to_4byte_selector
+from eth_typing import HexStr
+from eth_utils.abi import function_signature_to_4byte_selector
 from web3 import Web3
-from web3.exceptions import ContractCustomError, ContractLogicError, TimeExhausted, Web3RPCError
+from web3.exceptions import (
+    ContractCustomError,
+    ContractLogicError,
+    TimeExhausted,
+    TransactionNotFound,
+    Web3RPCError,
+)
+from web3.types import TxParams
 
 from keeper.amm import Pool
 from keeper.artifacts import abi
 from keeper.errors import (
     ConfigError,
+    ConfirmationTimeoutError,
     GasPriceTooHighError,
     KeeperError,
     NodeUnreachableError,
+    NonceGapError,
+    ReorgError,
     SignerError,
     SimulationRevertedError,
     TransactionRevertedError,
@@ -134,14 +146,16 @@ def load_signer(
             raise SignerError(
                 f"could not decrypt {path}: wrong password or not a keystore ({type(exc).__name__})"
             ) from None
-        return Account.from_key(key)
+        account: LocalAccount = Account.from_key(key)
+        return account
     if not private_key_env:
         raise SignerError("no signer configured: set signer.private_key_env or signer.keystore")
     raw = os.environ.get(private_key_env)
     if not raw:
         raise SignerError(f"env var {private_key_env} is not set: export the keeper's private key in it")
     try:
-        return Account.from_key(raw.strip())
+        account = Account.from_key(raw.strip())
+        return account
     except (ValueError, TypeError):
         raise SignerError(f"env var {private_key_env} does not hold a valid hex private key") from None
 
@@ -166,7 +180,7 @@ class ErrorDecoder:
                     selector = function_signature_to_4byte_selector(f"{e['name']}({','.join(types)})")
                     self._errors[selector] = (e["name"], types)
 
-    def decode(self, data: str | bytes | None) -> tuple[str | None, tuple]:
+    def decode(self, data: str | bytes | None) -> tuple[str | None, tuple[Any, ...]]:
         if not data:
             return None, ()
         raw = bytes.fromhex(data[2:] if data.startswith("0x") else data) if isinstance(data, str) else data
@@ -175,7 +189,7 @@ class ErrorDecoder:
             return None, ()
         name, types = entry
         try:
-            return name, tuple(eth_abi.decode(types, raw[4:]))
+            return name, tuple(decode_abi(types, raw[4:]))
         except Exception:  # noqa: BLE001 - malformed revert data still has a usable name
             return name, ()
 
@@ -184,12 +198,24 @@ def _abi_type(param: dict[str, Any]) -> str:
     if param["type"].startswith("tuple"):
         inner = ",".join(_abi_type(c) for c in param["components"])
         return f"({inner}){param['type'][5:]}"
-    return param["type"]
+    return str(param["type"])
 
 
 # ---------------------------------------------------------------------------------------------------------------
 # The client
 # ---------------------------------------------------------------------------------------------------------------
+
+
+SEL_KEEPER_ROLE = function_signature_to_4byte_selector("KEEPER_ROLE()").hex()
+SEL_HAS_ROLE = function_signature_to_4byte_selector("hasRole(bytes32,address)").hex()
+SEL_LENS = function_signature_to_4byte_selector("lens()").hex()
+SEL_VERSION = function_signature_to_4byte_selector("VERSION()").hex()
+SEL_KEEPER_VIEW = function_signature_to_4byte_selector("keeperView(address)").hex()
+LENS_VERSION = 1
+"""The RiskParityVaultLens.VERSION this keeper decodes (its keeperView layout)."""
+DROP_CHECK_S = 0.5
+"""How often a pending transaction is looked up; one the node no longer knows is re-broadcast."""
+CONFIRMATION_POLL_S = 0.25
 
 
 @dataclass(frozen=True)
@@ -200,6 +226,10 @@ class TxPolicy:
     max_replacements: int = 3
     fee_bump: float = MIN_FEE_BUMP
     priority_fee_wei: int = 10**9
+    confirmations: int = 0
+    """Blocks on top of the one that includes a transaction before it counts as done (0 = inclusion)."""
+    confirmation_timeout_s: float = 600.0
+    """How long to wait for those blocks before ConfirmationTimeoutError."""
 
 
 class ChainClient:
@@ -216,6 +246,7 @@ class ChainClient:
         signer: LocalAccount | None = None,
         tx_policy: TxPolicy | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        private_tx_urls: Sequence[str] = (),
     ) -> None:
         if not rpc_urls:
             raise ConfigError("chain.rpc_urls is empty: give at least one JSON-RPC URL")
@@ -238,6 +269,13 @@ class ChainClient:
         self._vault_meta: dict[str, _VaultMeta] = {}
         self.clock: Callable[[], float] = time.time
         """Wall clock for the head block's age (a test can move it)."""
+        # Signed transactions go only to these when set (protect-style RPCs); receipts still come from rpc_urls.
+        self.private_urls = list(private_tx_urls)
+        self._private = [self._connect(u) for u in self.private_urls]
+        self._sent: dict[int, bytes] = {}
+        """Signed bytes of this run's transactions not yet known to be mined, by nonce."""
+        self.rebroadcasts = 0
+        """Times a dropped transaction was sent again byte for byte (same hash)."""
 
     # ------------------------------------------------------------ connection
 
@@ -260,20 +298,29 @@ class ChainClient:
             log.warning("rpc failover url=%s", self.url)
 
     def read(self, fn: Callable[[Web3], T], what: str) -> T:
-        """Run a read with retries (exponential backoff) and failover; NodeUnreachableError after the last try."""
+        """Run a read with retries (exponential backoff) and failover; NodeUnreachableError after the last try.
+
+        A node fault (connection refused, timeout, HTTP 5xx or 429, a JSON-RPC error object such as -32000
+        "header not found") moves to the next URL and backs off. A revert or another answer about the chain is
+        raised at once: asking another node would give the same answer.
+        """
         attempts = self.read_retries * max(1, len(self.urls))
         last: Exception | None = None
         for attempt in range(attempts):
             try:
                 return fn(self._w3)
-            except (OSError, TimeoutError, TimeExhausted) as exc:
-                last = exc
-            except Exception as exc:  # requests' ConnectionError, aiohttp errors, web3 transport errors
-                if not _is_transport_error(exc):
+            except Exception as exc:  # noqa: BLE001 - classified below; answers are re-raised untouched
+                fault = node_fault(exc)
+                if fault is None:
                     raise
                 last = exc
             log.warning(
-                "rpc read failed what=%s url=%s attempt=%d error=%s", what, self.url, attempt + 1, type(last).__name__
+                "rpc read failed what=%s url=%s attempt=%d fault=%s error=%s",
+                what,
+                self.url,
+                attempt + 1,
+                fault,
+                type(last).__name__,
             )
             self._failover()
             self._sleep(self.backoff_s * 2 ** (attempt // max(1, len(self.urls))))
@@ -289,6 +336,64 @@ class ChainClient:
                 f"{self.expected_chain_id}: fix the URL or the chain id"
             )
         return chain_id
+
+    def check_vault(self, vault: str, *, keeper: str | None) -> None:
+        """Start-up checks on the vault: code at the address, ``keeper`` holds KEEPER_ROLE (skipped when None),
+        and a lens of the version this keeper reads. ConfigError or SignerError saying what to fix."""
+        vault = Web3.to_checksum_address(vault)
+        if not self._code(vault):
+            raise ConfigError(
+                f"no contract code at vault {vault} on {self.url}: fix chain.vault (or the deployment file's "
+                "vault.address), or point chain.rpc_urls at the chain the vault is deployed on"
+            )
+        if keeper is not None:
+            role = self._call_words(vault, SEL_KEEPER_ROLE, "vault KEEPER_ROLE()")[0]
+            arg = role.to_bytes(32, "big").hex() + keeper[2:].lower().rjust(64, "0")
+            if not self._call_words(vault, SEL_HAS_ROLE + arg, "vault hasRole()")[0]:
+                raise SignerError(
+                    f"signer {keeper} lacks KEEPER_ROLE on vault {vault}: grant it with "
+                    f"vault.grantRole(vault.KEEPER_ROLE(), {keeper}) from the vault's admin (the timelock on a "
+                    "real deployment), or fix signer.private_key_env / signer.keystore to the keeper's key"
+                )
+        lens = Web3.to_checksum_address(
+            "0x" + self._call_words(vault, SEL_LENS, "vault lens()")[0].to_bytes(32, "big")[12:].hex()
+        )
+        if not self._code(lens):
+            raise ConfigError(
+                f"vault {vault} names lens {lens}, which has no code on {self.url}: deploy the "
+                "RiskParityVaultLens of this release and set it on the vault (scripts/deploy_vault.py)"
+            )
+        try:
+            version: int | None = self._call_words(lens, SEL_VERSION, "lens VERSION()")[0]
+        except KeeperError:
+            version = None
+        if version != LENS_VERSION:
+            raise ConfigError(
+                f"lens {lens} of vault {vault} reports VERSION {version if version is not None else '(none)'}, "
+                f"this keeper reads version {LENS_VERSION}: deploy the RiskParityVaultLens of this release "
+                "and set it on the vault, or run the keeper release that matches the lens"
+            )
+        try:
+            self._call_words(lens, SEL_KEEPER_VIEW + vault[2:].lower().rjust(64, "0"), "lens keeperView()")
+        except KeeperError as exc:
+            raise ConfigError(
+                f"lens {lens}.keeperView({vault}) failed ({exc}): the lens and the vault do not match; "
+                "deploy the lens of this release"
+            ) from None
+
+    def _code(self, address: str) -> bytes:
+        return bytes(self.read(lambda w3: w3.eth.get_code(Web3.to_checksum_address(address)), "contract code"))
+
+    def _call_words(self, to: str, data: str, what: str) -> list[int]:
+        """``eth_call`` at the latest block, the result as 32-byte words; SimulationRevertedError on a revert."""
+        call: Any = {"to": Web3.to_checksum_address(to), "data": "0x" + data}
+        try:
+            raw = bytes(self.read(lambda w3: w3.eth.call(call), what))
+        except (ContractLogicError, Web3RPCError) as exc:
+            raise self._revert_error(exc, what) from None
+        if not raw:
+            raise KeeperError(f"{what} at {to} returned nothing: no such function there")
+        return [int.from_bytes(raw[i : i + 32], "big") for i in range(0, len(raw), 32)]
 
     def contract(self, name: str, address: str, w3: Web3 | None = None) -> Any:
         """A web3 contract object, built once per (name, address) and connection (building one parses the ABI)."""
@@ -487,7 +592,7 @@ class ChainClient:
     def simulate(self, tx: dict[str, Any]) -> None:
         """``eth_call`` the transaction at the latest block; SimulationRevertedError with the decoded error."""
         try:
-            self.read(lambda w3: w3.eth.call(tx, "latest"), "simulation")
+            self.read(lambda w3: w3.eth.call(cast(TxParams, tx), "latest"), "simulation")
         except (ContractCustomError, ContractLogicError, Web3RPCError) as exc:
             raise self._revert_error(exc, "simulation") from None
 
@@ -502,7 +607,13 @@ class ChainClient:
         return SimulationRevertedError(f"{stage} reverted: {detail}", name, args)
 
     def send(self, to: str, data: str, *, value: int = 0, dry_run: bool = False) -> TxOutcome | None:
-        """Simulate, then (unless ``dry_run``) sign, send and await a transaction; replace it if it gets stuck."""
+        """Simulate, then (unless ``dry_run``) sign, send and await a transaction; replace it if it gets stuck.
+
+        Raises SimulationRevertedError (simulation or gas estimate reverted, decoded), NonceGapError (the account
+        has pending transactions this run did not send), TransactionRevertedError (mined but reverted, decoded
+        from a replay), ReorgError (dropped from the chain before ``confirmations`` blocks were on top of it),
+        TransactionStuckError, GasPriceTooHighError.
+        """
         if self.signer is None:
             raise SignerError("no signer loaded: the keeper cannot send transactions (use dry-run or set a key)")
         sender = self.signer.address
@@ -510,17 +621,17 @@ class ChainClient:
         self.simulate(call)
         if dry_run:
             return None
-        gas = self.read(lambda w3: w3.eth.estimate_gas(call), "gas estimate")
+        gas = self._estimate_gas(call)
         gas_limit = int(gas * self.tx_policy.gas_limit_multiplier)
         base_fee = int(self.latest_block().get("baseFeePerGas", 0))
         priority = self.tx_policy.priority_fee_wei
         max_fee = 2 * base_fee + priority
         self._check_cap(max_fee)
-        nonce = self.read(lambda w3: w3.eth.get_transaction_count(sender, "pending"), "nonce")
+        nonce = self._next_nonce(sender)
         chain_id = self.read(lambda w3: w3.eth.chain_id, "chain id")
         hashes: list[str] = []
         for replacement in range(self.tx_policy.max_replacements + 1):
-            tx = {
+            tx: Any = {
                 **call,
                 "gas": gas_limit,
                 "nonce": nonce,
@@ -530,18 +641,24 @@ class ChainClient:
                 "maxPriorityFeePerGas": priority,
             }
             signed = self.signer.sign_transaction(tx)
-            tx_hash = self._broadcast(signed.raw_transaction)
+            raw = bytes(signed.raw_transaction)
+            self._sent[nonce] = raw
+            tx_hash = self._broadcast(raw)
             hashes.append(tx_hash)
             log.info(
-                "tx sent hash=%s nonce=%d max_fee_gwei=%.3f replacement=%d", tx_hash, nonce, max_fee / 1e9, replacement
+                "tx sent hash=%s nonce=%d max_fee_gwei=%.3f replacement=%d private=%s",
+                tx_hash,
+                nonce,
+                max_fee / 1e9,
+                replacement,
+                bool(self.private_urls),
             )
-            receipt = self._await_any(hashes, self.tx_policy.receipt_timeout_s)
+            receipt = self._await_any(hashes, self.tx_policy.receipt_timeout_s, raw)
             if receipt is not None:
+                self._sent.pop(nonce, None)
                 if receipt["status"] != 1:
-                    raise TransactionRevertedError(
-                        f"transaction {receipt['transactionHash'].to_0x_hex()} reverted "
-                        f"in block {receipt['blockNumber']}"
-                    )
+                    raise self._mined_revert(receipt, {**call, "gas": gas_limit})
+                receipt = self._await_confirmations(receipt)
                 return TxOutcome(
                     receipt["transactionHash"].to_0x_hex(),
                     int(receipt["blockNumber"]),
@@ -558,6 +675,139 @@ class ChainClient:
             f"({', '.join(hashes)}): check the node's mempool and the gas price cap"
         )
 
+    def _estimate_gas(self, call: dict[str, Any]) -> int:
+        """``eth_estimateGas``; a revert here (the state moved since the simulation) is decoded like one there."""
+        try:
+            return int(self.read(lambda w3: w3.eth.estimate_gas(cast(TxParams, call)), "gas estimate"))
+        except (ContractCustomError, ContractLogicError, Web3RPCError) as exc:
+            raise self._revert_error(exc, "gas estimate") from None
+
+    def _next_nonce(self, sender: str) -> int:
+        """The nonce for a new transaction, refusing when the account has pending transactions it cannot vouch for.
+
+        Sending behind a transaction this run did not sign would either queue the rebalance behind something
+        unknown or (after a restart) double a rebalance already in flight, so the keeper stops and says so.
+        """
+        latest = int(self.read(lambda w3: w3.eth.get_transaction_count(sender, "latest"), "nonce"))  # type: ignore[arg-type]
+        pending = int(self.read(lambda w3: w3.eth.get_transaction_count(sender, "pending"), "nonce"))  # type: ignore[arg-type]
+        if pending <= latest:
+            return latest
+        nonces = range(latest, pending)
+        ours = [n for n in nonces if n in self._sent]
+        if len(ours) == len(nonces):
+            for n in ours:
+                self._rebroadcast(self._sent[n])
+            raise NonceGapError(
+                f"account {sender} still has this keeper's transaction(s) with nonce(s) {ours} pending from an "
+                "earlier tick: re-broadcast them byte for byte and send nothing new until they are mined; if they "
+                "stay pending, raise transactions.gas_price_cap_gwei or replace them by hand"
+            )
+        raise NonceGapError(
+            f"account {sender} has {pending - latest} pending transaction(s) (nonces {latest}..{pending - 1}, "
+            f"latest mined nonce count {latest}) that this keeper run did not send: another process uses the key, "
+            "or a transaction from before a restart is still in the mempool. Wait until they are mined, or cancel "
+            f"them (a 0-value transfer to {sender} itself with the same nonce and a higher fee), then start the "
+            "keeper again; it refuses to send behind them"
+        )
+
+    def _mined_revert(self, receipt: Any, call: dict[str, Any]) -> TransactionRevertedError:
+        """A reverted receipt as an error with its decoded reason, found by replaying the transaction.
+
+        The replay runs on the state after its block (another transaction earlier in the same block, such as a
+        second keeper's rebalance or a pause, is the usual cause), then before it; when neither reverts (the
+        cause was undone later in the block, as a sandwich's back-run does) the node's call trace is asked.
+        """
+        tx_hash = receipt["transactionHash"].to_0x_hex()
+        block = int(receipt["blockNumber"])
+        err: SimulationRevertedError | None = None
+        params = cast(TxParams, call)
+        for at in (block, block - 1):
+            try:
+                self.read(partial(_call_at, params=params, block=at), "revert replay")
+            except (ContractCustomError, ContractLogicError) as exc:
+                err = self._revert_error(exc, f"replay at block {at}")
+                break
+            except Web3RPCError as exc:
+                if _is_revert(exc):
+                    err = self._revert_error(exc, f"replay at block {at}")
+                    break
+                log.warning("revert replay refused block=%d error=%s", at, exc)  # e.g. no state kept that far back
+            except KeeperError:
+                break
+        if err is None or err.error_name is None:
+            err = self._traced_revert(tx_hash) or err
+        detail = str(err) if err is not None else "the replay did not revert and the node gives no call trace"
+        return TransactionRevertedError(
+            f"transaction {tx_hash} reverted in block {block}: {detail}",
+            tx_hash=tx_hash,
+            block=block,
+            error_name=err.error_name if err is not None else None,
+            args=err.error_args if err is not None else (),
+        )
+
+    def _traced_revert(self, tx_hash: str) -> SimulationRevertedError | None:
+        try:
+            trace = self.read(
+                lambda w3: w3.provider.make_request(
+                    "debug_traceTransaction",  # type: ignore[arg-type]
+                    [tx_hash, {"tracer": "callTracer", "tracerConfig": {"onlyTopCall": True}}],
+                ),
+                "revert trace",
+            )
+        except KeeperError:
+            return None
+        output = (trace.get("result") or {}).get("output") if isinstance(trace, dict) else None
+        name, args = self.decoder.decode(output if isinstance(output, str) else None)
+        if name is None:
+            return None
+        return SimulationRevertedError(f"call trace reverted: {name}{args}", name, args)
+
+    def _await_confirmations(self, receipt: Any) -> Any:
+        """Wait until ``confirmations`` blocks sit on top of the receipt's block; ReorgError if it leaves the chain.
+
+        A transaction a reorg moves into another block still happened: its confirmations count from there.
+        """
+        need = self.tx_policy.confirmations
+        if need <= 0:
+            return receipt
+        tx_hash = receipt["transactionHash"].to_0x_hex()
+        deadline = time.monotonic() + self.tx_policy.confirmation_timeout_s
+        while True:
+            head = int(self.read(lambda w3: w3.eth.block_number, "block number"))
+            current = self.read(lambda w3: _receipt_or_none(w3, tx_hash), "receipt")
+            number = int(receipt["blockNumber"])
+            if current is None:
+                raise ReorgError(
+                    f"transaction {tx_hash}, mined in block {number} ({receipt['blockHash'].to_0x_hex()}), is no "
+                    f"longer in the chain (head {head}): a reorg dropped it before {need} confirmations, so the "
+                    "rebalance did not happen; the next tick re-reads the vault",
+                    tx_hash=tx_hash,
+                    block=number,
+                )
+            canonical = self.read(partial(_block, number=int(current["blockNumber"])), "block")
+            if canonical is None or canonical["hash"] != current["blockHash"]:
+                raise ReorgError(
+                    f"transaction {tx_hash}'s block {current['blockNumber']} ({current['blockHash'].to_0x_hex()}) "
+                    f"is no longer canonical (head {head}): a reorg replaced it before {need} confirmations; "
+                    "the next tick re-reads the vault",
+                    tx_hash=tx_hash,
+                    block=int(current["blockNumber"]),
+                )
+            if current["blockHash"] != receipt["blockHash"]:
+                log.warning(
+                    "tx reorged hash=%s from_block=%d to_block=%d", tx_hash, number, int(current["blockNumber"])
+                )
+                receipt = current
+            if head >= int(receipt["blockNumber"]) + need:
+                return receipt
+            if time.monotonic() >= deadline:
+                raise ConfirmationTimeoutError(
+                    f"transaction {tx_hash} mined in block {receipt['blockNumber']} but the head is still {head} "
+                    f"after {self.tx_policy.confirmation_timeout_s:.0f}s ({need} confirmations wanted): check "
+                    "that the node follows the chain, or lower transactions.confirmations"
+                )
+            self._sleep(CONFIRMATION_POLL_S)
+
     def _check_cap(self, max_fee: int) -> None:
         if max_fee > self.tx_policy.gas_price_cap_wei:
             raise GasPriceTooHighError(
@@ -566,26 +816,73 @@ class ChainClient:
             )
 
     def _broadcast(self, raw: bytes) -> str:
-        """Send signed bytes; on a transport error the same bytes go to the next URL (same hash, no re-signing)."""
+        """Send signed bytes; on a node fault the same bytes go to the next URL (same hash, no re-signing).
 
-        def go(w3: Web3) -> str:
+        With ``private_tx_urls`` the bytes go only to those endpoints, in order, and never to the public
+        ``rpc_urls``: a rebalance seen in the public mempool can be sandwiched.
+        """
+        if not self.private_urls:
+            return self.read(lambda w3: _send_raw(w3, raw), "transaction broadcast")
+        errors: list[str] = []
+        for url, w3 in zip(self.private_urls, self._private, strict=True):
             try:
-                return w3.eth.send_raw_transaction(raw).to_0x_hex()
-            except Web3RPCError as exc:
-                if "already known" in str(exc).lower():
-                    return Web3.keccak(raw).to_0x_hex()
-                raise
+                return _send_raw(w3, raw)
+            except Exception as exc:  # noqa: BLE001 - classified: a node fault moves on, an answer is raised
+                if node_fault(exc) is None:
+                    raise
+                errors.append(f"{url}: {type(exc).__name__}")
+                log.warning("private tx endpoint failed url=%s error=%s", url, type(exc).__name__)
+        raise NodeUnreachableError(
+            f"no private transaction endpoint took the transaction ({'; '.join(errors)}); it was NOT sent to the "
+            "public mempool: check chain.private_tx_urls, or remove them to send publicly"
+        )
 
-        return self.read(go, "transaction broadcast")
+    def _rebroadcast(self, raw: bytes) -> None:
+        """Send the same signed bytes again (the node dropped them); an answer that it is known or already mined
+        is fine: the receipt will show which."""
+        self.rebroadcasts += 1
+        try:
+            tx_hash = self._broadcast(raw)
+        except Web3RPCError as exc:
+            log.warning("tx re-broadcast answered error=%s", exc)
+            return
+        log.warning("tx dropped by the node, re-broadcast byte for byte hash=%s", tx_hash)
 
-    def _await_any(self, hashes: Sequence[str], timeout_s: float) -> Any | None:
+    def _known(self, tx_hash: str) -> bool:
+        """Whether the node the transaction was sent to still has it (in its mempool or in a block)."""
+
+        def go(w3: Web3) -> bool:
+            try:
+                return w3.eth.get_transaction(cast(HexStr, tx_hash)) is not None
+            except TransactionNotFound:
+                return False
+
+        if self.private_urls:
+            try:
+                return go(self._private[0])
+            except Exception as exc:  # noqa: BLE001 - a private endpoint that cannot say is not a drop
+                if node_fault(exc) is None and not isinstance(exc, Web3RPCError):
+                    raise
+                return True
+        return self.read(go, "transaction lookup")
+
+    def _await_any(self, hashes: Sequence[str], timeout_s: float, raw: bytes | None = None) -> Any | None:
+        """The first receipt of ``hashes``; None after ``timeout_s``. When the node drops the newest of them
+        (``raw``'s hash) from its mempool, the same bytes are sent again, never a new signature."""
         deadline = time.monotonic() + timeout_s
+        next_drop_check = time.monotonic() + DROP_CHECK_S
         while True:
             for h in hashes:
-                receipt = self.read(lambda w3, h=h: _receipt_or_none(w3, h), "receipt")
+                receipt = self.read(partial(_receipt_or_none, tx_hash=h), "receipt")
                 if receipt is not None:
                     return receipt
-            if time.monotonic() >= deadline:
+            now = time.monotonic()
+            if raw is not None and now >= next_drop_check:
+                next_drop_check = now + DROP_CHECK_S
+                if not self._known(hashes[-1]):
+                    self._rebroadcast(raw)
+                    continue
+            if now >= deadline:
                 return None
             self._sleep(min(0.02, max(0.0, deadline - time.monotonic())))
 
@@ -598,12 +895,18 @@ def _signed_word(words: list[int], index: int) -> list[int]:
 
 
 def _receipt_or_none(w3: Web3, tx_hash: str) -> Any | None:
-    from web3.exceptions import TransactionNotFound
-
     try:
-        return w3.eth.get_transaction_receipt(tx_hash)
+        return w3.eth.get_transaction_receipt(cast(HexStr, tx_hash))
     except TransactionNotFound:
         return None
+
+
+def _call_at(w3: Web3, *, params: TxParams, block: int) -> bytes:
+    return bytes(w3.eth.call(params, block))
+
+
+def _block(w3: Web3, *, number: int) -> Any:
+    return w3.eth.get_block(number)
 
 
 def _rpc_error_data(exc: Web3RPCError) -> str | None:
@@ -615,21 +918,78 @@ def _rpc_error_data(exc: Web3RPCError) -> str | None:
     return data if isinstance(data, str) else None
 
 
-def _is_transport_error(exc: Exception) -> bool:
-    names = {type(e).__name__ for e in _chain(exc)}
-    return bool(
-        names
-        & {
-            "ConnectionError",
-            "ConnectTimeout",
-            "ReadTimeout",
-            "Timeout",
-            "ClientConnectorError",
-            "ProviderConnectionError",
-            "RemoteDisconnected",
-            "ChunkedEncodingError",
-        }
-    )
+TRANSPORT_ERRORS = frozenset(
+    {
+        "ConnectionError",
+        "ConnectTimeout",
+        "ReadTimeout",
+        "Timeout",
+        "ClientConnectorError",
+        "ProviderConnectionError",
+        "RemoteDisconnected",
+        "ChunkedEncodingError",
+    }
+)
+TX_POOL_ANSWERS = (
+    "nonce too low",
+    "nonce too high",
+    "already known",
+    "known transaction",
+    "replacement transaction underpriced",
+    "transaction underpriced",
+    "insufficient funds",
+    "intrinsic gas too low",
+    "exceeds block gas limit",
+    "max fee per gas less than block base fee",
+    "invalid sender",
+)
+"""Messages of JSON-RPC errors that are the node's verdict on a transaction, not a fault of the node."""
+
+
+def node_fault(exc: BaseException) -> str | None:
+    """Why ``exc`` is a fault of the node or the way to it (so another URL may do better), or None when it is an
+    answer about the chain (a revert, an unknown transaction, a refused nonce) that any node would give."""
+    if isinstance(exc, ContractLogicError | TransactionNotFound):
+        return None
+    for e in _chain(exc):
+        if isinstance(e, requests.HTTPError):
+            status = e.response.status_code if e.response is not None else None
+            return "rate_limited" if status == 429 else f"http_{status}"
+        name = type(e).__name__
+        if name in TRANSPORT_ERRORS or isinstance(e, TimeoutError | TimeExhausted):
+            return "timeout" if "Timeout" in name or isinstance(e, TimeoutError) else "transport"
+    if isinstance(exc, OSError):
+        return "transport"
+    if isinstance(exc, Web3RPCError):
+        rpc: dict[str, Any] = dict(exc.rpc_response) if isinstance(exc.rpc_response, dict) else {}
+        err: dict[str, Any] = rpc["error"] if isinstance(rpc.get("error"), dict) else {}
+        code = err.get("code")
+        message = str(err.get("message") or exc).lower()
+        if _is_revert(exc):
+            return None
+        if code in (-32601, -32602):  # method not found, invalid params: the request, not the node, is at fault
+            return None
+        if any(answer in message for answer in TX_POOL_ANSWERS):
+            return None
+        return f"rpc_error_{code}"
+    return None
+
+
+def _is_revert(exc: Web3RPCError) -> bool:
+    rpc: dict[str, Any] = dict(exc.rpc_response) if isinstance(exc.rpc_response, dict) else {}
+    err: dict[str, Any] = rpc["error"] if isinstance(rpc.get("error"), dict) else {}
+    message = str(err.get("message") or exc).lower()
+    return err.get("code") == 3 or "revert" in message or _rpc_error_data(exc) is not None
+
+
+def _send_raw(w3: Web3, raw: bytes) -> str:
+    try:
+        return w3.eth.send_raw_transaction(raw).to_0x_hex()
+    except Web3RPCError as exc:
+        message = str(exc).lower()
+        if "already known" in message or "known transaction" in message:
+            return Web3.keccak(raw).to_0x_hex()
+        raise
 
 
 def _chain(exc: BaseException) -> list[BaseException]:

@@ -38,7 +38,7 @@ def cmd_once(args: argparse.Namespace) -> int:
     from keeper.daemon import Keeper
 
     keeper = Keeper(_config(args))
-    keeper.client.check_chain()
+    keeper.check()
     result = keeper.tick()
     r = result.record
     print(f"{r.decision}: {r.text}" + (f" tx={r.tx_hash} gas={r.gas_used}" if r.tx_hash else ""))
@@ -49,7 +49,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
     from keeper.daemon import Keeper
 
     keeper = Keeper(_config(args, dry_run=True, journal=":memory:"))
-    keeper.client.check_chain()
+    keeper.check()
     s, p = keeper.decide()
     print(f"block {s.block}  epoch {s.epoch}  NAV {s.nav / s.base_unit:,.2f}  decision {p.action} ({p.text})")
     if p.deviation is not None:

@@ -46,6 +46,9 @@ class ChainSettings:
     max_head_age_s: float = 120.0
     """A head block older than this (wall clock) means a stalled node: the tick skips. 0 turns the check off
     (a local chain that mines only on demand has an old head whenever it is idle)."""
+    private_tx_urls: tuple[str, ...] = ()
+    """Protect-style endpoints: when set, signed transactions go only there (never to rpc_urls' public mempool);
+    receipts and reads still come from rpc_urls."""
 
 
 @dataclass(frozen=True)
@@ -64,6 +67,10 @@ class TxSettings:
     max_replacements: int = 3
     fee_bump_pct: float = 12.5
     deadline_s: int = 600
+    confirmations: int = 2
+    """Blocks on top of a rebalance's block before it counts as done; a reorg that drops it meanwhile is an error.
+    A local chain that mines only on transactions needs 0."""
+    confirmation_timeout_s: float = 600.0
 
 
 @dataclass(frozen=True)
@@ -188,6 +195,7 @@ def parse_keeper_config(
         "read_retries",
         "retry_backoff_s",
         "max_head_age_s",
+        "private_tx_urls",
     }
     if unknown:
         raise ConfigError(f"{path}: unknown field(s) chain.{', chain.'.join(sorted(unknown))}")
@@ -200,6 +208,7 @@ def parse_keeper_config(
         read_retries=_typed(chain_raw, "read_retries", int, path, "chain", default=3),
         retry_backoff_s=_typed(chain_raw, "retry_backoff_s", float, path, "chain", default=0.5),
         max_head_age_s=_typed(chain_raw, "max_head_age_s", float, path, "chain", default=120.0),
+        private_tx_urls=_urls(chain_raw.get("private_tx_urls") or [], path, "chain.private_tx_urls"),
     )
     sections: dict[str, Any] = {}
     for name, cls in _SECTIONS.items():
@@ -226,6 +235,15 @@ def parse_keeper_config(
             cfg = _replace(cfg, key, value)
     _validate(cfg)
     return cfg
+
+
+def _urls(value: Any, path: str, name: str) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = [value]
+    ok = isinstance(value, list) and all(isinstance(u, str) and u.startswith(("http://", "https://")) for u in value)
+    if not ok:
+        raise ConfigError(f"{path}: field '{name}' must be a list of http(s) URLs, got {value!r}")
+    return tuple(value)
 
 
 def _replace(cfg: KeeperConfig, key: str, value: Any) -> KeeperConfig:
@@ -305,6 +323,13 @@ def _validate(cfg: KeeperConfig) -> None:
         "must be >= 12.5 (nodes refuse smaller replacement bumps)",
     )
     need(cfg.tx.max_replacements >= 0, "transactions.max_replacements", "must be >= 0")
+    need(cfg.tx.confirmations >= 0, "transactions.confirmations", "must be >= 0 (0 = done on inclusion)")
+    need(cfg.tx.confirmation_timeout_s > 0, "transactions.confirmation_timeout_s", "must be > 0 seconds")
+    need(
+        not set(cfg.chain.private_tx_urls) & set(cfg.chain.rpc_urls),
+        "chain.private_tx_urls",
+        "must not repeat a public rpc_url (a private endpoint keeps transactions out of the public mempool)",
+    )
     need(0.0 < cfg.leverage.target_vol < 2.0, "leverage.target_vol", "must be in (0, 2) (0.10 = 10% a year)")
     need(cfg.leverage.band > 0.0, "leverage.band", "must be > 0")
     need(0.0 <= cfg.leverage.health_factor_margin < 1.0, "leverage.health_factor_margin", "must be in [0, 1)")

@@ -3,7 +3,9 @@
 A tick is read -> estimate -> solve -> policy -> plan -> simulate -> send -> record. Ticks never overlap and
 missed ones are coalesced (APScheduler ``max_instances=1``, ``coalesce=True``). Failure policy: a tick that fails
 counts toward ``schedule.max_consecutive_failures`` (reached -> the service stops with exit code 1); an invariant
-breach stops it at once (exit code 3). Every tick, failed or not, is journaled with its reason.
+breach stops it at once (exit code 3); a start-up check that fails (wrong chain, no vault code, a signer without
+KEEPER_ROLE, a lens of another version) stops it before any tick (exit code 2). Every tick, failed or not, is
+journaled with its reason.
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ from keeper.errors import (
     GasPriceTooHighError,
     InvariantBreachError,
     KeeperError,
+    NodeUnreachableError,
+    SignerError,
     SimulationRevertedError,
     VaultErrorName,
 )
@@ -40,7 +44,7 @@ from keeper.units import BPS
 
 log = logging.getLogger(__name__)
 
-EXIT_OK, EXIT_FAILURES, EXIT_INVARIANT = 0, 1, 3
+EXIT_OK, EXIT_FAILURES, EXIT_CONFIG, EXIT_INVARIANT = 0, 1, 2, 3
 
 
 @dataclass(frozen=True)
@@ -92,7 +96,10 @@ class Keeper:
                 max_replacements=cfg.tx.max_replacements,
                 fee_bump=cfg.tx.fee_bump_pct / 100,
                 priority_fee_wei=int(cfg.tx.priority_fee_gwei * 1e9),
+                confirmations=cfg.tx.confirmations,
+                confirmation_timeout_s=cfg.tx.confirmation_timeout_s,
             ),
+            private_tx_urls=cfg.chain.private_tx_urls,
         )
         if client is not None and signer is not None and client.signer is None:
             client.signer = signer
@@ -103,6 +110,7 @@ class Keeper:
         self.on_tick: Callable[[TickResult], None] | None = None
         """Called with every successful tick's result (the demo's report hooks in here)."""
         self._stop = threading.Event()
+        self._checked = False
         aave = self.deployment.extra.get("aave") or {}
         self.book = MarketBook(
             pairs={a.token.lower(): a.pair for a in self.deployment.assets.values() if a.pair},
@@ -236,11 +244,25 @@ class Keeper:
 
     # ------------------------------------------------------------ lifecycle
 
+    def check(self) -> None:
+        """Start-up checks: the chain id matches the config, the vault has code, the signer holds KEEPER_ROLE
+        (unless there is no signer: dry-run), the vault's lens is the version this keeper reads.
+
+        Raises ConfigError or SignerError saying what to fix; NodeUnreachableError when the node cannot say.
+        """
+        self.client.check_chain()
+        signer = self.client.signer
+        keeper = None if signer is None or self.cfg.dry_run else signer.address
+        self.client.check_vault(self.vault, keeper=keeper)
+        self._checked = True
+
     def guarded_tick(self) -> None:
         """A tick under the failure policy (what the scheduler runs)."""
         if self._stop.is_set():
             return
         try:
+            if not self._checked:
+                self.check()  # the node was unreachable at start: check before the first tick that can
             result = self.tick()
             self.consecutive_failures = 0
             if self.on_tick is not None:
@@ -249,6 +271,12 @@ class Keeper:
             log.critical("invariant breach, stopping: %s", exc)
             self.journal.record(TickRecord(Action.ERROR, Reason.INVARIANT, Status.FAILED, detail=str(exc)))
             self.stop(EXIT_INVARIANT)
+        except (ConfigError, SignerError) as exc:
+            log.critical("start-up check failed, stopping: %s", exc)
+            self.journal.record(
+                TickRecord(Action.ERROR, Reason.STARTUP_CHECK, Status.FAILED, detail=f"{type(exc).__name__}: {exc}")
+            )
+            self.stop(EXIT_CONFIG)
         except Exception as exc:  # noqa: BLE001 - the failure policy decides, and the journal says what it was
             self.consecutive_failures += 1
             self.metrics.failures.inc()
@@ -260,7 +288,18 @@ class Keeper:
                 self.cfg.schedule.max_consecutive_failures,
                 exc,
             )
-            self.journal.record(TickRecord(Action.ERROR, Reason.TICK_FAILED, Status.FAILED, detail=f"{kind}: {exc}"))
+            # A reverted or reorged rebalance keeps its hash in the journal, next to the decoded reason.
+            tx_hash = getattr(exc, "tx_hash", None)
+            self.journal.record(
+                TickRecord(
+                    Action.ERROR,
+                    Reason.TICK_FAILED,
+                    Status.FAILED,
+                    detail=f"{kind}: {exc}",
+                    block=getattr(exc, "block", None),
+                    tx_hash=tx_hash if isinstance(tx_hash, str) else None,
+                )
+            )
             if self.consecutive_failures >= self.cfg.schedule.max_consecutive_failures:
                 log.critical("stopping after %d consecutive failures", self.consecutive_failures)
                 self.stop(EXIT_FAILURES)
@@ -271,8 +310,15 @@ class Keeper:
         self._stop.set()
 
     def run(self, *, max_ticks: int | None = None, install_signals: bool = True) -> int:
-        """Tick every ``schedule.interval_s`` until stopped; returns the exit code."""
-        self.client.check_chain()
+        """Tick every ``schedule.interval_s`` until stopped; returns the exit code (2 when a start-up check fails)."""
+        try:
+            self.check()
+        except (ConfigError, SignerError) as exc:
+            log.critical("start-up check failed, not starting: %s", exc)
+            self.stop(EXIT_CONFIG)
+            return EXIT_CONFIG
+        except NodeUnreachableError as exc:
+            log.warning("start-up checks postponed until the node answers: %s", exc)
         last = self.journal.last(1)
         log.info(
             "keeper start vault=%s rpc=%s dry_run=%s journal=%s resumed_ticks=%d last_block=%s",

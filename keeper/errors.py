@@ -96,7 +96,40 @@ class TransactionStuckError(KeeperError):
 
 
 class TransactionRevertedError(KeeperError):
-    """A transaction was mined but reverted."""
+    """A transaction was mined but reverted; ``error_name`` is the decoded reason when the replay reproduced it."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        tx_hash: str | None = None,
+        block: int | None = None,
+        error_name: str | None = None,
+        args: tuple[object, ...] = (),
+    ) -> None:
+        super().__init__(message)
+        self.tx_hash = tx_hash
+        self.block = block
+        self.error_name = error_name
+        self.error_args = args
+
+
+class NonceGapError(KeeperError):
+    """The keeper's account has pending transactions this run did not send (another process using the key, or a
+    transaction from before a restart): the keeper refuses to send another one behind them."""
+
+
+class ReorgError(KeeperError):
+    """A mined transaction left the canonical chain while the keeper waited for its confirmations."""
+
+    def __init__(self, message: str, *, tx_hash: str | None = None, block: int | None = None) -> None:
+        super().__init__(message)
+        self.tx_hash = tx_hash
+        self.block = block
+
+
+class ConfirmationTimeoutError(KeeperError):
+    """A transaction was mined but the chain did not grow the configured confirmations on top of it in time."""
 
 
 class InvariantBreachError(KeeperError):

@@ -61,6 +61,7 @@ class Reason(str, Enum):
     GAS_PRICE_CAP = "gas_price_cap"
     # failures
     TICK_FAILED = "tick_failed"
+    STARTUP_CHECK = "startup_check"
     INVARIANT = "invariant"
 
     def __str__(self) -> str:

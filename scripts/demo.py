@@ -100,6 +100,7 @@ def main() -> None:
             },
             "policy": {"trigger_rc_deviation": 0.05, "cooldown_s": 86400, "min_trade_usd": 500},
             "schedule": {"interval_s": 60, "max_consecutive_failures": 5},
+            "transactions": {"confirmations": 0},  # anvil mines only on transactions
             "leverage": {"target_vol": 0.10},
             "journal": str(journal),
         },

@@ -13,6 +13,10 @@ import {ILendingAdapter} from "../../interfaces/ILendingAdapter.sol";
 /// @dev Reads the vault's public getters, its feeds and its lending adapter. A failing oracle shows up as
 ///      `navOk = false` (and a zero entry fee), a failing feed as a zero answer, never as a revert.
 contract RiskParityVaultLens {
+    /// @notice Layout version of `keeperView`'s answer; a keeper refuses at start a lens whose version it does not
+    ///         decode (bump it whenever `IRiskParityVault.KeeperView` changes).
+    uint256 public constant VERSION = 1;
+
     function keeperView(address vault) external view returns (IRiskParityVault.KeeperView memory v) {
         IRiskParityVault rp = IRiskParityVault(vault);
         v.epoch = rp.epoch();

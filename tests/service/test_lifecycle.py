@@ -35,6 +35,7 @@ def config_file(vault_env, tmp_path, key_of):
             },
             "policy": {"cooldown_s": 7 * 86400, **policy},
             "schedule": {"interval_s": 0.5, "max_consecutive_failures": 3},
+            "transactions": {"confirmations": 0},  # anvil mines only on transactions
             "journal": str(tmp_path / "journal.sqlite"),
         }
         path = tmp_path / "keeper.yaml"
