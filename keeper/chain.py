@@ -550,14 +550,14 @@ class ChainClient:
             for method, params in requests_:
 
                 def one(w3: Web3, method: str = method, params: list[Any] = params) -> Any:
-                    return w3.provider.make_request(method, params)  # type: ignore[arg-type]
+                    return _faults_raised([w3.provider.make_request(method, params)])[0]  # type: ignore[arg-type]
 
                 raw.append(self.read(one, what))
         else:
             for start in range(0, len(requests_), BATCH_SIZE):
 
                 def batch(w3: Web3, chunk: list[Any] = requests_[start : start + BATCH_SIZE]) -> Any:
-                    return w3.provider.make_batch_request(chunk)  # type: ignore[attr-defined]
+                    return _faults_raised(w3.provider.make_batch_request(chunk))  # type: ignore[attr-defined]
 
                 raw += self.read(batch, what)
         out = []
@@ -973,6 +973,20 @@ def node_fault(exc: BaseException) -> str | None:
             return None
         return f"rpc_error_{code}"
     return None
+
+
+def _faults_raised(responses: Any) -> list[Any]:
+    """Raw JSON-RPC responses, unless one holds an error object that is a node fault (-32000 "header not found",
+    rate limits...): then that error is raised, so :meth:`ChainClient.read` fails over as for a single request.
+    A batch the node refused as a whole (one error object instead of a list) is a fault too."""
+    if isinstance(responses, dict):  # the node answered the whole batch with one object
+        raise Web3RPCError(str(responses.get("error", responses)), rpc_response=responses)  # type: ignore[arg-type]
+    for resp in responses:
+        if isinstance(resp, dict) and isinstance(resp.get("error"), dict):
+            exc = Web3RPCError(str(resp["error"].get("message", resp["error"])), rpc_response=resp)  # type: ignore[arg-type]
+            if node_fault(exc) is not None:
+                raise exc
+    return list(responses)
 
 
 def _is_revert(exc: Web3RPCError) -> bool:

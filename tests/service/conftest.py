@@ -92,15 +92,20 @@ def keeper_config(deployment_path, tmp_path, monkeypatch):
 
 @pytest.fixture(autouse=True)
 def only_on_anvil():
+    """Skip off anvil; on anvil, leave no pending transaction and automine on for the next test (a chain snapshot
+    revert keeps the mempool, so a transaction a test left pending would be mined into the next test)."""
     if not web3.client_version.lower().startswith("anvil"):
         pytest.skip("keeper service tests drive anvil-specific RPCs (automine, mempool)")
+    yield
+    web3.provider.make_request("anvil_dropAllTransactions", [])
+    web3.provider.make_request("evm_setAutomine", [True])
 
 
 # ---------------------------------------------------------------------------------------------------------------
 # A JSON-RPC proxy that misbehaves on purpose, and the mempool as a watcher sees it
 # ---------------------------------------------------------------------------------------------------------------
 
-FAULTS = ("http_502", "http_429", "rpc_error", "timeout")
+FAULTS = ("http_502", "http_429", "rpc_error", "rpc_error_in_batch", "timeout")
 
 
 class RpcProxy:
@@ -168,7 +173,7 @@ class RpcProxy:
             return 502, b"<html>502 Bad Gateway</html>"
         if self.fault == "http_429":
             return 429, {"jsonrpc": "2.0", "id": None, "error": {"code": 429, "message": "Too Many Requests"}}
-        if self.fault == "rpc_error":
+        if self.fault == "rpc_error" or (self.fault == "rpc_error_in_batch" and isinstance(request, list)):
             errors = [
                 {"jsonrpc": "2.0", "id": c.get("id"), "error": {"code": -32000, "message": "header not found"}}
                 for c in calls

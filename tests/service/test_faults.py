@@ -72,6 +72,19 @@ def test_read__first_url_5xx_429_rpc_error_or_timeout__fails_over_and_tick_succe
     assert sleeps and sleeps[0] == keeper.cfg.chain.retry_backoff_s  # backed off before asking again
 
 
+def test_snapshot__batch_answered_with_error_objects__fails_over_and_reads_the_same_block(
+    vault_env, keeper_config, rpc_proxy
+):
+    # The node answers single requests but every item of a batch with -32000 (a pruned or lagging node does this).
+    bad = rpc_proxy(fault="rpc_error_in_batch")
+    anvil = web3.provider.endpoint_uri
+    keeper = Keeper(keeper_config(rpc_urls=[bad.url, anvil]))
+    keeper.client._sleep = lambda _s: None
+    snap = keeper.read()
+    assert "eth_call" in bad.methods and keeper.client.url == anvil
+    assert snap.assets[1].history.round_ids and snap.assets[1].pool is not None
+
+
 def test_read__execution_revert__answered_without_failover(vault_env, keeper_config, rpc_proxy):
     first = rpc_proxy()
     keeper = Keeper(keeper_config(rpc_urls=[first.url, web3.provider.endpoint_uri]))
@@ -129,7 +142,9 @@ def test_guarded_tick__mined_but_reverted__journaled_with_decoded_reason_as_fail
     assert keeper.consecutive_failures == 1
     row = keeper.journal.last(1)[0]
     assert row["status"] == "failed" and row["tx_hash"] == ours["hash"]
-    assert row["reason"].startswith(f"tick_failed: TransactionRevertedError: transaction {ours['hash']} reverted in block")
+    assert row["reason"].startswith(
+        f"tick_failed: TransactionRevertedError: transaction {ours['hash']} reverted in block"
+    )
     assert "RiskParityVaultRebalancesPaused" in row["reason"]
 
 
