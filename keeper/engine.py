@@ -205,12 +205,13 @@ class _Lever:
     alarm: bool
 
 
-def _leverage(s: Snapshot, cfg: KeeperConfig, risky: list[int], solved: FloatArray, cov: FloatArray) -> _Lever | None:
+def _leverage(
+    s: Snapshot, cfg: KeeperConfig, risky: list[int], solved: FloatArray, cov: FloatArray, cash: float
+) -> _Lever | None:
     """Where leverage is and should be (None for a vault that does not lever): the one leverage target."""
     if s.leverage is None or not s.lending_adapter or any(a.reserve is None for a in s.assets):
         return None
     p = s.leverage
-    cash = cfg.policy.cash_buffer_bps / BPS
     now = sum(a.value_base for a in s.assets) / s.nav_base
     lev = target_leverage(
         solved,
@@ -260,7 +261,7 @@ def propose(
     values = np.array([a.value_base for a in s.assets], dtype=np.float64)
     weights = values[risky] / nav
     cash = cfg.policy.cash_buffer_bps / BPS
-    lever = _leverage(s, cfg, risky, solved, cov)
+    lever = _leverage(s, cfg, risky, solved, cov, cash)
     target = solved * ((lever.target if lever else 1.0) - cash)
     base_usd = s.base.answer / 10**s.base.feed_decimals
     eth_price = cfg.policy.eth_price_usd / base_usd if cfg.policy.eth_price_usd else s.eth_price_base
@@ -315,7 +316,7 @@ def propose(
     min_trade = to_raw(cfg.policy.min_trade_usd / base_usd, s.base.token_decimals)
     max_trade = to_raw(cfg.policy.max_trade_usd / base_usd, s.base.token_decimals) if cfg.policy.max_trade_usd else None
     if lever is not None:
-        return _plan_levered(s, cfg, d, lever, risky, weights, target, f_max, common, min_trade, max_trade)
+        return _plan_levered(s, cfg, d, lever, risky, weights, target, f_max, cash, common, min_trade, max_trade)
     if not d.rebalance:
         return common
 
@@ -353,6 +354,7 @@ def _plan_levered(
     weights: FloatArray,
     target: FloatArray,
     f_max: float,
+    cash: float,
     common: Proposal,
     min_trade: int,
     max_trade: int | None,
@@ -366,7 +368,6 @@ def _plan_levered(
     else:
         reason = Reason.DEVIATION_ABOVE_THRESHOLD if d.rebalance else Reason.LEVERAGE_OFF_TARGET
     w_move = d.weights if d.rebalance else weights + f_max * (target - weights)
-    cash = cfg.policy.cash_buffer_bps / BPS
     # Gross / NAV: the risky exposures plus the cash buffer when they need borrowing; otherwise the base asset
     # holds the rest and there is no debt (leverage 1).
     gross_over_nav = max(1.0, float(np.clip(w_move, 0.0, None).sum()) + cash)

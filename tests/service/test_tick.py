@@ -67,3 +67,15 @@ def test_tick__dry_run__simulates_but_sends_nothing(vault_env, keeper_config):
     result = keeper.tick(dry_run=True)
     assert (result.record.decision, result.record.status) == ("rebalance", "dry_run")
     assert vault_env["vault"].epoch() == 0
+
+
+def test_tick__feed_answers_zero__skips_naming_the_feed_and_sends_nothing(vault_env, keeper_config, deployer):
+    from brownie import PriceFeed  # type: ignore[attr-defined]
+
+    keeper = Keeper(keeper_config())
+    weth = next(a for a in vault_env["deployment"].assets.values() if a.symbol == "WETH")
+    PriceFeed.at(weth.feed).submit(0, {"from": deployer})  # a broken reporter publishes 0
+    result = keeper.tick()
+    assert (result.record.decision, result.record.reason) == ("skip", "stale_oracle")
+    assert weth.feed.lower() in result.record.detail.lower() and "not positive" in result.record.detail
+    assert vault_env["vault"].epoch() == 0 and result.record.tx_hash is None
