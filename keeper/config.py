@@ -24,6 +24,10 @@ class Estimator(str, Enum):
     SAMPLE = "sample"
     EWMA = "ewma"
     LEDOIT_WOLF = "ledoit_wolf"
+    GARCH = "garch"
+    """EWMA correlations; each asset's variance from its own GARCH(1,1), fitted on the intervals its feed moved."""
+    BLEND = "blend"
+    """The average of the EWMA and GARCH covariances."""
 
     def __str__(self) -> str:
         return self.value
@@ -89,6 +93,9 @@ class RiskSettings:
 @dataclass(frozen=True)
 class PolicySettings:
     trigger_rc_deviation: float = 0.05
+    trigger_relative: bool = False
+    """Measure the trigger as a fraction of each asset's budget (``max |RC/b - 1|``) instead of in absolute
+    points, so one threshold means the same for 5 and 20 assets (0.25 = a risk share 25% off its budget)."""
     cooldown_s: int = 6 * 3600
     min_trade_usd: float = 100.0
     max_trade_usd: float | None = None
@@ -105,10 +112,18 @@ class PolicySettings:
 
 @dataclass(frozen=True)
 class LeverageSettings:
-    """Used only when the vault has a lending adapter (see keeper.leverage)."""
+    """Volatility targeting: the risky exposure (/ NAV) is target vol / forecast vol, between ``min_exposure`` and
+    the vault's cap (its maximum leverage and health-factor target when it levers, 1 less the cash buffer when it
+    does not). See keeper.engine and keeper.risk.leverage."""
 
     target_vol: float = 0.10
-    """Annualized volatility the levered portfolio aims at; leverage = target / forecast, capped."""
+    """Annualized volatility the portfolio aims at; exposure = target / forecast, capped."""
+    min_exposure: float = 1.0
+    """Floor on the risky exposure / NAV. 1.0 keeps the vault fully invested (vol targeting only levers up); below
+    1 the keeper de-risks into the base asset when the forecast is above target (0: all cash allowed)."""
+    bias_correction: bool = False
+    """Scale the forecast up by the trailing realized / forecast volatility ratio (capped at 2x, never down): EWMA
+    under-forecasts when volatility rises, which left realized vol far above target in turbulent years."""
     band: float = 0.10
     """A rebalance is considered when leverage is this far (in x) from its target."""
     health_factor_margin: float = 0.05
@@ -332,6 +347,7 @@ def _validate(cfg: KeeperConfig) -> None:
     )
     need(0.0 < cfg.leverage.target_vol < 2.0, "leverage.target_vol", "must be in (0, 2) (0.10 = 10% a year)")
     need(cfg.leverage.band > 0.0, "leverage.band", "must be > 0")
+    need(0.0 <= cfg.leverage.min_exposure <= 1.0, "leverage.min_exposure", "must be in [0, 1] (1 = fully invested)")
     need(0.0 <= cfg.leverage.health_factor_margin < 1.0, "leverage.health_factor_margin", "must be in [0, 1)")
     need(cfg.schedule.interval_s > 0, "schedule.interval_s", "must be > 0 seconds")
     need(cfg.schedule.max_consecutive_failures >= 1, "schedule.max_consecutive_failures", "must be >= 1")

@@ -41,6 +41,7 @@ from keeper.risk import (
     risk_contributions,
     sample_covariance,
 )
+from keeper.risk.forecast import fit_garch11
 from keeper.risk.leverage import target_leverage
 from keeper.risk.returns import periods_per_year
 from keeper.risk.types import FloatArray
@@ -92,6 +93,10 @@ class Proposal:
     leverage: float | None = None
     """Gross / NAV now (levered vaults only)."""
     leverage_target: float | None = None
+    exposure_target: float | None = None
+    """Risky exposure / NAV the move aims at (volatility targeting)."""
+    forecast_vol: float | None = None
+    """Annualized volatility of the target composition as targeted (bias correction included)."""
     notes: tuple[str, ...] = ()
     """Things the tick adjusted and the journal should show (a floored flat series...)."""
 
@@ -142,9 +147,19 @@ def _gate(s: Snapshot, cfg: KeeperConfig) -> tuple[Reason, str] | None:
     return None
 
 
-def estimate_covariance(s: Snapshot, risky: list[int], cfg: KeeperConfig) -> tuple[FloatArray, tuple[str, ...]]:
-    """Annualized covariance of the risky assets' log returns on the configured grid, and notes on what was
-    floored. Raises InsufficientDataError when the window holds fewer returns than ``risk.min_observations``."""
+@dataclass(frozen=True)
+class Estimate:
+    covariance: FloatArray
+    """Annualized, of the risky assets."""
+    returns: FloatArray
+    """The log returns on the grid it was estimated from, (T, N), oldest first."""
+    notes: tuple[str, ...]
+
+
+def estimate_covariance(s: Snapshot, risky: list[int], cfg: KeeperConfig) -> Estimate:
+    """Annualized covariance of the risky assets' log returns on the configured grid, the returns, and notes on
+    what was floored. Raises InsufficientDataError when the window holds fewer returns than
+    ``risk.min_observations``."""
     r = cfg.risk
     rounds = []
     for i in risky:
@@ -161,15 +176,19 @@ def estimate_covariance(s: Snapshot, risky: list[int], cfg: KeeperConfig) -> tup
             f"{rets.shape[0]} returns of {r.interval_s}s in the window, {r.min_observations} needed "
             "(risk.min_observations)"
         )
-    if r.estimator is Estimator.EWMA:
+    garch_notes: tuple[str, ...] = ()
+    if r.estimator in (Estimator.EWMA, Estimator.GARCH, Estimator.BLEND):
         cov = ewma_covariance(rets, decay=r.ewma_decay)
+        if r.estimator is not Estimator.EWMA:
+            garch, garch_notes = garch_on_own_grid(rets, cov, [s.assets[i].token for i in risky])
+            cov = garch if r.estimator is Estimator.GARCH else 0.5 * (cov + garch)
     elif r.estimator is Estimator.LEDOIT_WOLF:
         cov = ledoit_wolf(rets).covariance
     else:
         cov = sample_covariance(rets)
     floor = MIN_ANNUAL_VOL**2 / periods_per_year(r.interval_s)
     flat = [k for k in range(cov.shape[0]) if not cov[k, k] >= floor]
-    notes = tuple(
+    notes = garch_notes + tuple(
         f"flat_series: {s.assets[risky[k]].token} variance floored at {MIN_ANNUAL_VOL:.2%} a year" for k in flat
     )
     if flat:
@@ -183,7 +202,61 @@ def estimate_covariance(s: Snapshot, risky: list[int], cfg: KeeperConfig) -> tup
         iv = np.array([s.assets[i].implied_vol or np.nan for i in risky])
         if not np.all(np.isnan(iv)):
             cov = blend_implied_vol(cov, iv, r.implied_vol_weight)
-    return cov, notes
+    return Estimate(cov, rets, notes)
+
+
+def garch_on_own_grid(rets: FloatArray, ewma: FloatArray, tokens: list[str]) -> tuple[FloatArray, tuple[str, ...]]:
+    """EWMA correlations with each asset's variance from a GARCH(1,1) fitted on the intervals where its own
+    price moved.
+
+    A feed that did not publish in an interval (Chainlink's deviation rule in a calm hour; an equity feed over a
+    weekend) leaves a zero return on the common grid; fitted on those, GARCH sees volatility clusters that are
+    only publication gaps. So each asset is fitted on its nonzero returns only, and its per-interval variance is
+    the fitted one-step forecast times the share of intervals that moved (``E[r²] = p · E[r² | moved]``). A fit
+    that fails (too few moves, flat likelihood, no convergence) falls back to the EWMA variance for that asset,
+    with the reason in the notes.
+    """
+    variances = np.diag(ewma).copy()
+    notes: list[str] = []
+    for j in range(rets.shape[1]):
+        moved = rets[:, j][rets[:, j] != 0.0]
+        try:
+            model = fit_garch11(moved)
+            if not model.converged:
+                raise ValueError("the optimiser did not converge")
+            variances[j] = model.forecast_variance(1) * moved.size / rets.shape[0]
+        except (KeeperError, ValueError) as exc:
+            notes.append(f"garch_fallback: {tokens[j]} uses EWMA ({exc})")
+    vols = np.sqrt(np.maximum(variances, 0.0))
+    d = np.sqrt(np.diag(ewma))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        corr = np.where(np.outer(d, d) > 0, ewma / np.outer(d, d), 0.0)
+    np.fill_diagonal(corr, 1.0)
+    return np.asarray(corr * np.outer(vols, vols), dtype=np.float64), tuple(notes)
+
+
+BIAS_CAP = 2.0
+"""The bias correction scales a forecast up by at most this factor."""
+
+
+def bias_factor(weights: FloatArray, est: Estimate, cfg: KeeperConfig) -> float:
+    """How much to scale the forecast volatility up before targeting: ``k = clip(σ_realized / σ_forecast, 1, 2)``.
+
+    ``σ_forecast = sqrt(wᵀΣw)`` under the estimate; ``σ_realized`` is the sample volatility of the same portfolio's
+    grid returns over the last ``risk.min_observations`` intervals, annualized on the same grid. Exposure is then
+    ``target / (k σ_forecast)``: when volatility rises faster than the estimator follows (EWMA lags a regime
+    change by construction), the recent realized figure wins; a quiet spell never scales the forecast down, so the
+    correction can only de-risk. With ``leverage.bias_correction`` off, k = 1.
+    """
+    if not cfg.leverage.bias_correction:
+        return 1.0
+    w = weights / weights.sum()
+    recent = est.returns[-cfg.risk.min_observations :] @ w
+    if recent.size < 2:
+        return 1.0
+    realized = float(np.std(recent, ddof=1)) * float(np.sqrt(periods_per_year(cfg.risk.interval_s)))
+    forecast = float(np.sqrt(w @ est.covariance @ w))
+    return float(np.clip(realized / forecast, 1.0, BIAS_CAP)) if forecast > 0 else 1.0
 
 
 def allocate(cov: FloatArray, budget: FloatArray, allocator: Allocator) -> FloatArray:
@@ -200,15 +273,34 @@ def allocate(cov: FloatArray, budget: FloatArray, allocator: Allocator) -> Float
 class _Lever:
     now: float
     target: float
+    exposure: float
     min_health_factor: float
     health_factor: float
     alarm: bool
 
 
+def _unlevered_exposure(solved: FloatArray, cov: FloatArray, cfg: KeeperConfig, cash: float) -> float:
+    """Risky exposure / NAV for a vault without a lending market: 1 less the cash buffer, or less when
+    ``leverage.min_exposure`` < 1 lets volatility targeting de-risk into the base asset."""
+    full = 1.0 - cash
+    if cfg.leverage.min_exposure >= 1.0:
+        return full
+    return target_leverage(
+        solved,
+        cov,
+        target_vol=cfg.leverage.target_vol,
+        max_leverage=full,
+        liquidation_thresholds=np.zeros(solved.size),
+        target_health_factor=1.0,
+        min_leverage=min(cfg.leverage.min_exposure, full),
+    )
+
+
 def _leverage(
     s: Snapshot, cfg: KeeperConfig, risky: list[int], solved: FloatArray, cov: FloatArray, cash: float
 ) -> _Lever | None:
-    """Where leverage is and should be (None for a vault that does not lever): the one leverage target."""
+    """Where leverage is and should be (None for a vault that does not lever): the one leverage target.
+    ``target`` is gross / NAV (1 without debt); ``exposure`` the risky part of it."""
     if s.leverage is None or not s.lending_adapter or any(a.reserve is None for a in s.assets):
         return None
     p = s.leverage
@@ -217,9 +309,10 @@ def _leverage(
         solved,
         cov,
         target_vol=cfg.leverage.target_vol,
-        max_leverage=p.max_leverage - cash,
+        max_leverage=max(p.max_leverage - cash, cfg.leverage.min_exposure),
         liquidation_thresholds=[r.liquidation_threshold for r in (s.assets[i].reserve for i in risky) if r],
         target_health_factor=p.target_health_factor,
+        min_leverage=cfg.leverage.min_exposure,
     )
     hf = s.health_factor
     alarm = s.debt > 0 and hf < p.min_health_factor * (1.0 + cfg.leverage.health_factor_margin)
@@ -227,7 +320,12 @@ def _leverage(
         # Before the ripcord: bring the health factor back to the target, whatever the vol target says.
         lev = min(lev, 1.0 + (now - 1.0) * hf / p.target_health_factor)
     return _Lever(
-        now=now, target=max(1.0, lev + cash), min_health_factor=p.min_health_factor, health_factor=hf, alarm=alarm
+        now=now,
+        target=max(1.0, lev + cash),
+        exposure=lev,
+        min_health_factor=p.min_health_factor,
+        health_factor=hf,
+        alarm=alarm,
     )
 
 
@@ -246,9 +344,10 @@ def propose(
     if not risky:
         return Proposal(Action.SKIP, Reason.NO_RISK_BUDGET)
     try:
-        cov, notes = estimate_covariance(s, risky, cfg)
+        est = estimate_covariance(s, risky, cfg)
     except InsufficientDataError as exc:
         return Proposal(Action.SKIP, Reason.INSUFFICIENT_HISTORY, str(exc))
+    cov, notes = est.covariance, est.notes
     budget = np.array([s.assets[i].budget_bps for i in risky], dtype=np.float64)
     budget /= budget.sum()
     try:
@@ -261,8 +360,12 @@ def propose(
     values = np.array([a.value_base for a in s.assets], dtype=np.float64)
     weights = values[risky] / nav
     cash = cfg.policy.cash_buffer_bps / BPS
-    lever = _leverage(s, cfg, risky, solved, cov, cash)
-    target = solved * ((lever.target if lever else 1.0) - cash)
+    # Volatility targeting on the bias-corrected forecast (the covariance scaled by k², so σ scales by k).
+    k = bias_factor(solved, est, cfg)
+    cov_target = cov * k * k
+    lever = _leverage(s, cfg, risky, solved, cov_target, cash)
+    exposure = lever.exposure if lever else _unlevered_exposure(solved, cov_target, cfg, cash)
+    target = solved * exposure
     base_usd = s.base.answer / 10**s.base.feed_decimals
     eth_price = cfg.policy.eth_price_usd / base_usd if cfg.policy.eth_price_usd else s.eth_price_base
     # The vault refuses a rebalance whose inputs are worth more than max_turnover_bps of NAV; every trade goes
@@ -272,6 +375,7 @@ def propose(
     f_max = 1.0 if move <= cap else cap / move
     policy = PolicyConfig(
         trigger_threshold=cfg.policy.trigger_rc_deviation,
+        trigger_relative=cfg.policy.trigger_relative,
         cooldown_seconds=cfg.policy.cooldown_s,
         min_trade_value=cfg.policy.min_trade_usd / base_usd,
         value_per_squared_deviation=cfg.policy.value_per_squared_deviation,
@@ -311,6 +415,8 @@ def propose(
         covariance=cov,
         leverage=lever.now if lever else None,
         leverage_target=lever.target if lever else None,
+        exposure_target=exposure,
+        forecast_vol=float(np.sqrt(solved @ cov @ solved)) * k,
         notes=notes,
     )
     min_trade = to_raw(cfg.policy.min_trade_usd / base_usd, s.base.token_decimals)

@@ -43,6 +43,8 @@ class PolicyConfig:
     Attributes
     ----------
     trigger_threshold : float
+        With ``trigger_relative``, a fraction of each asset's own budget instead (0.25: a risk share 25% off its
+        budget); the cost gate still weighs the absolute deviation.
         Deviation (absolute, as a fraction of total risk) above which a rebalance is considered. 0.05 = 5 points.
     cooldown_seconds : int
         Minimum time between rebalances.
@@ -58,6 +60,7 @@ class PolicyConfig:
     """
 
     trigger_threshold: float = 0.05
+    trigger_relative: bool = False
     cooldown_seconds: int = 6 * 3600
     min_trade_value: float = 50.0
     value_per_squared_deviation: float = 0.2
@@ -100,8 +103,10 @@ class Decision:
 # ---------------------------------------------------------------------------------------------------------------
 
 
-def rc_deviation(weights: npt.ArrayLike, cov: npt.ArrayLike, budget: npt.ArrayLike) -> float:
-    """``max_i |RCᵢ(w) − bᵢ|`` with RC the relative risk contributions and b the normalised budget.
+def rc_deviation(weights: npt.ArrayLike, cov: npt.ArrayLike, budget: npt.ArrayLike, *, relative: bool = False) -> float:
+    """``max_i |RCᵢ(w) − bᵢ|`` with RC the relative risk contributions and b the normalised budget; with
+    ``relative``, ``max_i |RCᵢ(w) / bᵢ − 1|`` (each gap as a fraction of its own budget, so one threshold means
+    the same for 5 assets at 20% and 20 assets at 5%).
 
     Parameters
     ----------
@@ -115,8 +120,9 @@ def rc_deviation(weights: npt.ArrayLike, cov: npt.ArrayLike, budget: npt.ArrayLi
     b = b / b.sum()
     w = np.asarray(weights, dtype=np.float64)
     if not np.any(w > 0.0):
-        return float(np.max(b))
-    return float(np.max(np.abs(risk_contributions(w, np.asarray(cov, dtype=np.float64)) - b)))
+        return 1.0 if relative else float(np.max(b))
+    rc = risk_contributions(w, np.asarray(cov, dtype=np.float64))
+    return float(np.max(np.abs(rc / b - 1.0))) if relative else float(np.max(np.abs(rc - b)))
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -183,7 +189,8 @@ def decide(
     # Cooldown first, unconditionally: a stale or noisy estimate must never be able to force trades inside it.
     if last_rebalance is not None and now - last_rebalance < config.cooldown_seconds:
         return hold(Reason.COOLDOWN)
-    if dev0 <= config.trigger_threshold:
+    trigger = rc_deviation(w0, cov, budget, relative=True) if config.trigger_relative else dev0
+    if trigger <= config.trigger_threshold:
         return hold(Reason.BELOW_THRESHOLD)
 
     best: Decision | None = None

@@ -9,9 +9,10 @@ import pytest
 
 import keeper.engine as engine
 from keeper.amm import Pool
-from keeper.config import parse_keeper_config
+from keeper.config import Estimator, parse_keeper_config
 from keeper.engine import propose
 from keeper.outcomes import Action, Reason
+from keeper.risk.forecast import fit_garch11
 from keeper.snapshot import FeedHistory, build_snapshot
 
 HOUR = 3600
@@ -160,3 +161,75 @@ def test_propose__one_pass__each_stage_runs_once(monkeypatch: pytest.MonkeyPatch
     p = propose(_snapshot(PRICES), _cfg())
     assert p.action is Action.REBALANCE, p.text
     assert calls == {"_gate": 1, "estimate_covariance": 1, "allocate": 1, "decide": 1, "plan_trades": 1}
+
+
+def _vol_cfg(**leverage):
+    cfg = _cfg()
+    return replace(cfg, leverage=replace(cfg.leverage, **leverage))
+
+
+def test_propose__default_min_exposure__stays_fully_invested() -> None:
+    p = propose(_snapshot(PRICES), _vol_cfg(target_vol=0.05))
+    assert p.exposure_target == pytest.approx(1.0 - 0.02)  # all but the cash buffer
+    assert float(np.sum(p.target_weights)) == pytest.approx(0.98)
+
+
+def test_propose__min_exposure_below_one_and_forecast_above_target__de_risks_into_base() -> None:
+    p = propose(_snapshot(PRICES), _vol_cfg(target_vol=0.10, min_exposure=0.0))
+    assert p.forecast_vol is not None and p.forecast_vol > 0.2
+    assert p.exposure_target == pytest.approx(0.10 / p.forecast_vol, rel=1e-9)
+    assert float(np.sum(p.target_weights)) == pytest.approx(p.exposure_target)
+    # The floor holds when the forecast is far above target.
+    floored = propose(_snapshot(PRICES), _vol_cfg(target_vol=0.01, min_exposure=0.3))
+    assert floored.exposure_target == pytest.approx(0.3)
+
+
+def _estimate(recent_vol: float, forecast_vol: float, n: int = 48) -> engine.Estimate:
+    rng = np.random.default_rng(9)
+    per_step = recent_vol / np.sqrt(8760)
+    returns = rng.normal(0.0, 1.0, (n, 1))
+    returns = (returns - returns.mean()) / returns.std(ddof=1) * per_step
+    return engine.Estimate(np.array([[forecast_vol**2]]), returns, ())
+
+
+def test_bias_factor__realized_above_forecast__scales_up_to_the_ratio_capped_at_two() -> None:
+    cfg = _vol_cfg(bias_correction=True)
+    cfg = replace(cfg, risk=replace(cfg.risk, min_observations=48))
+    w = np.array([1.0])
+    assert engine.bias_factor(w, _estimate(0.30, 0.20), cfg) == pytest.approx(1.5, rel=1e-9)
+    assert engine.bias_factor(w, _estimate(0.90, 0.20), cfg) == engine.BIAS_CAP
+
+
+def test_bias_factor__quiet_spell_or_switched_off__never_scales_down() -> None:
+    cfg = _vol_cfg(bias_correction=True)
+    cfg = replace(cfg, risk=replace(cfg.risk, min_observations=48))
+    w = np.array([1.0])
+    assert engine.bias_factor(w, _estimate(0.05, 0.20), cfg) == 1.0
+    assert engine.bias_factor(w, _estimate(0.90, 0.20), _vol_cfg(bias_correction=False)) == 1.0
+
+
+def _garch_cfg(estimator: str):
+    cfg = _cfg()
+    return replace(cfg, risk=replace(cfg.risk, estimator=Estimator(estimator)))
+
+
+@pytest.mark.parametrize("estimator", ["garch", "blend"])
+def test_propose__garch_or_blend_estimator__decides_and_journals_fallbacks(estimator: str) -> None:
+    flat = {**PRICES, 3: np.full(150, 2600.0)}  # nothing to fit: falls back to EWMA for that asset
+    p = propose(_snapshot(flat), _garch_cfg(estimator))
+    assert p.action in (Action.REBALANCE, Action.HOLD)
+    assert any(n.startswith("garch_fallback") and PAXG in n for n in p.notes)
+    assert p.covariance is not None and np.all(np.linalg.eigvalsh(p.covariance) > 0)
+
+
+def test_garch_on_own_grid__publication_gaps__variance_is_the_moved_fit_times_the_share_that_moved() -> None:
+    rng = np.random.default_rng(11)
+    moved = rng.standard_t(6, 700) * 0.01
+    padded = np.zeros(1000)
+    padded[np.sort(rng.choice(1000, 700, replace=False))] = moved  # 30% of intervals without a new round
+    rets = padded[:, None]
+    ewma = np.array([[float(np.mean(padded**2))]])
+    cov, notes = engine.garch_on_own_grid(rets, ewma, ["A"])
+    assert notes == ()
+    expected = fit_garch11(moved).forecast_variance(1) * 0.7
+    assert cov[0, 0] == pytest.approx(expected, rel=1e-12)

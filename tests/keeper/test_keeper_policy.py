@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -100,3 +101,43 @@ def test_rc_deviation__measured_on_risk_not_weights() -> None:
     # Equal weights are 0 away from equal weights but far from equal risk when vols differ.
     assert rc_deviation(np.full(3, 1 / 3), COV, BUDGET) > 0.2
     assert rc_deviation(TARGET, COV, BUDGET) < 1e-12
+
+
+def test_rc_deviation__relative__gap_as_a_fraction_of_each_budget() -> None:
+    cov = np.diag([0.04, 0.04])
+    w = np.array([0.6, 0.4])  # RC = (0.6², 0.4²) / (0.6² + 0.4²) = (0.692, 0.308)
+    rc0 = 0.36 / 0.52
+    assert rc_deviation(w, cov, [0.5, 0.5]) == pytest.approx(rc0 - 0.5)
+    assert rc_deviation(w, cov, [0.5, 0.5], relative=True) == pytest.approx(rc0 / 0.5 - 1.0)
+
+
+def test_decide__relative_trigger__same_threshold_means_the_same_for_5_and_20_assets() -> None:
+    def decision(n: int) -> object:
+        cov = np.eye(n) * 0.04
+        budget = np.full(n, 1.0 / n)
+        w = np.full(n, 1.0 / n)
+        w[0] *= 1.2  # the first asset's risk share 32-41% above its budget, for 5 or 20 assets
+        w /= w.sum()
+        return decide(
+            now=10_000,
+            last_rebalance=None,
+            nav=NAV,
+            current_weights=w,
+            target_weights=np.full(n, 1.0 / n),
+            cov=cov,
+            budget=budget,
+            prices=np.full(n, 100.0),
+            pools=[Pool(10**30, 10**24)] * n,
+            token_decimals=[18] * n,
+            base_decimals=6,
+            gas_cost_per_trade=0.0,
+            config=PolicyConfig(trigger_threshold=0.25, trigger_relative=True, cost_multiple=0.0),
+        )
+
+    assert decision(5).rebalance and decision(20).rebalance
+    # The same 0.25 as an absolute threshold would never fire: 6.5 and 2 points, when 2 points is 40% of a 5% budget.
+    for n in (5, 20):
+        cov = np.eye(n) * 0.04
+        w = np.full(n, 1.0 / n)
+        w[0] *= 1.2
+        assert rc_deviation(w / w.sum(), cov, np.full(n, 1.0 / n)) < 0.25

@@ -36,7 +36,12 @@ def test_load_keeper_config__shipped_examples__are_valid(path):
         (_with(policy={"trigger_rc_deviation": 0}), "'policy.trigger_rc_deviation' must be in"),
         (_with(policy={"slippage_bps": "lots"}), "'policy.slippage_bps' has the wrong type"),
         (_with(policy={"triger": 1}), "unknown field\\(s\\) policy.triger"),
-        (_with(risk={"estimator": "garch"}), "'risk.estimator' must be one of sample, ewma, ledoit_wolf"),
+        (
+            _with(risk={"estimator": "kalman"}),
+            "'risk.estimator' must be one of sample, ewma, ledoit_wolf, garch, blend",
+        ),
+        (_with(leverage={"min_exposure": 1.5}), "'leverage.min_exposure' must be in \\[0, 1\\]"),
+        (_with(chain={"max_head_age_s": -1}), "'chain.max_head_age_s' must be >= 0"),
         (_with(transactions={"fee_bump_pct": 5}), "'transactions.fee_bump_pct' must be >= 12.5"),
         (_with(schedule={"max_consecutive_failures": 0}), "'schedule.max_consecutive_failures' must be >= 1"),
         (_with(signer={"private_key_env": None}), "'signer' needs private_key_env or keystore"),
