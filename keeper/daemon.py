@@ -1,6 +1,7 @@
 """The keeper service: a lifecycle (start, tick every N seconds, stop on SIGTERM/SIGINT) and a failure policy.
 
-A tick is read -> estimate -> solve -> policy -> plan -> simulate -> send -> record. Ticks never overlap and
+A tick goes down once: ``chain.snapshot`` (one block) -> ``engine.propose`` (gate, covariance, allocation,
+leverage target, policy, plan) -> ``chain`` encodes, simulates and sends -> the journal records. Ticks never overlap and
 missed ones are coalesced (APScheduler ``max_instances=1``, ``coalesce=True``). Failure policy: a tick that fails
 counts toward ``schedule.max_consecutive_failures`` (reached -> the service stops with exit code 1); an invariant
 breach stops it at once (exit code 3); a start-up check that fails (wrong chain, no vault code, a signer without
