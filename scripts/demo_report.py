@@ -37,8 +37,15 @@ class DemoLog:
             self._t0 = ts
         return (ts - self._t0) / 86400
 
-    def market(self, report: StepReport, nav: float) -> None:
-        self.market_rows.append({"day": self._day(report.timestamp), "nav": nav, "stress": report.regime == STRESS})
+    def market(self, report: StepReport, nav: float, share_price: float) -> None:
+        self.market_rows.append(
+            {
+                "day": self._day(report.timestamp),
+                "nav": nav,
+                "share_price": share_price,
+                "stress": report.regime == STRESS,
+            }
+        )
 
     def tick(self, result: TickResult, ts: int) -> None:
         p, rec = result.proposal, result.record
@@ -122,6 +129,7 @@ def write_report(out: Path, log: DemoLog, users: dict[str, Any], keeper: Keeper,
         if len(log.market_rows) > 1
         else 0,
     }
+    report["share_price"] = _share_price_stats(log)
     levs = [r for r in log.rows if "leverage" in r]
     if levs:
         report["leverage"] = {
@@ -135,6 +143,38 @@ def write_report(out: Path, log: DemoLog, users: dict[str, Any], keeper: Keeper,
     _plots(out, log)
     (out / "report.md").write_text(_markdown(report))
     return report
+
+
+def _share_price_stats(log: DemoLog) -> dict[str, Any]:
+    """Return, drawdown and realized volatility of the share price (deposits do not move it), by 30-day month."""
+    rows = [m for m in log.market_rows if m["share_price"] == m["share_price"] and m["share_price"] > 0]
+    if len(rows) < 3:
+        return {}
+    price = np.array([m["share_price"] for m in rows])
+    days = np.array([m["day"] for m in rows])
+    steps_per_year = 365.0 / float(np.median(np.diff(days)))
+    rets = np.diff(np.log(price))
+    months = []
+    for start in range(int(days[0]), int(days[-1]), 30):
+        sel = (days[1:] >= start) & (days[1:] < start + 30)
+        if sel.sum() > 10:
+            stress = float(np.mean([m["stress"] for m, s in zip(rows[1:], sel, strict=True) if s]))
+            months.append(
+                {
+                    "from_day": start,
+                    "realized_vol": float(np.std(rets[sel], ddof=1) * np.sqrt(steps_per_year)),
+                    "stress_share": stress,
+                }
+            )
+    peak = np.maximum.accumulate(price)
+    return {
+        "start": float(price[0]),
+        "end": float(price[-1]),
+        "return": float(price[-1] / price[0] - 1.0),
+        "realized_vol": float(np.std(rets, ddof=1) * np.sqrt(steps_per_year)),
+        "max_drawdown": float(np.max(1.0 - price / peak)),
+        "monthly": months,
+    }
 
 
 def _markdown(r: dict[str, Any]) -> str:
@@ -163,7 +203,30 @@ def _markdown(r: dict[str, Any]) -> str:
             if "leverage" in r
             else []
         ),
+        *(
+            [
+                f"| share price: return / max drawdown | {r['share_price']['return']:+.2%} / "
+                f"{r['share_price']['max_drawdown']:.2%} |",
+                f"| realized volatility of the share price (target {r.get('target_vol', 0):.0%}) | "
+                f"{r['share_price']['realized_vol']:.1%} |",
+            ]
+            if r.get("share_price")
+            else []
+        ),
         "",
+        *(
+            [
+                "| 30 days from day | realized vol (annualized) | share of the month in stress |",
+                "|---|---|---|",
+                *(
+                    f"| {m['from_day']} | {m['realized_vol']:.1%} | {m['stress_share']:.0%} |"
+                    for m in r["share_price"]["monthly"]
+                ),
+                "",
+            ]
+            if r.get("share_price", {}).get("monthly")
+            else []
+        ),
         "| user | deposited (USDC) | entry fee kept by the vault | withdrawn (USD value) | exit path |",
         "|---|---|---|---|---|",
     ]
@@ -179,7 +242,7 @@ def _markdown(r: dict[str, Any]) -> str:
     lines += (
         [
             "",
-            "![NAV](nav.png)",
+            "![Share price and drawdown](share_price.png)",
             "![Weights](weights.png)",
             "![Risk contributions](risk_contributions.png)",
             "![Deviation](deviation.png)",
@@ -206,12 +269,18 @@ def _shade_stress(ax: Any, log: DemoLog) -> None:
 
 def _plots(out: Path, log: DemoLog) -> None:
     days = np.array([m["day"] for m in log.market_rows])
-    fig, ax = plt.subplots(figsize=(9, 4))
-    ax.plot(days, [m["nav"] for m in log.market_rows], color="tab:blue")
+    price = np.array([m["share_price"] for m in log.market_rows])
+    fig, (ax, ax_dd) = plt.subplots(2, 1, figsize=(9, 6), sharex=True, height_ratios=(2, 1))
+    ax.plot(days, price, color="tab:blue")
     _shade_stress(ax, log)
-    ax.set(title="Vault NAV (oracle-valued, USDC)", xlabel="day", ylabel="NAV")
+    ax.set(title="Share price (USDC per share; deposits and exits do not move it)", ylabel="USDC")
+    ok = np.isfinite(price) & (price > 0)
+    dd = np.full(price.shape, np.nan)
+    dd[ok] = price[ok] / np.maximum.accumulate(price[ok]) - 1.0
+    ax_dd.fill_between(days, dd, 0.0, color="tab:red", alpha=0.4)
+    ax_dd.set(xlabel="day", ylabel="drawdown")
     fig.tight_layout()
-    fig.savefig(out / "nav.png", dpi=110)
+    fig.savefig(out / "share_price.png", dpi=110)
     plt.close(fig)
 
     rows = [r for r in log.rows if "weights" in r]
