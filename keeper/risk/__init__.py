@@ -33,12 +33,19 @@ from keeper.risk.returns import (
     resample_last,
     resample_rounds,
 )
-from keeper.risk.solver import RiskBudgetResult, risk_budget_weights, risk_contributions, solve_risk_budget
+from keeper.risk.solver import (
+    FallbackReason,
+    RiskBudgetResult,
+    risk_budget_weights,
+    risk_contributions,
+    solve_risk_budget,
+)
 from keeper.risk.types import FloatArray, IntArray
 
 __all__ = [
     "RISKMETRICS_DECAY",
     "SECONDS_PER_YEAR",
+    "FallbackReason",
     "FloatArray",
     "Garch11",
     "IntArray",

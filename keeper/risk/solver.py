@@ -43,6 +43,7 @@ References
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import dataclass
 from typing import Literal
 
@@ -61,15 +62,43 @@ from keeper.risk.types import FloatArray
 logger = logging.getLogger(__name__)
 
 SolveMethod = Literal["auto", "cholesky", "cg"]
+#: Why the Newton phase was abandoned for coordinate descent (``RiskBudgetResult.fallback``).
+FallbackReason = Literal[
+    "max_iterations",
+    "line_search_failed",
+    "no_progress",
+    "non_finite",
+    "newton_system_not_positive_definite",
+]
+
+#: Tolerance when the caller gives none: relaxed to the problem's round-off floor when that is larger.
+DEFAULT_TOL = 1e-12
 
 #: From this many assets up, ``method="auto"`` solves the Newton system by preconditioned CG (measured crossover,
 #: see benchmarks/README.md ``## Solver``).
 CG_MIN_ASSETS = 150
-#: Newton iterations before giving up. Spinu's convergence proof gives a handful in the quadratic phase; the
-#: hardest matrices in the tests need fewer than 20.
-MAX_ITERATIONS = 100
+#: Newton iterations before falling back. Spinu's convergence proof gives a handful in the quadratic phase and
+#: the factor-model test matrices need fewer than 60, but the damped phase is long on condition numbers near 1e10
+#: with 1 bps budgets (up to about 300 iterations measured, each making steady progress on f); CCD from such a
+#: far-off point would be slower still, so the budget is generous. Only hard problems ever use it.
+MAX_ITERATIONS = 500
 #: Halvings of a Newton step before the line search gives up.
 _MAX_BACKTRACKS = 40
+#: Halvings tried against the risk-contribution error once the test on f has failed (see _line_search).
+_MAX_RESIDUAL_BACKTRACKS = 8
+#: Consecutive Newton iterations (or CCD sweeps) that neither lower f beyond round-off nor halve the best error
+#: before the method counts as stalled.
+_STALL_STEPS = 5
+#: Coordinate-descent sweeps before the fallback gives up (``max_sweeps``); each sweep costs about one Newton
+#: matrix-vector product plus N small vector updates.
+MAX_SWEEPS = 20_000
+#: Sweeps in a row without lowering f beyond round-off or the best error by ``_CCD_MIN_GAIN`` before coordinate
+#: descent counts as stalled (at the round-off floor: it cannot stall otherwise).
+_CCD_STALL_SWEEPS = 50
+_CCD_MIN_GAIN = 0.01
+#: Safety factor of the round-off floor (see _roundoff_floor), calibrated on matrices with condition numbers up to
+#: 1e12: the errors at which Newton stalls stay below a quarter of it.
+_FLOOR_FACTOR = 16.0
 #: Largest log-shrink of one coordinate in one Newton step (see solve_risk_budget).
 _MAX_SHRINK = 1.0
 _CG_FORCING = 0.01
@@ -97,6 +126,16 @@ class RiskBudgetResult:
         ``"cholesky"`` or ``"cg"``: how the Newton systems were solved.
     cg_iterations : int
         Total conjugate-gradient iterations over all Newton steps (0 for Cholesky).
+    fallback : FallbackReason or None
+        ``None`` when Newton's method converged. Otherwise why Newton stalled (``"max_iterations"``,
+        ``"line_search_failed"``, ``"no_progress"``, ``"non_finite"``,
+        ``"newton_system_not_positive_definite"``): the answer then comes from cyclical coordinate descent started
+        at Newton's last point (``sweeps`` may be 0 when that point already met the tolerance).
+    sweeps : int
+        Coordinate-descent sweeps performed by the fallback (0 when there was none).
+    tol : float
+        The tolerance ``error`` meets: the one asked for, or, when the caller gave none, ``DEFAULT_TOL`` relaxed to
+        the round-off floor of the problem if that is larger (only assessed after a Newton stall).
     """
 
     weights: FloatArray
@@ -106,6 +145,9 @@ class RiskBudgetResult:
     iterations: int
     method: str
     cg_iterations: int
+    fallback: FallbackReason | None = None
+    sweeps: int = 0
+    tol: float = DEFAULT_TOL
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -152,7 +194,7 @@ def risk_budget_weights(
     budget: FloatArray | None = None,
     *,
     x0: FloatArray | None = None,
-    tol: float = 1e-12,
+    tol: float | None = None,
 ) -> FloatArray:
     """Long-only weights whose relative risk contributions equal ``budget``.
 
@@ -166,8 +208,10 @@ def risk_budget_weights(
         Positive risk budget (normalised internally to sum to 1). ``None`` means equal risk contribution.
     x0 : FloatArray, shape (N,), optional
         Warm start, typically the previous solution's weights.
-    tol : float
-        Maximum absolute gap between relative risk contributions and the normalised budget.
+    tol : float, optional
+        Maximum absolute gap between relative risk contributions and the normalised budget. ``None`` (the
+        default) means ``DEFAULT_TOL`` (1e-12), or the problem's round-off floor when that is larger (see
+        :func:`solve_risk_budget`).
 
     Returns
     -------
@@ -182,11 +226,35 @@ def solve_risk_budget(
     budget: FloatArray | None = None,
     *,
     x0: FloatArray | None = None,
-    tol: float = 1e-12,
+    tol: float | None = None,
     max_iter: int = MAX_ITERATIONS,
     method: SolveMethod = "auto",
+    max_sweeps: int = MAX_SWEEPS,
 ) -> RiskBudgetResult:
     """Solve the long-only risk-budgeting problem and return weights with diagnostics.
+
+    Newton's method (module docstring) does the work. If it stalls, the solve falls back to cyclical coordinate
+    descent from Newton's last point, and the result says so (``fallback`` names the trigger, ``sweeps`` counts
+    the sweeps; a warning is logged). The triggers, each checked once per Newton iteration at O(1) or O(N) cost:
+
+    - ``"max_iterations"``: ``max_iter`` Newton iterations without reaching the tolerance;
+    - ``"line_search_failed"``: no step along the Newton direction, halved ``_MAX_BACKTRACKS`` times, lowers f;
+    - ``"no_progress"``: ``_STALL_STEPS`` iterations in a row that neither lower f beyond round-off nor halve the
+      best error so far (typically: the error is at the round-off floor, above the tolerance);
+    - ``"non_finite"``: a NaN or infinity in the error or the Newton direction, or a direction that is not a
+      descent direction (``residualᵀu ≤ 0``, which exact arithmetic rules out);
+    - ``"newton_system_not_positive_definite"``: the Cholesky factorisation or CG lost definiteness (round-off on a
+      nearly singular Σ).
+
+    The fallback first checks that the correlation matrix is positive definite (a Cholesky factorisation, so an
+    indefinite Σ still raises :class:`NotPositiveDefiniteError` rather than running CCD to its sweep cap).
+
+    **Round-off floor.** Relative risk contributions computed in double precision carry an absolute error of
+    about ``ε · maxᵢ yᵢ(|C|y)ᵢ / yᵀCy`` (``ε`` the machine epsilon): the products ``(Cy)ᵢ`` cancel when Σ is
+    ill-conditioned and the solution has large, offsetting entries. At condition numbers around 1e8 to 1e10
+    that floor can exceed 1e-12, and no method can then certify 1e-12. With ``tol=None`` the target is
+    ``max(DEFAULT_TOL, _FLOOR_FACTOR · floor)``, assessed only after a stall (so the converging Newton path does no
+    extra work) and reported in ``RiskBudgetResult.tol``. An explicit ``tol`` is never relaxed.
 
     Parameters
     ----------
@@ -198,12 +266,15 @@ def solve_risk_budget(
     x0 : FloatArray, shape (N,), optional
         Warm start weights (any positive scale). Ignored, with a debug log, if not all entries are positive and
         finite.
-    tol : float
-        Stop when ``max |RC/ΣRC − b| ≤ tol``, measured on the returned weights under ``cov``.
+    tol : float, optional
+        Stop when ``max |RC/ΣRC − b| ≤ tol``, measured on the returned weights under ``cov``. ``None``: see
+        *Round-off floor* above.
     max_iter : int
-        Maximum Newton iterations.
+        Maximum Newton iterations before falling back to coordinate descent.
     method : {"auto", "cholesky", "cg"}
         How to solve the Newton systems; ``"auto"`` uses CG from ``CG_MIN_ASSETS`` assets up.
+    max_sweeps : int
+        Maximum coordinate-descent sweeps in the fallback.
 
     Returns
     -------
@@ -218,14 +289,17 @@ def solve_risk_budget(
     ZeroVarianceAssetError
         A diagonal entry of ``cov`` is not positive and finite.
     NotPositiveDefiniteError
-        ``cov`` is indefinite badly enough that the Newton system loses definiteness.
+        ``cov`` is indefinite (detected at the start, or when Newton stalls and the fallback checks it).
     SolverNotConvergedError
-        ``max_iter`` iterations did not reach ``tol``.
+        Newton stalled and coordinate descent did not reach the tolerance either (it stopped making progress, or
+        ran ``max_sweeps`` sweeps).
     """
     sigma, corr = _correlation(cov)
     n = sigma.shape[0]
     b = _normalised_budget(budget, n)
-    if tol <= 0.0 or not np.isfinite(tol):
+    strict = tol is not None
+    target = DEFAULT_TOL if tol is None else float(tol)
+    if target <= 0.0 or not np.isfinite(target):
         raise ValueError(f"tol must be positive and finite, got {tol}")
     use_cg = method == "cg" or (method == "auto" and n >= CG_MIN_ASSETS)
 
@@ -240,50 +314,109 @@ def solve_risk_budget(
     y, cy = _rescale(y, cy)
     iterations = 0
     cg_total = 0
+    stall: FallbackReason | None = None
+    f_prev = _objective(y, b)
+    best_error = np.inf
+    stale = 0
     while True:
         error = _rc_error(y, cy, b)
-        if error <= tol:
+        if not np.isfinite(error):
+            stall = "non_finite"
+            break
+        if error <= target:
             # Measured in correlation space so far; the contract is on the caller's Σ, so confirm it there.
             weights = y / sigma
             weights /= weights.sum()
             rc = risk_contributions(weights, cov)
             error = float(np.max(np.abs(rc - b)))
-            if error <= tol:
+            if error <= target:
                 break
         if iterations >= max_iter:
-            raise SolverNotConvergedError(
-                f"risk budget solver stopped after {iterations} iterations with error {error:.3e} > tol {tol:.1e}",
-                iterations=iterations,
-                error=error,
-                tol=tol,
-            )
+            stall = "max_iterations"
+            break
         iterations += 1
         residual = y * cy - b
-        if use_cg:
-            u, used = _newton_direction_cg(corr, y, b, residual, forcing=min(_CG_FORCING, error), max_iter=cg_budget)
-            cg_total += used
-            if u is None:
-                # CG would need more matrix-vector products than a factorisation costs on this matrix (a spread
-                # spectrum: many factors, or far-apart budgets): switch to Cholesky for the remaining steps.
-                logger.debug("cg switched to cholesky iteration=%d cg_iterations=%d", iterations, used)
-                use_cg = False
-                scratch = np.empty((n, n))
-        if not use_cg:
-            u = _newton_direction_cholesky(corr, y, b, residual, scratch)
+        try:
+            if use_cg:
+                forcing = min(_CG_FORCING, error)
+                u, used = _newton_direction_cg(corr, y, b, residual, forcing=forcing, max_iter=cg_budget)
+                cg_total += used
+                if u is None:
+                    # CG would need more matrix-vector products than a factorisation costs on this matrix (a
+                    # spread spectrum: many factors, or far-apart budgets): switch to Cholesky for the remaining
+                    # steps.
+                    logger.debug("cg switched to cholesky iteration=%d cg_iterations=%d", iterations, used)
+                    use_cg = False
+                    scratch = np.empty((n, n))
+            if not use_cg:
+                u = _newton_direction_cholesky(corr, y, b, residual, scratch)
+        except NotPositiveDefiniteError:
+            stall = "newton_system_not_positive_definite"
+            break
+        assert u is not None  # set by whichever direction solver ran
+        # residualᵀu = uᵀ(YCY + diag(b))u > 0 in exact arithmetic: the Newton direction descends f.
+        slope = float(residual @ u)
+        if not (np.isfinite(slope) and slope > 0.0):
+            stall = "non_finite"
+            break
         # A coupled Newton step can ask one small-budget asset to shrink by e^40 when e^4 is right; climbing back
         # then takes one factor of e per iteration (the log barrier's pace). Capping each shrink at e^MAX_SHRINK
-        # per step avoids that trap and never binds near the optimum, where the steps are tiny.
-        assert u is not None  # set by whichever direction solver ran
-        np.minimum(u, _MAX_SHRINK, out=u)
-        y, cy = _line_search(corr, y, cy, b, u)
+        # per step avoids that trap and never binds near the optimum, where the steps are tiny. The cap changes
+        # the direction, though, and can turn it uphill; then the whole step is scaled down instead, which keeps
+        # its direction (and so its descent).
+        capped = np.minimum(u, _MAX_SHRINK)
+        if float(residual @ capped) > 0.5 * slope:
+            u = capped
+        else:
+            u *= _MAX_SHRINK / float(u.max())
+        step = _line_search(corr, y, cy, b, u)
+        if step is None:
+            stall = "line_search_failed"
+            break
+        y, cy, f_new = step
+        # Progress: f falls by more than round-off, or the error halves (the last quadratic steps move f by less
+        # than round-off). Otherwise the iterate is stuck, usually at the round-off floor.
+        if f_new < f_prev - _slack(f_prev) or error < 0.5 * best_error:
+            stale = 0
+        else:
+            stale += 1
+            if stale >= _STALL_STEPS:
+                stall = "no_progress"
+                break
+        best_error = min(best_error, error)
+        f_prev = f_new
+
+    sweeps = 0
+    if stall is not None:
+        logger.warning(
+            "risk budget newton stalled, falling back to coordinate descent n=%d reason=%s iterations=%d error=%.3e",
+            n,
+            stall,
+            iterations,
+            error,
+        )
+        weights, rc, error, target, sweeps = _fallback(
+            cov,
+            sigma,
+            corr,
+            b,
+            y,
+            reason=stall,
+            tol=target,
+            strict=strict,
+            max_sweeps=max_sweeps,
+            iterations=iterations,
+        )
 
     logger.debug(
-        "risk budget solved n=%d iterations=%d error=%.3e method=%s cg_iterations=%d",
+        "risk budget solved n=%d iterations=%d error=%.3e method=%s cg_iterations=%d fallback=%s sweeps=%d",
         n,
         iterations,
         error,
         "cg" if use_cg else "cholesky",
         cg_total,
+        stall,
+        sweeps,
     )
     return RiskBudgetResult(
         weights=weights,
@@ -293,6 +426,9 @@ def solve_risk_budget(
         iterations=iterations,
         method="cg" if use_cg else "cholesky",
         cg_iterations=cg_total,
+        fallback=stall,
+        sweeps=sweeps,
+        tol=target,
     )
 
 
@@ -403,13 +539,27 @@ def _objective(y: FloatArray, b: FloatArray) -> float:
     return float(-(b @ np.log(y)))
 
 
+def _slack(f: float) -> float:
+    """Round-off allowance on f: near the optimum f is flat to ~1e-16, so the final quadratic steps need it."""
+    return 1e-13 * max(1.0, abs(f))
+
+
 def _line_search(
     corr: _Correlation, y: FloatArray, cy: FloatArray, b: FloatArray, u: FloatArray
-) -> tuple[FloatArray, FloatArray]:
-    """Take the multiplicative step ``y ∘ exp(−t u)``, halving t until f does not increase."""
+) -> tuple[FloatArray, FloatArray, float] | None:
+    """Take the multiplicative step ``y ∘ exp(−t u)``, halving t until f does not increase.
+
+    Near the optimum of an ill-conditioned problem, f itself is only known to about ``ε · yᵀ|C|y`` (the rounding
+    of ``yᵀCy`` in the rescale), which can exceed the slack and reject every step although Newton is still
+    converging. So when no halving passes the test on f, steps are tried again against the risk-contribution
+    error instead, accepting one that halves it (``_MAX_RESIDUAL_BACKTRACKS`` tries). This second pass runs only
+    when the first has failed, so a converging solve never pays for it.
+
+    Returns the new point, its ``Cy`` and its f, or ``None`` when neither pass found a step (a Newton stall:
+    round-off has made the direction useless).
+    """
     f0 = _objective(y, b)
-    # Round-off makes f flat to ~1e-16 near the optimum; allow that much so the final quadratic steps pass.
-    slack = 1e-13 * max(1.0, abs(f0))
+    slack = _slack(f0)
     step = 1.0
     for _ in range(_MAX_BACKTRACKS):
         y_new = y * _step_factor(step * u)
@@ -418,12 +568,22 @@ def _line_search(
             q = float(y_new @ cy_new)
             if q > 0.0:
                 y_new, cy_new = _rescale(y_new, cy_new)
-                if _objective(y_new, b) <= f0 + slack:
-                    return y_new, cy_new
+                f_new = _objective(y_new, b)
+                if f_new <= f0 + slack:
+                    return y_new, cy_new, f_new
         step *= 0.5
-    raise NotPositiveDefiniteError(
-        "no decreasing step along the Newton direction: the covariance is probably indefinite"
-    )
+    error = _rc_error(y, cy, b)
+    step = 1.0
+    for _ in range(_MAX_RESIDUAL_BACKTRACKS):
+        y_new = y * _step_factor(step * u)
+        if np.all(np.isfinite(y_new)) and np.all(y_new > 0.0):
+            cy_new = corr @ y_new
+            if float(y_new @ cy_new) > 0.0:
+                y_new, cy_new = _rescale(y_new, cy_new)
+                if _rc_error(y_new, cy_new, b) <= 0.5 * error:
+                    return y_new, cy_new, _objective(y_new, b)
+        step *= 0.5
+    return None
 
 
 def _step_factor(u: FloatArray) -> FloatArray:
@@ -484,3 +644,133 @@ def _newton_direction_cg(
         p = z + (rz_new / rz) * p
         rz = rz_new
     return None, max_iter
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# FALLBACK: CYCLICAL COORDINATE DESCENT
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def _fallback(
+    cov: FloatArray,
+    sigma: FloatArray,
+    corr: _Correlation,
+    b: FloatArray,
+    y: FloatArray,
+    *,
+    reason: FallbackReason,
+    tol: float,
+    strict: bool,
+    max_sweeps: int,
+    iterations: int,
+) -> tuple[FloatArray, FloatArray, float, float, int]:
+    """Finish a stalled Newton solve by cyclical coordinate descent; returns ``(w, rc, error, tol, sweeps)``.
+
+    Raises :class:`NotPositiveDefiniteError` if the correlation matrix is not positive definite (the fallback's
+    convergence guarantee needs it) and :class:`SolverNotConvergedError` if the descent stalls above the target.
+    """
+    n = b.shape[0]
+    c = np.asarray(corr.cov, dtype=np.float64) * corr.inv[:, None] * corr.inv[None, :]
+    c = 0.5 * (c + c.T)
+    _, info = lapack.dpotrf(c, lower=0, clean=0, overwrite_a=0)
+    if info != 0:
+        raise NotPositiveDefiniteError(
+            f"risk budget Newton solve stalled ({reason}) and the correlation matrix is not positive definite "
+            f"(dpotrf info={info})"
+        )
+    if not (np.all(np.isfinite(y)) and np.all(y > 0.0)):
+        y = np.sqrt(b)
+    y = np.array(y, dtype=np.float64)  # own copy: the sweeps update it in place
+    abs_c = np.abs(c)
+    f_prev = np.inf
+    best_error = np.inf
+    stale = 0
+    sweeps = 0
+    while True:
+        cy = c @ y  # recomputed every sweep, so the incremental updates below never accumulate drift
+        q = float(y @ cy)
+        if not (np.isfinite(q) and q > 0.0):
+            raise NotPositiveDefiniteError(f"yᵀCy = {q} at a positive y during coordinate descent")
+        error = _rc_error(y, cy, b)
+        target = tol if strict else max(tol, _FLOOR_FACTOR * _roundoff_floor(y, abs_c, q))
+        if error <= target:
+            weights = y / sigma
+            weights /= weights.sum()
+            rc = risk_contributions(weights, cov)
+            error = float(np.max(np.abs(rc - b)))
+            if error <= target:
+                logger.warning(
+                    "risk budget solved by coordinate descent n=%d reason=%s sweeps=%d error=%.3e tol=%.3e",
+                    n,
+                    reason,
+                    sweeps,
+                    error,
+                    target,
+                )
+                return weights, rc, error, target, sweeps
+        f = 0.5 * q - float(b @ np.log(y))
+        # CCD's linear rate can be slow (a few per cent of the error per sweep on ill-conditioned C), and f is
+        # flat to round-off near the optimum, so progress is judged on the best error over a window of sweeps.
+        if f < f_prev - _slack(f_prev) or error < (1.0 - _CCD_MIN_GAIN) * best_error:
+            stale = 0
+            best_error = min(best_error, error)
+        else:
+            stale += 1
+        f_prev = f
+        if stale >= _CCD_STALL_SWEEPS or sweeps >= max_sweeps:
+            why = "stopped making progress" if stale >= _CCD_STALL_SWEEPS else "reached max_sweeps"
+            raise SolverNotConvergedError(
+                f"risk budget solver: Newton stalled ({reason}) after {iterations} iterations and coordinate "
+                f"descent {why} after {sweeps} sweeps with error {error:.3e} > tol {target:.1e}",
+                iterations=iterations,
+                error=error,
+                tol=target,
+            )
+        _ccd_sweep(c, b, y, cy)
+        sweeps += 1
+
+
+def _ccd_sweep(c: FloatArray, b: FloatArray, y: FloatArray, cy: FloatArray) -> None:
+    """One cyclical coordinate-descent sweep on ``f(y) = ½ yᵀCy − Σ bᵢ log yᵢ``, updating ``y`` and ``cy`` in place.
+
+    With the other coordinates fixed, f is ``½ cᵢᵢ t² + aᵢ t − bᵢ log t + const`` in ``t = yᵢ``, where
+    ``aᵢ = (Cy)ᵢ − cᵢᵢ yᵢ``; its derivative vanishes at the positive root of ``cᵢᵢ t² + aᵢ t − bᵢ = 0``,
+
+        t = (−aᵢ + √(aᵢ² + 4cᵢᵢbᵢ)) / (2cᵢᵢ) = 2bᵢ / (aᵢ + √(aᵢ² + 4cᵢᵢbᵢ)),
+
+    the second form used when ``aᵢ > 0`` to avoid cancellation (Griveau-Billion, Richard & Roncalli 2013, who
+    write the same update for Σ and a multiplier λ). The root is positive whenever ``bᵢ > 0``, so iterates stay
+    in the open orthant without any safeguard.
+
+    Why it converges: when C is positive definite, f is strictly convex, continuously differentiable on the open
+    orthant and coercive there (½yᵀCy ≥ ½λ_min‖y‖² beats the logarithms as ‖y‖ → ∞, and −bᵢ log yᵢ → +∞ as
+    yᵢ → 0), so the sublevel set of the starting point is compact and inside the orthant. Each coordinate step is
+    an exact minimisation with a unique minimiser, so f never increases and, by the classical result for cyclic
+    exact coordinate minimisation (Bertsekas, *Nonlinear Programming*, Prop. 2.7.1), every limit point of the
+    iterates is stationary, i.e. the unique minimiser y*; by compactness the whole sequence converges to y*, and
+    the rate is eventually linear (Luo & Tseng 1992). Nothing can stall it: there is no step length, no linear
+    system and no line search to fail. The price is the linear rate, whose constant degrades with the conditioning
+    of C, which is why it is the fallback and not the method.
+    """
+    diag = np.diagonal(c)
+    for i in range(b.shape[0]):
+        cii = float(diag[i])
+        yi = float(y[i])
+        bi = float(b[i])
+        a = float(cy[i]) - cii * yi
+        root = math.sqrt(a * a + 4.0 * cii * bi)
+        new = 2.0 * bi / (a + root) if a > 0.0 else (root - a) / (2.0 * cii)
+        delta = new - yi
+        if delta != 0.0:
+            cy += delta * c[i]  # C is symmetric: row i is column i, and rows are contiguous
+            y[i] = new
+
+
+def _roundoff_floor(y: FloatArray, abs_c: FloatArray, q: float) -> float:
+    """Absolute round-off in the relative risk contributions at ``y``: ``ε · maxᵢ yᵢ(|C|y)ᵢ / yᵀCy``.
+
+    ``(Cy)ᵢ`` is a sum whose terms are bounded by ``|Cᵢⱼ| yⱼ``; its rounding error, and the change that rounding
+    ``y`` itself to double causes, are of order ``ε (|C|y)ᵢ``. Multiplied by ``yᵢ`` and divided by ``yᵀCy`` this
+    is the uncertainty of the i-th relative contribution. The caller applies a safety factor.
+    """
+    return float(np.finfo(np.float64).eps * np.max(y * (abs_c @ y)) / q)
