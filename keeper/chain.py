@@ -3,9 +3,11 @@
 Reads: :meth:`ChainClient.snapshot` reads one tick's state, every call pinned to one block number and batched,
 and hands it to :func:`keeper.snapshot.build_snapshot` to become the engine's frame; feed history is cached
 (rounds never change once published). Reads are retried with backoff and fail over across RPC URLs on node
-faults, never on reverts. All ABI encoding and decoding of the keeper lives here. Writes go through one pipeline: build -> simulate with ``eth_call``
--> estimate gas (x1.1) -> check the fee against a cap -> sign locally -> send -> await -> replace a stuck
-transaction with the same nonce and a fee bump of at least 12.5%, a bounded number of times. A signed transaction
+faults, never on reverts. All ABI encoding and decoding of the keeper lives here.
+
+Writes go through one pipeline: build -> simulate with ``eth_call`` -> estimate gas (x1.1) -> check the fee
+against a cap -> sign locally -> send -> await -> confirmations -> replace a stuck transaction with the same
+nonce and a fee bump of at least 12.5%, a bounded number of times. A signed transaction
 is only ever re-broadcast byte for byte, never re-signed blindly; reverts are decoded into the vault's named errors.
 """
 
