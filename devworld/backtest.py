@@ -29,11 +29,12 @@ def main(argv: list[str] | None = None) -> int:
         path = simulate_path(world, args.days * 86400 // args.interval_s, args.interval_s, args.seed)
         cols = [world.symbols.index(a.symbol) for a in world.risky]
         keeper = load_keeper_config(args.config)
-        result = backtest(path.prices[:, cols], BacktestConfig(interval=args.interval_s, keeper=keeper))
+        cfg = BacktestConfig(interval=args.interval_s, keeper=keeper)
+        result = backtest(path.prices[:, cols], cfg)
     except KeeperError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    print_backtest(result, f"{args.world} (seed {args.seed}, {args.days} days)", args.interval_s)
+    print_backtest(result, f"{args.world} (seed {args.seed}, {args.days} days)", cfg)
     return 0
 
 
