@@ -227,6 +227,7 @@ _LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     handlers: list[logging.Handler] = []
+    root_level = logging.getLogger().level
     try:
         if args.command == "backtest" and not args.verbose:
             handlers = _log_to_file(args)
@@ -239,9 +240,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {' '.join(str(exc).split())}", file=sys.stderr)
         return 2
     finally:
-        for h in handlers:
+        for h in handlers:  # main() may run again in the same process (tests)
             logging.getLogger().removeHandler(h)
             h.close()
+        if handlers:
+            logging.getLogger().setLevel(root_level)
 
 
 if __name__ == "__main__":
