@@ -14,6 +14,7 @@ from keeper.backtest import BacktestConfig, backtest
 from keeper.cli import print_backtest
 from keeper.config import load_keeper_config
 from keeper.errors import KeeperError
+from keeper.prices import PriceTable
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -30,7 +31,9 @@ def main(argv: list[str] | None = None) -> int:
         cols = [world.symbols.index(a.symbol) for a in world.risky]
         keeper = load_keeper_config(args.config)
         cfg = BacktestConfig(interval=args.interval_s, keeper=keeper)
-        result = backtest(path.prices[:, cols], cfg)
+        prices = path.prices[:, cols]
+        table = PriceTable([a.symbol for a in world.risky], prices, None, tuple(str(t) for t in range(len(prices))))
+        result = backtest(table, cfg)
     except KeeperError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

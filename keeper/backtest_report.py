@@ -65,7 +65,8 @@ def format_table(result: BacktestResult, source: str, cfg: BacktestConfig) -> st
     k = cfg.keeper
     first, last = result.labels[0], result.labels[-1]
     lines = [
-        f"backtest of {source}: {len(result.names)} assets ({', '.join(result.names)}), {first} .. {last}, "
+        f"backtest of {source}: {len(result.names)} assets ({', '.join(result.names)}), "
+        f"{'' if result.times is not None else 'rows '}{first} .. {last}, "
         f"{len(result.labels)} rows, {_frequency(result)}",
     ]
     if k is not None:
