@@ -125,7 +125,8 @@ def test_backtest_cli__bad_input__one_line_error_and_exit_code_2(
     (tmp_path / "bad.csv").write_text(",A,B\n2020-01-01,1.0,2.0\n2020-01-02,1.1,oops\n")
     (tmp_path / "good.csv").write_text(",A,B\n2020-01-01,1.0,2.0\n2020-01-02,1.1,2.1\n")
     paths = {k: str(tmp_path / f"{k}.csv") for k in ("bad", "missing", "good")}
-    code, stdout, stderr = run("backtest", "-c", CONFIG, *(a.format(**paths) for a in argv))
+    out = str(tmp_path / "out")  # the log file goes there, not to a temporary file
+    code, stdout, stderr = run("backtest", "-c", CONFIG, "--out", out, *(a.format(**paths) for a in argv))
     assert code == 2 and stdout == ""
     assert stderr.startswith("error: ") and stderr.count("\n") == 1 and "Traceback" not in stderr
     assert expected in stderr
