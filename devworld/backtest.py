@@ -14,6 +14,7 @@ from keeper.backtest import BacktestConfig, backtest
 from keeper.cli import print_backtest
 from keeper.config import load_keeper_config
 from keeper.errors import KeeperError
+from keeper.prices import PriceTable
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -29,11 +30,14 @@ def main(argv: list[str] | None = None) -> int:
         path = simulate_path(world, args.days * 86400 // args.interval_s, args.interval_s, args.seed)
         cols = [world.symbols.index(a.symbol) for a in world.risky]
         keeper = load_keeper_config(args.config)
-        result = backtest(path.prices[:, cols], BacktestConfig(interval=args.interval_s, keeper=keeper))
+        cfg = BacktestConfig(interval=args.interval_s, keeper=keeper)
+        prices = path.prices[:, cols]
+        table = PriceTable([a.symbol for a in world.risky], prices, None, tuple(str(t) for t in range(len(prices))))
+        result = backtest(table, cfg)
     except KeeperError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    print_backtest(result, f"{args.world} (seed {args.seed}, {args.days} days)", args.interval_s)
+    print_backtest(result, f"{args.world} (seed {args.seed}, {args.days} days)", cfg)
     return 0
 
 

@@ -8,13 +8,18 @@ and ``risk.lookback_s``) follows the data. The proposal's integer trades are fil
 that arbitrage keeps at the oracle price with a fixed depth. Costs are the pool fee and price impact actually paid
 plus gas per swap.
 
-Reported per strategy: annualised realised volatility, risk-contribution error over time, turnover, costs and
-maximum drawdown.
+Time: a row is one step of the return grid. With dates (a CSV read by :mod:`keeper.prices`) the data's own
+frequency sets it (business days: 252 a year; daily calendar rows: 365), and every annualized figure, the keeper's
+covariance included, uses it; without dates ``BacktestConfig.interval`` does.
+
+Reported per strategy: share price, annual return, volatility and Sharpe ratio (risk-free rate 0), maximum
+drawdown, turnover and costs per year, rebalances, and the *realized* risk contributions: each rebalance's
+post-trade weights against the covariance of the returns that followed until the next rebalance (at least
+``rc_min_rows`` of them), compared with the budget.
 """
 
 from __future__ import annotations
 
-import csv
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -27,9 +32,12 @@ import numpy.typing as npt
 from keeper.amm import Pool, amount_out
 from keeper.config import KeeperConfig, parse_keeper_config
 from keeper.engine import Allocator, propose
+from keeper.errors import DataError
 from keeper.outcomes import Action
 from keeper.policy import rc_deviation
-from keeper.risk.returns import periods_per_year
+from keeper.prices import PriceTable, load_prices_csv
+from keeper.prices import periods_per_year as data_periods_per_year
+from keeper.risk.returns import SECONDS_PER_YEAR, periods_per_year
 from keeper.risk.types import FloatArray
 from keeper.snapshot import AssetState, FeedHistory, Snapshot
 from keeper.units import BASE_PRICE, BPS, Price
@@ -52,7 +60,7 @@ class BacktestConfig:
     Attributes
     ----------
     interval : int
-        Seconds between price rows (the keeper's return grid follows it).
+        Seconds between price rows (the keeper's return grid follows it); with dated prices, set from the dates.
     window : int
         Trailing returns the estimator sees (``risk.lookback_s`` = window x interval).
     decide_every : int
@@ -69,6 +77,11 @@ class BacktestConfig:
         Risk budget; equal when None.
     max_turnover_bps, oracle_bound_bps : int
         The simulated vault's turnover cap and oracle floor (the vault config's defaults).
+    periods_per_year : float, optional
+        Rows per year for annualizing; ``SECONDS_PER_YEAR / interval`` when None (252 for business-day dates).
+    rc_min_rows : int
+        Fewest returns a realized risk contribution is measured on (a rebalance followed by another one sooner is
+        measured over this many rows anyway).
     """
 
     interval: int = 86_400
@@ -81,60 +94,115 @@ class BacktestConfig:
     budget: FloatArray | None = None
     max_turnover_bps: int = BPS
     oracle_bound_bps: int = 200
+    periods_per_year: float | None = None
+    rc_min_rows: int = 21
+
+    @property
+    def rows_per_year(self) -> float:
+        return self.periods_per_year or periods_per_year(self.interval)
 
 
 @dataclass(frozen=True)
 class StrategyResult:
-    """One strategy's path and summary.
+    """One strategy's path and summary. Paths start at the first decision row (before it the vault is in cash).
 
     Attributes
     ----------
     nav : FloatArray, shape (T,)
-        NAV in USD at each row (from the first decision row on; before it the strategy is in cash).
+        NAV in USD at each row, before that row's trades.
+    exposure : FloatArray, shape (T,)
+        Risky value / NAV (the rest is in the base asset): the vault's unlevered leverage.
+    weights : FloatArray, shape (T, N)
+        Each asset's value / NAV.
     rc_error : FloatArray, shape (D,)
-        RC deviation from the risk-parity budget at each decision, before trading (the same yardstick for every
-        strategy; each strategy's own trigger uses its own target's risk split).
+        The model's RC deviation from the risk-parity budget at each decision, before trading (the same yardstick
+        for every strategy; each strategy's own trigger uses its own target's risk split).
+    realized_rc : FloatArray, shape (K, N)
+        Realized risk contributions after each of the K rebalances (see the module docstring).
+    rebalance_rows : tuple of int
+        Row (of the input) of each rebalance.
     realized_vol : float
-        Annualised volatility of NAV log returns.
+        Annualized volatility of the share price's returns.
+    annual_return : float
+        Compound annual growth of the share price.
+    sharpe : float
+        Annualized mean return / ``realized_vol``, risk-free rate 0.
     turnover : float
-        Sum of traded value / average NAV.
+        Sum of traded value / average NAV, over the whole run.
+    turnover_per_year : float
     costs : float
         Fees, price impact and gas paid, USD.
+    costs_bps_per_year : float
+        ``costs`` in bps of average NAV, per year.
     max_drawdown : float
         Largest peak-to-trough NAV loss, as a fraction.
     rebalances : int
+    years : float
+        Length of the path in years.
     """
 
     nav: FloatArray
+    exposure: FloatArray
+    weights: FloatArray
     rc_error: FloatArray
+    realized_rc: FloatArray
+    rebalance_rows: tuple[int, ...]
     realized_vol: float
+    annual_return: float
+    sharpe: float
     turnover: float
+    turnover_per_year: float
     costs: float
+    costs_bps_per_year: float
     max_drawdown: float
     rebalances: int
+    years: float
+
+    @property
+    def share_price(self) -> FloatArray:
+        """NAV per share, 1.0 at the first decision row (there are no deposits or withdrawals)."""
+        return np.asarray(self.nav / self.nav[0], dtype=np.float64)
+
+    @property
+    def drawdown(self) -> FloatArray:
+        """Loss from the running peak of the share price, as a fraction (0 at a new high)."""
+        return np.asarray(1.0 - self.nav / np.maximum.accumulate(self.nav), dtype=np.float64)
+
+    def realized_rc_error(self, budget: FloatArray) -> float:
+        """Mean over rebalances and assets of |realized RC - budget| (NaN when nothing was measured)."""
+        return float(np.mean(np.abs(self.realized_rc - budget))) if self.realized_rc.size else float("nan")
 
 
 @dataclass(frozen=True)
 class BacktestResult:
-    """Results keyed by strategy name."""
+    """Results keyed by strategy name, and what they were run on.
+
+    Attributes
+    ----------
+    names : list of str
+        Asset names (the CSV header, or A0, A1... for an array).
+    labels : tuple of str, length T
+        Each path row's date as written in the CSV (or its row number).
+    times : ndarray of int64, shape (T,), or None
+        Unix seconds of each path row, when the input has dates.
+    start : int
+        Input row of the first path row.
+    periods_per_year : float
+        Rows per year every annualized figure uses.
+    budget : FloatArray, shape (N,)
+        The risk-parity budget (the yardstick of every RC error).
+    target_vol : float or None
+        The keeper's volatility target when it can de-risk (``leverage.min_exposure`` < 1), else None.
+    """
 
     strategies: dict[str, StrategyResult]
-
-
-def load_prices_csv(path: str | Path) -> tuple[list[str], FloatArray]:
-    """Read a CSV with a header row: an optional first ``timestamp`` column, then one column per asset.
-
-    Returns
-    -------
-    names : list of str
-    prices : FloatArray, shape (T, N)
-    """
-    with open(path, newline="") as fh:
-        rows = list(csv.reader(fh))
-    header, body = rows[0], rows[1:]
-    skip = 1 if header and header[0].strip().lower() in {"timestamp", "time", "date"} else 0
-    prices = np.array([[float(v) for v in r[skip:]] for r in body if r], dtype=np.float64)
-    return header[skip:], prices
+    names: list[str]
+    labels: tuple[str, ...]
+    times: npt.NDArray[np.int64] | None
+    start: int
+    periods_per_year: float
+    budget: FloatArray
+    target_vol: float | None
 
 
 def _keeper_config(cfg: BacktestConfig) -> KeeperConfig:
@@ -151,7 +219,7 @@ def _keeper_config(cfg: BacktestConfig) -> KeeperConfig:
 
 
 def backtest(
-    prices: npt.ArrayLike | str | Path,
+    prices: npt.ArrayLike | str | Path | PriceTable,
     config: BacktestConfig | None = None,
     strategies: Sequence[Strategy] = STRATEGIES,
 ) -> BacktestResult:
@@ -159,22 +227,58 @@ def backtest(
 
     Parameters
     ----------
-    prices : array_like, shape (T, N), or path to a CSV (see :func:`load_prices_csv`)
-        Oracle prices of the risky assets in USD per token, one row per ``config.interval``.
+    prices : array_like, shape (T, N), a PriceTable, or a path to a CSV (see :mod:`keeper.prices`)
+        Oracle prices of the risky assets in USD per token, one row per ``config.interval`` (with dates, one row
+        per step of the data's own frequency, which then replaces ``config.interval``).
     config : BacktestConfig, optional
     strategies : sequence of str
 
     Returns
     -------
     BacktestResult
+
+    Raises
+    ------
+    DataError
+        The series is shorter than the estimation window plus two rows, or the file cannot be read.
     """
     cfg = config or BacktestConfig()
-    px = load_prices_csv(prices)[1] if isinstance(prices, (str, Path)) else np.asarray(prices, dtype=np.float64)
+    table = load_prices_csv(prices) if isinstance(prices, (str, Path)) else prices
+    if isinstance(table, PriceTable):
+        px, names, labels, times = table.prices, table.names, table.labels, table.times
+        if times is not None and times.size > 1:
+            ppy = data_periods_per_year(times)
+            cfg = replace(cfg, interval=max(1, round(SECONDS_PER_YEAR / ppy)), periods_per_year=ppy)
+    else:
+        px = np.asarray(table, dtype=np.float64)
+        names, times = [f"A{i}" for i in range(px.shape[1] if px.ndim == 2 else 0)], None
+        labels = tuple(str(i) for i in range(px.shape[0] if px.ndim else 0))
     if px.ndim != 2 or px.shape[0] <= cfg.window + 1:
-        raise ValueError(f"need a (T, N) price array with T > window + 1, got shape {px.shape}")
+        raise DataError(
+            f"need a (T, N) price table with more than window + 1 = {cfg.window + 1} rows, got shape {px.shape}: "
+            "give a longer series or a shorter --window"
+        )
     budget = cfg.budget if cfg.budget is not None else np.full(px.shape[1], 1.0 / px.shape[1])
     kcfg = _keeper_config(cfg)
-    return BacktestResult({s: _run(Allocator(s), px, budget, cfg, kcfg) for s in strategies})
+    parity = _budget_fractions(budget)
+    start = cfg.window + 1
+    lev = kcfg.leverage
+    return BacktestResult(
+        strategies={s: _run(Allocator(s), px, budget, cfg, kcfg) for s in strategies},
+        names=list(names),
+        labels=tuple(labels[start:]),
+        times=None if times is None else times[start:],
+        start=start,
+        periods_per_year=cfg.rows_per_year,
+        budget=parity,
+        target_vol=lev.target_vol if lev.min_exposure < 1.0 else None,
+    )
+
+
+def _budget_fractions(budget: FloatArray) -> FloatArray:
+    """The budget as the vault holds it (whole bps, at least 1 each), as fractions."""
+    bps = np.array([max(1, int(round(b * BPS))) for b in budget / budget.sum()], dtype=np.float64)
+    return np.asarray(bps / bps.sum(), dtype=np.float64)
 
 
 def _snapshot(
@@ -246,23 +350,26 @@ def _run(
     # The first allocation deploys the deposit, which the vault must do whatever the cost gate says.
     first_cfg = replace(kcfg, policy=replace(kcfg.policy, cost_multiple=0.0, trigger_rc_deviation=1e-9))
     budget_bps = [max(1, int(round(b * BPS))) for b in budget / budget.sum()]
-    parity = np.asarray(budget_bps, dtype=np.float64) / sum(budget_bps)
+    parity = _budget_fractions(budget)
     tokens = [_BASE] + [f"A{i}" for i in range(n)]
     balances = [int(cfg.initial_nav * _ONE)] + [0] * n
     last_rebalance = 0
     navs: list[float] = []
+    held: list[list[float]] = []
     errors: list[float] = []
+    after: list[FloatArray] = []
+    rebalance_rows: list[int] = []
     traded = 0.0
     costs = 0.0
-    rebalances = 0
     start = cfg.window + 1
     for t in range(start, t_rows):
         values = [balances[0] / _ONE] + [balances[i + 1] / _ONE * px[t, i] for i in range(n)]
         navs.append(float(sum(values)))
+        held.append([v / navs[-1] for v in values[1:]])
         if (t - start) % cfg.decide_every:
             continue
-        snap = _snapshot(t, px, balances, budget_bps, cfg, rebalances, last_rebalance)
-        p = propose(snap, first_cfg if rebalances == 0 else kcfg, last_rebalance or None, allocator=allocator)
+        snap = _snapshot(t, px, balances, budget_bps, cfg, len(rebalance_rows), last_rebalance)
+        p = propose(snap, first_cfg if not rebalance_rows else kcfg, last_rebalance or None, allocator=allocator)
         if p.weights is not None and p.covariance is not None:
             # The same yardstick for every strategy: distance from the risk-parity budget, before trading.
             errors.append(rc_deviation(p.weights, p.covariance, parity) if p.weights.sum() > 0 else float(parity.max()))
@@ -285,16 +392,48 @@ def _run(
             costs += value_in - value_out + cfg.gas_cost_per_trade
             balances[0] -= int(cfg.gas_cost_per_trade * _ONE)
         last_rebalance = snap.timestamp
-        rebalances += 1
+        rebalance_rows.append(t)
+        after.append(np.array([balances[i + 1] / _ONE * px[t, i] for i in range(n)]))
     nav_arr = np.array(navs)
-    r = np.diff(np.log(nav_arr))
-    peak = np.maximum.accumulate(nav_arr)
+    r = nav_arr[1:] / nav_arr[:-1] - 1.0
+    ppy = cfg.rows_per_year
+    years = max(nav_arr.size - 1, 1) / ppy
+    vol = float(np.std(r, ddof=1) * np.sqrt(ppy)) if r.size > 1 else 0.0
+    mean_nav = float(nav_arr.mean())
     return StrategyResult(
         nav=nav_arr,
+        exposure=np.array(held).sum(axis=1),
+        weights=np.array(held),
         rc_error=np.array(errors),
-        realized_vol=float(np.std(r, ddof=1) * np.sqrt(periods_per_year(cfg.interval))) if r.size > 1 else 0.0,
-        turnover=traded / float(nav_arr.mean()),
+        realized_rc=_realized_rc(px, rebalance_rows, after, cfg.rc_min_rows),
+        rebalance_rows=tuple(rebalance_rows),
+        realized_vol=vol,
+        annual_return=float((nav_arr[-1] / nav_arr[0]) ** (1.0 / years) - 1.0),
+        sharpe=float(r.mean() * ppy / vol) if vol > 0 else 0.0,
+        turnover=traded / mean_nav,
+        turnover_per_year=traded / mean_nav / years,
         costs=costs,
-        max_drawdown=float(np.max(1.0 - nav_arr / peak)),
-        rebalances=rebalances,
+        costs_bps_per_year=costs / mean_nav / years * BPS,
+        max_drawdown=float(np.max(1.0 - nav_arr / np.maximum.accumulate(nav_arr))),
+        rebalances=len(rebalance_rows),
+        years=years,
     )
+
+
+def _realized_rc(px: FloatArray, rows: list[int], values: list[FloatArray], min_rows: int) -> FloatArray:
+    """Risk contributions each rebalance's post-trade holdings realized: ``RC_i = w_i (Σw)_i / wᵀΣw`` with Σ the
+    sample covariance of the simple returns from the rebalance row to the next rebalance (at least ``min_rows``
+    returns, fewer only at the end of the data). Rebalances followed by fewer than two returns, or into all cash,
+    are left out. Shape (K, N)."""
+    out = []
+    for k, (t, v) in enumerate(zip(rows, values, strict=True)):
+        end = min(max(rows[k + 1] if k + 1 < len(rows) else px.shape[0] - 1, t + min_rows), px.shape[0] - 1)
+        if end - t < 2 or v.sum() <= 0:
+            continue
+        rets = px[t + 1 : end + 1] / px[t:end] - 1.0
+        cov = np.cov(rets, rowvar=False, ddof=1)
+        w = v / v.sum()
+        var = float(w @ cov @ w)
+        if var > 0:
+            out.append(w * (cov @ w) / var)
+    return np.array(out).reshape(len(out), px.shape[1])

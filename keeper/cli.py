@@ -7,15 +7,19 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
+import tempfile
+from dataclasses import replace
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from keeper.config import KeeperConfig, load_keeper_config
-from keeper.errors import KeeperError
+from keeper.errors import ConfigError, KeeperError
 from keeper.outcomes import Action
 
 if TYPE_CHECKING:
-    from keeper.backtest import BacktestResult
+    from keeper.backtest import BacktestConfig, BacktestResult
 
 log = logging.getLogger("keeper")
 
@@ -106,25 +110,40 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 def cmd_backtest(args: argparse.Namespace) -> int:
     from keeper.backtest import BacktestConfig, backtest
+    from keeper.backtest_report import format_table, write_outputs
+    from keeper.prices import load_prices_csv
 
-    # The daemon's own settings: estimator, cash buffer, trigger, cost gate and trade caps (keeper.backtest).
-    result = backtest(args.csv, BacktestConfig(interval=args.interval_s, keeper=load_keeper_config(args.config)))
-    print_backtest(result, args.csv, args.interval_s)
+    # The daemon's own settings: estimator, cash buffer, trigger, cost gate, trade caps and vol target.
+    keeper = load_keeper_config(args.config)
+    if args.vol_target is not None:
+        if not 0.0 < args.vol_target < 2.0:
+            raise ConfigError(f"--vol-target {args.vol_target:g}: must be in (0, 2) (0.10 = 10% a year)")
+        # min_exposure 0 lets the unlevered vault de-risk into the base asset when the forecast is above target.
+        keeper = replace(keeper, leverage=replace(keeper.leverage, target_vol=args.vol_target, min_exposure=0.0))
+    if args.window < 2:
+        raise ConfigError(f"--window {args.window}: need at least 2 rows of returns for a covariance")
+    table = load_prices_csv(args.csv)
+    if table.times is not None and args.interval_s is not None:
+        log.info("interval_ignored interval_s=%d reason=the CSV has dates", args.interval_s)
+    cfg = BacktestConfig(interval=args.interval_s or 86_400, window=args.window, keeper=keeper)
+    result = backtest(table, cfg)
+    print(format_table(result, args.csv, cfg))
+    if table.filled:
+        row, col = table.filled[0]
+        print(f"{len(table.filled)} empty cell(s) carried the price above forward (first: row {row}, column {col})")
+    if args.out:
+        paths = write_outputs(Path(args.out), result, args.csv, cfg)
+        print(f"wrote {', '.join(p.name for p in paths)} to {args.out}")
+    if getattr(args, "log_path", None):
+        print(f"log: {args.log_path}")
     return 0
 
 
-def print_backtest(result: BacktestResult, source: str, interval_s: int) -> None:
-    """The backtest table, one line per strategy."""
-    print(f"backtest over {source}, interval {interval_s}s")
-    print(
-        f"{'strategy':<14} {'final NAV':>14} {'vol':>7} {'max DD':>7} {'turnover':>9} {'costs':>11} "
-        f"{'rebal':>5} {'mean RC err':>11}"
-    )
-    for name, r in result.strategies.items():
-        print(
-            f"{name:<14} {r.nav[-1]:>14,.0f} {r.realized_vol:>7.2%} {r.max_drawdown:>7.2%} {r.turnover:>9.2f} "
-            f"{r.costs:>11,.0f} {r.rebalances:>5} {float(r.rc_error.mean()) if r.rc_error.size else 0:>11.4f}"
-        )
+def print_backtest(result: BacktestResult, source: str, cfg: BacktestConfig) -> None:
+    """The backtest table (as ``rp-keeper backtest`` prints it)."""
+    from keeper.backtest_report import format_table
+
+    print(format_table(result, source, cfg))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -151,26 +170,81 @@ def build_parser() -> argparse.ArgumentParser:
     status.set_defaults(fn=cmd_status)
     bt = sub.add_parser("backtest", help="risk parity vs equal weight vs inverse vol over a CSV price series")
     bt.add_argument(
-        "--csv", required=True, help="CSV with a header row: one price column per asset (a time column is ignored)"
+        "--csv",
+        required=True,
+        help="prices as pandas or a spreadsheet writes them: a date column (ISO or unix seconds; optional), one "
+        "price column per asset, an optional header; empty cells carry the price above forward",
     )
-    bt.add_argument("--interval-s", type=int, default=86400, help="seconds between two rows of the CSV")
+    bt.add_argument(
+        "--interval-s",
+        type=int,
+        default=None,
+        help="seconds between two rows when the CSV has no dates (default 86400); dates set their own frequency",
+    )
     bt.add_argument("--config", "-c", default="config/keeper.local.yaml", help="keeper YAML whose settings to run")
+    bt.add_argument(
+        "--vol-target",
+        type=float,
+        default=None,
+        help="override leverage.target_vol (0.10 = 10%% a year) with leverage.min_exposure 0, so the vault can de-risk",
+    )
+    bt.add_argument("--window", type=int, default=60, help="rows of returns the estimator sees (default 60)")
+    bt.add_argument("--out", help="write report.json, series.csv, PNG plots and backtest.log to this directory")
+    bt.add_argument(
+        "-v", "--verbose", action="store_true", default=argparse.SUPPRESS, help="log to stderr instead of a file"
+    )
     bt.set_defaults(fn=cmd_backtest)
     return p
 
 
+def _log_to_file(args: argparse.Namespace) -> list[logging.Handler]:
+    """The backtest logs a line per decision: those go to a file (``backtest.log`` in ``--out``, else a temporary
+    file), warnings (a forward-filled price) to stderr as well."""
+    if args.out:
+        Path(args.out).mkdir(parents=True, exist_ok=True)
+        path = Path(args.out) / "backtest.log"
+    else:
+        fd, name = tempfile.mkstemp(prefix="rp-keeper-backtest-", suffix=".log")
+        os.close(fd)
+        path = Path(name)
+    args.log_path = path
+    to_file = logging.FileHandler(path, mode="w")
+    to_file.setLevel(logging.INFO)
+    to_file.setFormatter(logging.Formatter(_LOG_FORMAT))
+    to_stderr = logging.StreamHandler(sys.stderr)
+    to_stderr.setLevel(logging.WARNING)
+    to_stderr.setFormatter(logging.Formatter("%(levelname)s %(message)s"))
+    root = logging.getLogger()
+    root.setLevel(logging.INFO)
+    for h in (to_file, to_stderr):
+        root.addHandler(h)
+    return [to_file, to_stderr]
+
+
+_LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s %(message)s",
-        stream=sys.stderr,
-    )
+    handlers: list[logging.Handler] = []
+    root_level = logging.getLogger().level
     try:
+        if args.command == "backtest" and not args.verbose:
+            handlers = _log_to_file(args)
+        else:
+            logging.basicConfig(
+                level=logging.DEBUG if args.verbose else logging.INFO, format=_LOG_FORMAT, stream=sys.stderr
+            )
         return int(args.fn(args) or 0)
     except KeeperError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {' '.join(str(exc).split())}", file=sys.stderr)
         return 2
+    finally:
+        for h in handlers:  # main() may run again in the same process (tests)
+            logging.getLogger().removeHandler(h)
+            h.close()
+        if handlers:
+            logging.getLogger().setLevel(root_level)
 
 
 if __name__ == "__main__":

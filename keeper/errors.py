@@ -11,6 +11,11 @@ class ConfigError(KeeperError):
     """A config file or field is missing or invalid."""
 
 
+class DataError(KeeperError):
+    """An input data file (a price CSV for the backtest) cannot be read as it is; the message names the file, the
+    row and the column, and says what to change."""
+
+
 class ToolchainError(KeeperError):
     """A tool the project needs (anvil, ganache, solc adapter) is missing or broken."""
 

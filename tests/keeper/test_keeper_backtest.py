@@ -7,7 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from keeper.backtest import BacktestConfig, backtest, load_prices_csv
+from keeper.backtest import BacktestConfig, backtest
+from keeper.errors import DataError
+from keeper.prices import load_prices_csv
 
 
 def synthetic_prices(t: int = 300, seed: int = 0) -> np.ndarray:
@@ -28,8 +30,10 @@ def result():
 def test_backtest__three_strategies__all_reported(result) -> None:
     assert set(result.strategies) == {"risk_parity", "equal_weight", "inverse_vol"}
     for r in result.strategies.values():
-        assert r.nav.size == 300 - 61
+        assert r.nav.size == r.exposure.size == r.weights.shape[0] == 300 - 61
         assert r.realized_vol > 0 and r.turnover > 0 and r.costs > 0
+        assert r.turnover_per_year == pytest.approx(r.turnover / r.years)
+        assert r.realized_rc.shape[1] == 4 and np.allclose(r.realized_rc.sum(axis=1), 1.0)
         assert 0 <= r.max_drawdown < 1
         assert r.rebalances >= 1
 
@@ -45,8 +49,9 @@ def test_backtest__csv_input__same_as_array(tmp_path: Path) -> None:
     path = tmp_path / "prices.csv"
     lines = ["timestamp,A,B,C,D"] + [f"{i * 86400}," + ",".join(f"{v:.17g}" for v in row) for i, row in enumerate(px)]
     path.write_text("\n".join(lines) + "\n")
-    names, loaded = load_prices_csv(path)
-    assert names == ["A", "B", "C", "D"]
+    table = load_prices_csv(path)
+    assert table.names == ["A", "B", "C", "D"]
+    assert table.times is not None and table.times[1] == 86400
     cfg = BacktestConfig(window=30)
     a = backtest(px, cfg, strategies=("risk_parity",)).strategies["risk_parity"]
     b = backtest(path, cfg, strategies=("risk_parity",)).strategies["risk_parity"]
@@ -54,5 +59,5 @@ def test_backtest__csv_input__same_as_array(tmp_path: Path) -> None:
 
 
 def test_backtest__too_short_series__rejected() -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(DataError, match="window"):
         backtest(synthetic_prices(50), BacktestConfig(window=60))
