@@ -421,15 +421,22 @@ def propose(
     )
     min_trade = to_raw(cfg.policy.min_trade_usd / base_usd, s.base.token_decimals)
     max_trade = to_raw(cfg.policy.max_trade_usd / base_usd, s.base.token_decimals) if cfg.policy.max_trade_usd else None
+    # The risk split does not see scale (risk contributions are the same at 0.3x and 1.3x), so volatility
+    # targeting has its own trigger: the risky exposure more than leverage.band away from its target.
+    off_target = abs(float(weights.sum()) - exposure) > cfg.leverage.band
     if lever is not None:
-        return _plan_levered(s, cfg, d, lever, risky, weights, target, f_max, cash, common, min_trade, max_trade)
-    if not d.rebalance:
+        return _plan_levered(
+            s, cfg, d, lever, off_target, risky, weights, target, f_max, cash, common, min_trade, max_trade
+        )
+    if not d.rebalance and not (off_target and d.reason is not Reason.COOLDOWN):
         return common
+    reason = Reason.DEVIATION_ABOVE_THRESHOLD if d.rebalance else Reason.EXPOSURE_OFF_TARGET
+    w_move = d.weights if d.rebalance else weights + f_max * (target - weights)
 
     # Registry-order targets in bps: the chosen move for the risky assets, the rest in the base asset; assets
     # without a budget go to zero.
     full = np.zeros(len(s.assets))
-    full[risky] = np.clip(d.weights, 0.0, None)
+    full[risky] = np.clip(w_move, 0.0, None)
     full[0] = max(0.0, 1.0 - full.sum())
     target_bps = weights_to_bps(full)
     plan = plan_trades(
@@ -448,7 +455,7 @@ def propose(
         log.info("planner skipped %s", note)
     if not plan.trades:
         return _with(common, Action.HOLD, Reason.TRADES_BELOW_MINIMUM)
-    return _with(common, Action.REBALANCE, Reason.DEVIATION_ABOVE_THRESHOLD, target_bps=target_bps, trades=plan.trades)
+    return _with(common, Action.REBALANCE, reason, target_bps=target_bps, trades=plan.trades)
 
 
 def _plan_levered(
@@ -456,6 +463,7 @@ def _plan_levered(
     cfg: KeeperConfig,
     d: Decision,
     lever: _Lever,
+    off_target: bool,
     risky: list[int],
     weights: FloatArray,
     target: FloatArray,
@@ -465,8 +473,7 @@ def _plan_levered(
     min_trade: int,
     max_trade: int | None,
 ) -> Proposal:
-    """A levered vault: rebalance on risk deviation, on leverage off its target, or on a health-factor alarm."""
-    off_target = abs(lever.now - lever.target) > cfg.leverage.band
+    """A levered vault: rebalance on risk deviation, on exposure off its target, or on a health-factor alarm."""
     if not d.rebalance and not (lever.alarm or (off_target and d.reason is not Reason.COOLDOWN)):
         return common
     if lever.alarm:

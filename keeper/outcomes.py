@@ -44,6 +44,8 @@ class Reason(str, Enum):
     # leverage (keeper.engine, levered vaults)
     HEALTH_FACTOR_ALARM = "health_factor_alarm"
     LEVERAGE_OFF_TARGET = "leverage_off_target"
+    EXPOSURE_OFF_TARGET = "exposure_off_target"
+    """Volatility targeting on a vault that does not lever: the risky exposure is far from target vol / forecast."""
     PLAN_BELOW_MIN_HEALTH_FACTOR = "plan_below_min_health_factor"
     # skips: the state read cannot be decided on
     STALE_HEAD = "stale_head"

@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import os
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -162,7 +163,8 @@ def main() -> None:
             )
 
     print("== Users leave through the three exits")
-    _exit_all(world, vault, users, keeper)
+    # An hour of market between exits: arbitrageurs bring the pools back to the feeds after each large sale.
+    _exit_all(world, vault, users, keeper, between=lambda: sim.step(STEP_S))
     report = write_report(
         out,
         log,
@@ -213,17 +215,21 @@ def _deposit(world: Any, vault: Any, user: dict[str, Any], usdc: int) -> None:
         user["entry_fee_bps"] = tx.events["EntryFeeCharged"]["feeBps"]
 
 
-def _exit_all(world: Any, vault: Any, users: dict[str, Any], keeper: Keeper) -> None:
+def _exit_all(
+    world: Any, vault: Any, users: dict[str, Any], keeper: Keeper, between: Callable[[], Any] = lambda: None
+) -> None:
     """alice sells her slice through the DEX; carol redeems what idle cash allows through plain ERC-4626 and
     sells the rest through the DEX; bob, the last one out, takes his slice in kind (paying his share of the debt
     in USDC when the vault levers)."""
     s = keeper.client.vault_state(keeper.vault)
-    prices = {a.token.lower(): a.answer / 10**a.feed_decimals for a in s.assets}
     decimals = {a.token.lower(): a.token_decimals for a in s.assets}
-    deadline = int(web3.eth.get_block("latest")["timestamp"]) + 3600  # brownie's chain.time() misses evm_increaseTime
+    # brownie's chain.time() misses evm_increaseTime; a day covers the market hours between the exits.
+    deadline = int(web3.eth.get_block("latest")["timestamp"]) + 86400
 
     def in_kind_exit(user: dict[str, Any]) -> None:
         account = user["account"]
+        now = keeper.client.vault_state(keeper.vault)
+        prices = {a.token.lower(): a.answer / 10**a.feed_decimals for a in now.assets}
         # In kind, a levered vault hands over the collateral and asks the redeemer for the debt share beyond the
         # USDC slice: the redeemer brings it, and it is subtracted from what they took out.
         top_up = keeper.client.vault_state(keeper.vault).debt * 2
@@ -257,6 +263,7 @@ def _exit_all(world: Any, vault: Any, users: dict[str, Any], keeper: Keeper) -> 
     alice, bob, carol = users["alice"], users["bob"], users["carol"]
     if vault.balanceOf(alice["account"]) > 0:
         swap_exit(alice)
+        between()
     plain = vault.maxRedeem(carol["account"])
     if plain > 0:
         before_c = world.base.balanceOf(carol["account"])
@@ -265,5 +272,6 @@ def _exit_all(world: Any, vault: Any, users: dict[str, Any], keeper: Keeper) -> 
         carol["paths"].append("redeem")
     if vault.balanceOf(carol["account"]) > 0:
         swap_exit(carol)
+        between()
     if vault.balanceOf(bob["account"]) > 0:
         in_kind_exit(bob)

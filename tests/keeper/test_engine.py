@@ -233,3 +233,15 @@ def test_garch_on_own_grid__publication_gaps__variance_is_the_moved_fit_times_th
     assert notes == ()
     expected = fit_garch11(moved).forecast_variance(1) * 0.7
     assert cov[0, 0] == pytest.approx(expected, rel=1e-12)
+
+
+def test_propose__exposure_far_above_vol_target__sells_into_base_even_when_the_risk_split_holds() -> None:
+    cfg = _vol_cfg(target_vol=0.10, min_exposure=0.0)
+    cfg = replace(cfg, policy=replace(cfg.policy, trigger_rc_deviation=0.99))  # the risk split never triggers
+    p = propose(_snapshot(PRICES), cfg)
+    assert (p.action, p.reason) == (Action.REBALANCE, Reason.EXPOSURE_OFF_TARGET)
+    assert p.exposure_target is not None and p.exposure_target < 0.5
+    assert p.trades and all(t.token_out == USDC for t in p.trades)  # only sales of risky assets into the base
+    # Within the band nothing moves.
+    near = replace(cfg, leverage=replace(cfg.leverage, band=2.0))
+    assert propose(_snapshot(PRICES), near).action is Action.HOLD
