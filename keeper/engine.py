@@ -422,8 +422,10 @@ def propose(
     min_trade = to_raw(cfg.policy.min_trade_usd / base_usd, s.base.token_decimals)
     max_trade = to_raw(cfg.policy.max_trade_usd / base_usd, s.base.token_decimals) if cfg.policy.max_trade_usd else None
     # The risk split does not see scale (risk contributions are the same at 0.3x and 1.3x), so volatility
-    # targeting has its own trigger: the risky exposure more than leverage.band away from its target.
-    off_target = abs(float(weights.sum()) - exposure) > cfg.leverage.band
+    # targeting has its own trigger: the risky exposure more than leverage.band away from its target. A vault
+    # that does not lever targets volatility only when leverage.min_exposure < 1 lets it de-risk.
+    targets_vol = lever is not None or cfg.leverage.min_exposure < 1.0
+    off_target = targets_vol and abs(float(weights.sum()) - exposure) > cfg.leverage.band
     if lever is not None:
         return _plan_levered(
             s, cfg, d, lever, off_target, risky, weights, target, f_max, cash, common, min_trade, max_trade
