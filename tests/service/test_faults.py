@@ -202,8 +202,19 @@ def test_guarded_tick__reorg_drops_rebalance_before_confirmations__reorg_error_j
     # anvil_reorg answers "Required data unavailable" on this chain (brownie's isolation reverts snapshots), so
     # the reorg is a revert to a snapshot taken before the rebalance: its block leaves the chain the same way.
     before = web3.provider.make_request("evm_snapshot", [])["result"]
+    # Drop the block only once the keeper holds the receipt and counts confirmations: earlier, the transaction
+    # is merely missing, and the keeper rightly re-broadcasts it byte for byte (a different scenario).
+    confirming = threading.Event()
+    await_confirmations = keeper.client._await_confirmations
+
+    def entered(receipt: Any) -> Any:
+        confirming.set()
+        return await_confirmations(receipt)
+
+    keeper.client._await_confirmations = entered  # type: ignore[method-assign]
     thread, _ = _in_thread(keeper.guarded_tick)
     wait_until(lambda: web3.eth.get_transaction_count(me) > nonce, "the rebalance to be mined")
+    assert confirming.wait(30), "the keeper never started counting confirmations"
     mined_at = web3.eth.block_number
     assert vault_env["vault"].epoch() == 1
     assert web3.provider.make_request("evm_revert", [before])["result"] is True
