@@ -19,16 +19,18 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from brownie import accounts, chain, network, web3  # type: ignore[attr-defined]
 from eth_account import Account
 
 from devworld.devnet import MNEMONIC
-from devworld.sim.market import STRESS
+from devworld.sim.market import STRESS, ReplayModel
 from devworld.sim.runner import MarketSimulator, regime_name
 from keeper.artifacts import ROOT
 from keeper.config import parse_keeper_config
 from keeper.daemon import Keeper
 from keeper.deployments import save_deployment
+from keeper.prices import load_prices_csv
 from scripts.demo_report import DemoLog, write_report
 from scripts.deploy_vault import deploy_vault, load_vault_config
 from scripts.world import DEFAULT_CONFIG, deploy_world
@@ -126,7 +128,10 @@ def main() -> None:
     )
     keeper.on_tick = lambda r: log.tick(r, int(web3.eth.get_block("latest")["timestamp"]))
 
-    sim = MarketSimulator(web3, dep, world.cfg, seed=seed, reporter=deployer.address, arbitrageur=accounts[9].address)
+    model = _replay(world.cfg, os.environ.get("DEMO_PRICES"))
+    sim = MarketSimulator(
+        web3, dep, world.cfg, seed=seed, reporter=deployer.address, arbitrageur=accounts[9].address, model=model
+    )
     steps_per_day = 86_400 // STEP_S
     users = {
         name: {"account": accounts[i], "deposited": 0, "withdrawn": 0, "paths": [], "entry_fee": 0, "entry_fee_bps": 0}
@@ -192,6 +197,17 @@ def main() -> None:
 def _nav(keeper: Keeper) -> float:
     s = keeper.client.vault_state(keeper.vault)
     return s.nav / 10**s.base.token_decimals if s.nav_ok else float("nan")
+
+
+def _replay(cfg: Any, path: str | None) -> ReplayModel | None:
+    """DEMO_PRICES=prices.csv replays recorded prices (columns named by world symbols, e.g. WBTC, WETH, XAU; a
+    date column; rows a day apart or any spacing) instead of simulated ones; the feeds publish along it."""
+    if not path:
+        return None
+    table = load_prices_csv(path)
+    times = table.times if table.times is not None else np.arange(len(table.prices), dtype=np.int64) * 86400
+    print(f"   replaying {len(table.prices)} rows of {', '.join(table.names)} from {path}")
+    return ReplayModel(cfg, times, table.prices, table.names)
 
 
 def _share_price(vault: Any) -> float:

@@ -102,6 +102,46 @@ class MarketModel:
         self.regime = regime
 
 
+class ReplayModel(MarketModel):
+    """A recorded price path (real history from a CSV) instead of random draws.
+
+    Each asset the path names moves by the path's own returns from the config's spot price, so the world's pools
+    and feeds start where they were deployed: ``p_i(t) = spot_i * P_i(t) / P_i(0)``, log-linear between rows and
+    held at the last row after the end. Assets the path does not name keep their spot price. The feeds then
+    publish along it by the Chainlink rule (deviation or heartbeat), exactly as for simulated prices. The regime
+    stays calm (it only shapes implied-vol quotes here; the path carries its own turbulence).
+    """
+
+    def __init__(self, cfg: WorldConfig, times_s: npt.ArrayLike, prices: npt.ArrayLike, names: list[str]) -> None:
+        super().__init__(cfg, seed=0)
+        t = np.asarray(times_s, dtype=np.float64)
+        p = np.asarray(prices, dtype=np.float64)
+        if p.ndim != 2 or p.shape != (t.size, len(names)) or t.size < 2:
+            raise ValueError(f"a path needs 2+ rows and one column per name, got {p.shape} for {len(names)} names")
+        if np.any(np.diff(t) <= 0) or np.any(~np.isfinite(p)) or np.any(p <= 0):
+            raise ValueError("a path needs increasing times and positive, finite prices")
+        unknown = [n for n in names if n not in cfg.symbols]
+        if unknown:
+            raise ValueError(f"path columns {unknown} are not world symbols ({', '.join(cfg.symbols)})")
+        self._times = t - t[0]
+        self._log = np.log(p / p[0])
+        self._cols = [cfg.symbols.index(n) for n in names]
+        self._spot = self.prices.copy()
+        self._elapsed = 0.0
+
+    @property
+    def duration_s(self) -> float:
+        return float(self._times[-1])
+
+    def step(self, dt_s: float) -> FloatArray:
+        self._elapsed += dt_s
+        moved = self._spot.copy()
+        for k, i in enumerate(self._cols):
+            moved[i] = self._spot[i] * float(np.exp(np.interp(self._elapsed, self._times, self._log[:, k])))
+        self.prices = moved
+        return self.prices.copy()
+
+
 def simulate_path(cfg: WorldConfig, n_steps: int, dt_s: int, seed: int) -> PricePath:
     """Simulate ``n_steps`` steps of ``dt_s`` seconds; the same seed gives the same path."""
     model = MarketModel(cfg, seed)

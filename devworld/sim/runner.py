@@ -71,6 +71,7 @@ class MarketSimulator:
         reporter: str,
         arbitrageur: str,
         arb_inventory_usd: float = 50_000_000.0,
+        model: MarketModel | None = None,
     ) -> None:
         # A connection of the simulator's own: chain id cached and no per-request validation round trips.
         self.w3 = connect(w3.provider.endpoint_uri)
@@ -79,7 +80,8 @@ class MarketSimulator:
         self._fees: dict[str, int] = {}
         self.reporter = Web3.to_checksum_address(reporter)
         self.arbitrageur = Web3.to_checksum_address(arbitrageur)
-        self.model = MarketModel(cfg, seed)
+        self.model = model or MarketModel(cfg, seed)
+        """Random draws by default; a :class:`~devworld.sim.market.ReplayModel` replays recorded prices."""
         self.symbols = cfg.symbols
         self.feeds = {s: self._contract("PriceFeed", a.feed) for s, a in dep.assets.items()}
         self.iv_feeds = {s: self._contract("PriceFeed", a.iv_feed) for s, a in dep.assets.items() if a.iv_feed}

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from devworld.sim.config import load_world_config
-from devworld.sim.market import CALM, SECONDS_PER_YEAR, STRESS, MarketModel, regime_params, simulate_path
+from devworld.sim.market import CALM, SECONDS_PER_YEAR, STRESS, MarketModel, ReplayModel, regime_params, simulate_path
 
 CFG = load_world_config("config/world.yaml")
 HOUR = 3600
@@ -63,3 +63,33 @@ def test_market_model__switching__spends_time_in_both_regimes():
     share = path.regimes.mean()
     # Stationary stress share is p_cs / (p_cs + p_sc) = 0.02 / 0.12 ~ 17%.
     assert 0.05 < share < 0.35
+
+
+def test_replay_model__recorded_path__assets_move_by_its_returns_from_spot():
+    days = np.array([0, 86400, 2 * 86400])
+    path = np.array([[100.0, 50.0], [110.0, 40.0], [99.0, 60.0]])  # WBTC and XAU, any price level
+    model = ReplayModel(CFG, days, path, ["WBTC", "XAU"])
+    spot = model.prices.copy()
+    wbtc, xau, weth = (CFG.symbols.index(s) for s in ("WBTC", "XAU", "WETH"))
+    after_day = model.step(86400)
+    assert after_day[wbtc] == pytest.approx(spot[wbtc] * 1.10)
+    assert after_day[xau] == pytest.approx(spot[xau] * 0.80)
+    assert after_day[weth] == spot[weth]  # not in the path: held at spot
+    half = model.step(43200)  # log-linear between rows
+    assert half[wbtc] == pytest.approx(spot[wbtc] * np.sqrt(1.10 * 0.99), rel=1e-12)
+    model.step(10 * 86400)  # past the end: the last row holds
+    assert model.prices[xau] == pytest.approx(spot[xau] * 60.0 / 50.0)
+
+
+@pytest.mark.parametrize(
+    "times, prices, names, message",
+    [
+        ([0, 1], [[1.0], [2.0]], ["DOGE"], "not world symbols"),
+        ([0, 0], [[1.0], [2.0]], ["WBTC"], "increasing times"),
+        ([0, 1], [[1.0], [-2.0]], ["WBTC"], "positive"),
+        ([0], [[1.0]], ["WBTC"], "2\\+ rows"),
+    ],
+)
+def test_replay_model__bad_path__refused_saying_why(times, prices, names, message):
+    with pytest.raises(ValueError, match=message):
+        ReplayModel(CFG, times, prices, names)
