@@ -16,6 +16,7 @@ import numpy as np  # noqa: E402
 
 from devworld.sim.market import STRESS  # noqa: E402
 from devworld.sim.runner import StepReport  # noqa: E402
+from keeper.backtest import STRATEGIES, BacktestConfig, backtest  # noqa: E402
 from keeper.daemon import Keeper, TickResult  # noqa: E402
 
 SETTLE_DAYS = 7
@@ -43,6 +44,7 @@ class DemoLog:
                 "day": self._day(report.timestamp),
                 "nav": nav,
                 "share_price": share_price,
+                "prices": report.prices_usd,
                 "stress": report.regime == STRESS,
             }
         )
@@ -130,6 +132,7 @@ def write_report(out: Path, log: DemoLog, users: dict[str, Any], keeper: Keeper,
         else 0,
     }
     report["share_price"] = _share_price_stats(log)
+    baselines = _baselines(log) if len(log.market_rows) > 1 else {}
     levs = [r for r in log.rows if "leverage" in r]
     if levs:
         report["leverage"] = {
@@ -140,9 +143,39 @@ def write_report(out: Path, log: DemoLog, users: dict[str, Any], keeper: Keeper,
             "ripcord_health_factor": levs[-1]["ripcord_health_factor"],
         }
     (out / "report.json").write_text(json.dumps(report, indent=2, default=float) + "\n")
-    _plots(out, log)
+    _plots(out, log, baselines)
+    if baselines:
+        start = baselines["days"][0]
+        vault = [m["share_price"] for m in log.market_rows if m["day"] >= start]
+        report["baselines_from_day"] = start
+        report["baselines_return"] = {
+            "vault_share_price": vault[-1] / vault[0] - 1.0 if vault and vault[0] > 0 else None,
+            **{k: v[-1] - 1.0 for k, v in baselines.items() if k != "days"},
+        }
     (out / "report.md").write_text(_markdown(report))
     return report
+
+
+BASELINE_WINDOW = 30
+"""Days of history the baselines' estimator needs before their first allocation."""
+
+
+def _baselines(log: DemoLog) -> dict[str, Any]:
+    """Equal weight and inverse volatility over the same simulated prices, through the keeper's own engine
+    (``keeper.backtest``: daily decisions, the pools' fee and price impact paid), fully invested, unlevered: the
+    yardsticks a risk-parity investor compares the share price with. Both start on day BASELINE_WINDOW + 1."""
+    steps_per_day = int(round(1.0 / (log.market_rows[1]["day"] - log.market_rows[0]["day"])))
+    daily = log.market_rows[::steps_per_day]
+    cols = [i for i, b in enumerate(log.budgets_bps) if b > 0]
+    if len(daily) <= BASELINE_WINDOW + 2 or len(cols) < 2:
+        return {}
+    prices = np.array([[m["prices"][i] for i in cols] for m in daily])
+    result = backtest(prices, BacktestConfig(interval=86_400, window=BASELINE_WINDOW), strategies=STRATEGIES[1:])
+    first = len(daily) - len(next(iter(result.strategies.values())).nav)
+    out: dict[str, Any] = {"days": [m["day"] for m in daily[first:]]}
+    for name, r in result.strategies.items():
+        out[name] = (r.nav / r.nav[0]).tolist()
+    return out
 
 
 def _share_price_stats(log: DemoLog) -> dict[str, Any]:
@@ -209,6 +242,15 @@ def _markdown(r: dict[str, Any]) -> str:
                 f"{r['share_price']['max_drawdown']:.2%} |",
                 f"| realized volatility of the share price (target {r.get('target_vol', 0):.0%}) | "
                 f"{r['share_price']['realized_vol']:.1%} |",
+                *(
+                    [
+                        f"| from day {r['baselines_from_day']:.0f}: share price / equal weight / inverse vol | "
+                        + " / ".join(f"{v:+.2%}" for v in r["baselines_return"].values())
+                        + " |"
+                    ]
+                    if r.get("baselines_return")
+                    else []
+                ),
             ]
             if r.get("share_price")
             else []
@@ -267,11 +309,17 @@ def _shade_stress(ax: Any, log: DemoLog) -> None:
         ax.axvspan(start, days[-1], color="tab:red", alpha=0.08, lw=0, label="stress regime")
 
 
-def _plots(out: Path, log: DemoLog) -> None:
+def _plots(out: Path, log: DemoLog, baselines: dict[str, Any] | None = None) -> None:
     days = np.array([m["day"] for m in log.market_rows])
     price = np.array([m["share_price"] for m in log.market_rows])
     fig, (ax, ax_dd) = plt.subplots(2, 1, figsize=(9, 6), sharex=True, height_ratios=(2, 1))
-    ax.plot(days, price, color="tab:blue")
+    ax.plot(days, price, color="tab:blue", label="vault share price")
+    if baselines:
+        # The baselines start at the vault's share price on their first day, so the lines are comparable.
+        at = float(np.interp(baselines["days"][0], days, price))
+        for name, color in (("equal_weight", "tab:gray"), ("inverse_vol", "tab:olive")):
+            ax.plot(baselines["days"], np.array(baselines[name]) * at, color=color, lw=1, label=name.replace("_", " "))
+        ax.legend(loc="upper left", fontsize=8)
     _shade_stress(ax, log)
     ax.set(title="Share price (USDC per share; deposits and exits do not move it)", ylabel="USDC")
     ok = np.isfinite(price) & (price > 0)
