@@ -293,6 +293,11 @@ class _Feeds:
         self.times: tuple[int, ...] = tuple(r * cfg.interval for r in range(px.shape[0]))
         self.ids: tuple[int, ...] = tuple(range(cfg.window + 1))
         self.base: tuple[int, ...] = (_FEED,) * (cfg.window + 1)
+        self.pool_assets: list[list[int]] = [[int(x) for x in row] for row in (cfg.pool_depth / px * _ONE).tolist()]
+        """Per row and asset, the asset side of its pool (raw units at the oracle price)."""
+        self.pool_base = int(cfg.pool_depth * _ONE)
+        self.tokens = [_BASE] + [f"A{i}" for i in range(px.shape[1])]
+        self.feed_names = [f"feed{i}" for i in range(px.shape[1] + 1)]
 
 
 def _snapshot(
@@ -311,14 +316,16 @@ def _snapshot(
     times = feeds.times[lo:hi]
     answers = [_FEED] + [feeds.answers[i][t] for i in range(n)]
     prices = [BASE_PRICE] + [Price(a, _FEED) for a in answers[1:]]
+    reserves = feeds.pool_assets[t]
+    heartbeat = 10 * cfg.interval
     assets = []
     for i in range(n + 1):
         history = FeedHistory(feeds.ids, feeds.base if i == 0 else feeds.answers[i - 1][lo:hi], times)
         assets.append(
             AssetState(
-                token=_BASE if i == 0 else f"A{i - 1}",
-                feed=f"feed{i}",
-                heartbeat_s=10 * cfg.interval,
+                token=feeds.tokens[i],
+                feed=feeds.feed_names[i],
+                heartbeat_s=heartbeat,
                 token_decimals=_DECIMALS,
                 feed_decimals=8,
                 min_price=1,
@@ -331,7 +338,7 @@ def _snapshot(
                 price=prices[i],
                 price_base=prices[i].per_whole(_DECIMALS, _DECIMALS),
                 value_base=prices[i].value(balances[i]) / _ONE,
-                pool=None if i == 0 else Pool(int(cfg.pool_depth / px[t, i - 1] * _ONE), int(cfg.pool_depth * _ONE)),
+                pool=None if i == 0 else Pool(reserves[i - 1], feeds.pool_base),
                 history=history,
             )
         )
