@@ -281,27 +281,51 @@ def _budget_fractions(budget: FloatArray) -> FloatArray:
     return np.asarray(bps / bps.sum(), dtype=np.float64)
 
 
+class _Feeds:
+    """The series as the simulated feeds publish it, built once per run: each asset's 8-decimal answers and the
+    round times as Python tuples, so a row's feed history is a slice instead of ``window + 1`` roundings per asset
+    (the same numbers: ``round`` and ``np.rint`` both round half to even on the same float products)."""
+
+    def __init__(self, px: FloatArray, cfg: BacktestConfig) -> None:
+        scaled = np.rint(px * _FEED)
+        self.answers: list[tuple[int, ...]] = [tuple(int(a) for a in scaled[:, i].tolist()) for i in range(px.shape[1])]
+        """Per asset, the answer at every row."""
+        self.times: tuple[int, ...] = tuple(r * cfg.interval for r in range(px.shape[0]))
+        self.ids: tuple[int, ...] = tuple(range(cfg.window + 1))
+        self.base: tuple[int, ...] = (_FEED,) * (cfg.window + 1)
+        self.pool_assets: list[list[int]] = [[int(x) for x in row] for row in (cfg.pool_depth / px * _ONE).tolist()]
+        """Per row and asset, the asset side of its pool (raw units at the oracle price)."""
+        self.pool_base = int(cfg.pool_depth * _ONE)
+        self.tokens = [_BASE] + [f"A{i}" for i in range(px.shape[1])]
+        self.feed_names = [f"feed{i}" for i in range(px.shape[1] + 1)]
+
+
 def _snapshot(
-    t: int, px: FloatArray, balances: list[int], budget_bps: list[int], cfg: BacktestConfig, epoch: int, last: int
+    t: int,
+    px: FloatArray,
+    balances: list[int],
+    budget_bps: list[int],
+    cfg: BacktestConfig,
+    epoch: int,
+    last: int,
+    feeds: _Feeds,
 ) -> Snapshot:
     """What a vault holding ``balances`` shows at row ``t``: base asset first, 18 decimals, 8-decimal feeds."""
     n = px.shape[1]
-    rows = np.arange(t - cfg.window, t + 1)
-    times = tuple(int(r) * cfg.interval for r in rows)
-    answers = [_FEED] + [int(round(p * _FEED)) for p in px[t]]
+    lo, hi = t - cfg.window, t + 1
+    times = feeds.times[lo:hi]
+    answers = [_FEED] + [feeds.answers[i][t] for i in range(n)]
     prices = [BASE_PRICE] + [Price(a, _FEED) for a in answers[1:]]
+    reserves = feeds.pool_assets[t]
+    heartbeat = 10 * cfg.interval
     assets = []
     for i in range(n + 1):
-        history = (
-            FeedHistory(tuple(range(len(times))), tuple([_FEED] * len(times)), times)
-            if i == 0
-            else FeedHistory(tuple(range(len(times))), tuple(int(round(p * _FEED)) for p in px[rows, i - 1]), times)
-        )
+        history = FeedHistory(feeds.ids, feeds.base if i == 0 else feeds.answers[i - 1][lo:hi], times)
         assets.append(
             AssetState(
-                token=_BASE if i == 0 else f"A{i - 1}",
-                feed=f"feed{i}",
-                heartbeat_s=10 * cfg.interval,
+                token=feeds.tokens[i],
+                feed=feeds.feed_names[i],
+                heartbeat_s=heartbeat,
                 token_decimals=_DECIMALS,
                 feed_decimals=8,
                 min_price=1,
@@ -314,7 +338,7 @@ def _snapshot(
                 price=prices[i],
                 price_base=prices[i].per_whole(_DECIMALS, _DECIMALS),
                 value_base=prices[i].value(balances[i]) / _ONE,
-                pool=None if i == 0 else Pool(int(cfg.pool_depth / px[t, i - 1] * _ONE), int(cfg.pool_depth * _ONE)),
+                pool=None if i == 0 else Pool(reserves[i - 1], feeds.pool_base),
                 history=history,
             )
         )
@@ -362,13 +386,14 @@ def _run(
     traded = 0.0
     costs = 0.0
     start = cfg.window + 1
+    feeds = _Feeds(px, cfg)
     for t in range(start, t_rows):
         values = [balances[0] / _ONE] + [balances[i + 1] / _ONE * px[t, i] for i in range(n)]
         navs.append(float(sum(values)))
         held.append([v / navs[-1] for v in values[1:]])
         if (t - start) % cfg.decide_every:
             continue
-        snap = _snapshot(t, px, balances, budget_bps, cfg, len(rebalance_rows), last_rebalance)
+        snap = _snapshot(t, px, balances, budget_bps, cfg, len(rebalance_rows), last_rebalance, feeds)
         p = propose(snap, first_cfg if not rebalance_rows else kcfg, last_rebalance or None, allocator=allocator)
         if p.weights is not None and p.covariance is not None:
             # The same yardstick for every strategy: distance from the risk-parity budget, before trading.
