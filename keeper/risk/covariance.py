@@ -197,6 +197,14 @@ def repair_covariance(cov: npt.ArrayLike, *, min_eigenvalue_ratio: float = 1e-8)
         c[:, flat] = 0.0
         c[flat, flat] = tiny
     vols, corr = correlation_from_covariance(c)
+    # Fast path: a correlation matrix's largest eigenvalue is at most N, so corr - ratio * N * I positive definite
+    # (one Cholesky) proves λ_min >= ratio * λ_max without the eigendecomposition; otherwise decide exactly.
+    n = corr.shape[0]
+    try:
+        np.linalg.cholesky(corr - min_eigenvalue_ratio * n * np.eye(n))
+        return c
+    except np.linalg.LinAlgError:
+        pass
     eigval, eigvec = np.linalg.eigh(corr)
     floor = min_eigenvalue_ratio * float(eigval[-1])
     if eigval[0] >= floor:
