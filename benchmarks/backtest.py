@@ -41,6 +41,7 @@ os.environ.setdefault("MKL_NUM_THREADS", "1")
 
 import argparse  # noqa: E402
 import importlib.metadata  # noqa: E402
+import importlib.util  # noqa: E402
 import json  # noqa: E402
 import logging  # noqa: E402
 import platform  # noqa: E402
@@ -166,37 +167,18 @@ def timed_stages(table: PriceTable, keeper: KeeperConfig) -> tuple[float, dict[s
     return seconds, stages, captured
 
 
-def skfolio_solver() -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
-    from skfolio import RiskMeasure
-    from skfolio.moments import BaseCovariance
-    from skfolio.optimization import RiskBudgeting
-    from skfolio.prior import EmpiricalPrior
-
-    class FixedCovariance(BaseCovariance):
-        """Hands skfolio the keeper's matrix instead of estimating one."""
-
-        def __init__(self, covariance: np.ndarray | None = None) -> None:
-            super().__init__(nearest=False)
-            self.covariance = covariance
-
-        def fit(self, X: Any, y: Any = None) -> FixedCovariance:  # noqa: N803 - scikit-learn's signature
-            self._set_covariance(self.covariance)
-            return self
-
-    def solve(cov: np.ndarray, budget: np.ndarray) -> np.ndarray:
-        model = RiskBudgeting(
-            risk_measure=RiskMeasure.VARIANCE,
-            risk_budget=budget,
-            prior_estimator=EmpiricalPrior(covariance_estimator=FixedCovariance(cov)),
-        )
-        return np.asarray(model.fit(np.zeros((3, cov.shape[0]))).weights_, dtype=np.float64)
-
-    return solve
+def _solver_benchmark() -> Any:
+    """benchmarks/solver.py, loaded by path: a dependency ships a top-level ``benchmarks`` package of its own."""
+    spec = importlib.util.spec_from_file_location("rp_solver_benchmark", ROOT / "benchmarks" / "solver.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def skfolio_walk_forward(table: PriceTable, keeper: KeeperConfig) -> tuple[float, kb.BacktestResult, list[Any]]:
     """The walk-forward with skfolio solving the risk budget; each solve's inputs, weights and seconds."""
-    solve = skfolio_solver()
+    solve = _solver_benchmark().load_skfolio()  # the solver benchmark's adapter: skfolio on a given matrix
     original = ke.allocate
     captured: list[Any] = []
 
