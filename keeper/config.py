@@ -8,17 +8,17 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field, replace
-from enum import Enum
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from keeper.errors import ConfigError
+from keeper.outcomes import TextEnum
 from keeper.units import BPS
 
 
-class Estimator(str, Enum):
+class Estimator(TextEnum):
     """How the keeper forecasts the covariance of returns (``risk.estimator``)."""
 
     SAMPLE = "sample"
@@ -28,9 +28,6 @@ class Estimator(str, Enum):
     """EWMA correlations; each asset's variance from its own GARCH(1,1), fitted on the intervals its feed moved."""
     BLEND = "blend"
     """The average of the EWMA and GARCH covariances."""
-
-    def __str__(self) -> str:
-        return self.value
 
 
 ESTIMATORS = tuple(e.value for e in Estimator)

@@ -19,14 +19,13 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, replace
-from enum import Enum
 
 import numpy as np
 
 from keeper.config import Estimator, KeeperConfig
 from keeper.errors import InsufficientDataError, KeeperError
 from keeper.leverage import LendingAction, plan_leveraged_rebalance
-from keeper.outcomes import Action, Reason
+from keeper.outcomes import Action, Reason, TextEnum
 from keeper.planner import Trade, plan_trades, weights_to_bps
 from keeper.policy import Decision, PolicyConfig, decide
 from keeper.risk import (
@@ -57,16 +56,13 @@ MIN_ANNUAL_VOL = 1e-4
 window) gets this instead of a zero variance that no covariance repair or solver can work with."""
 
 
-class Allocator(str, Enum):
+class Allocator(TextEnum):
     """How target weights are made from the covariance. The keeper runs ``RISK_BUDGET``; the backtest also runs
     the two baselines through the same engine."""
 
     RISK_BUDGET = "risk_parity"
     EQUAL_WEIGHT = "equal_weight"
     INVERSE_VOL = "inverse_vol"
-
-    def __str__(self) -> str:
-        return self.value
 
 
 @dataclass(frozen=True)

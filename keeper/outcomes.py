@@ -8,7 +8,14 @@ from __future__ import annotations
 from enum import Enum
 
 
-class Action(str, Enum):
+class TextEnum(str, Enum):
+    """An enum whose members print as their values (what journals, logs and YAML files hold)."""
+
+    def __str__(self) -> str:
+        return str(self.value)
+
+
+class Action(TextEnum):
     """What a tick did."""
 
     REBALANCE = "rebalance"
@@ -19,20 +26,14 @@ class Action(str, Enum):
     ERROR = "error"
     """The tick failed (counted by the failure policy)."""
 
-    def __str__(self) -> str:
-        return self.value
 
-
-class Status(str, Enum):
+class Status(TextEnum):
     OK = "ok"
     DRY_RUN = "dry_run"
     FAILED = "failed"
 
-    def __str__(self) -> str:
-        return self.value
 
-
-class Reason(str, Enum):
+class Reason(TextEnum):
     """Why. Policy reasons first, then leverage, then the reasons a tick is skipped, then failures."""
 
     # policy (keeper.policy.decide)
@@ -65,6 +66,3 @@ class Reason(str, Enum):
     TICK_FAILED = "tick_failed"
     STARTUP_CHECK = "startup_check"
     INVARIANT = "invariant"
-
-    def __str__(self) -> str:
-        return self.value
