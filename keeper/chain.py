@@ -94,6 +94,16 @@ class MarketBook:
 
 
 @dataclass(frozen=True)
+class _Head:
+    number: int
+    timestamp: int
+    age_s: float
+    base_fee_wei: int
+    view: Any
+    """The lens's keeperView at ``number``."""
+
+
+@dataclass(frozen=True)
 class _VaultMeta:
     lens: str
     sequencer_feed: str | None
@@ -425,23 +435,23 @@ class ChainClient:
             self._vault_meta[vault] = self.read(go, "vault lens and sequencer feed")
         return self._vault_meta[vault]
 
-    def _view_at_head(self, vault: str) -> tuple[int, int, float, Any]:
-        """(block number, its timestamp, head age, the lens's keeperView at that block)."""
+    def _view_at_head(self, vault: str) -> _Head:
+        """The head block (read once) and the lens's keeperView at its number."""
         lens_address = self._meta(vault).lens
 
-        def go(w3: Web3) -> tuple[int, int, float, Any]:
+        def go(w3: Web3) -> _Head:
             head = w3.eth.get_block("latest")
             number, ts = int(head["number"]), int(head["timestamp"])
             lens = self.contract("RiskParityVaultLens", lens_address, w3)
             view = lens.functions.keeperView(vault).call(block_identifier=number)
-            return number, ts, self.clock() - ts, view
+            return _Head(number, ts, self.clock() - ts, int(head.get("baseFeePerGas", 0)), view)
 
         return self.read(go, "vault keeper view")
 
     def vault_state(self, vault: str) -> Snapshot:
         """The vault alone (no market, no history) at the head block: for checks after a transaction."""
-        number, ts, age, view = self._view_at_head(vault)
-        return build_snapshot(view, block=number, timestamp=ts, head_age_s=age)
+        h = self._view_at_head(vault)
+        return build_snapshot(h.view, block=h.number, timestamp=h.timestamp, head_age_s=h.age_s)
 
     def snapshot(self, vault: str, book: MarketBook) -> Snapshot:
         """Everything one tick decides on, every read pinned to one block number and batched.
@@ -451,7 +461,8 @@ class ChainClient:
         two states of the chain. Feed history rounds are immutable once published and cached across ticks.
         """
         meta = self._meta(vault)
-        number, ts, age, view = self._view_at_head(vault)
+        head = self._view_at_head(vault)
+        number, ts, view = head.number, head.timestamp, head.view
         configs = view[9]
         tokens = [str(c[0]) for c in configs]
         feeds = [str(c[1]) for c in configs]
@@ -493,18 +504,17 @@ class ChainClient:
             eth_answer = (_signed_word(next(words), 1)[1], _feed_decimals_of(book.eth_usd_feed, configs))
 
         histories = self._histories(feeds, [w[0] for w in latest], book.max_rounds, number)
-        base_fee = int(self.read(lambda w3: w3.eth.get_block(number), "block").get("baseFeePerGas", 0))
         return build_snapshot(
             view,
             block=number,
             timestamp=ts,
-            head_age_s=age,
+            head_age_s=head.age_s,
             histories=[histories[f] for f in feeds],
             pools=pools,
             implied_vols=implied,
             reserves=reserves,
             sequencer_down=sequencer_down,
-            gas_price_wei=base_fee + book.priority_fee_wei,
+            gas_price_wei=head.base_fee_wei + book.priority_fee_wei,
             eth_answer=eth_answer,
         )
 
