@@ -50,8 +50,7 @@ class Metrics:
         self.head_age.set(s.head_age_s)
         self.oldest_feed_age.set(max((s.timestamp - a.updated_at for a in s.assets), default=0))
         self.loss_budget_used.set(s.loss_budget_used)
-        nav = s.nav_base
-        self.leverage.set(sum(a.value_base for a in s.assets) / nav if nav > 0 else 0.0)
+        self.leverage.set(s.gross_leverage)
         self.health_factor.set(s.health_factor)
         if p is not None and p.deviation is not None:
             self.deviation.set(p.deviation)

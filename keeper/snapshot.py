@@ -142,6 +142,12 @@ class Snapshot:
         return sum(a.value_base for a in self.assets) - self.debt / self.base_unit
 
     @property
+    def gross_leverage(self) -> float:
+        """Held plus supplied over NAV (1 without debt; 0 when NAV is not positive)."""
+        nav = self.nav_base
+        return sum(a.value_base for a in self.assets) / nav if nav > 0 else 0.0
+
+    @property
     def health_factor(self) -> float:
         return float("inf") if self.health_factor_wad >= NO_DEBT_HEALTH_FACTOR else self.health_factor_wad / WAD
 
