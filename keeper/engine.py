@@ -40,6 +40,7 @@ from keeper.risk import (
     risk_contributions,
     sample_covariance,
 )
+from keeper.risk.covariance import correlation_from_covariance
 from keeper.risk.forecast import fit_garch11
 from keeper.risk.leverage import target_leverage
 from keeper.risk.returns import periods_per_year
@@ -172,19 +173,15 @@ def estimate_covariance(s: Snapshot, risky: list[int], cfg: KeeperConfig) -> Est
             f"{rets.shape[0]} returns of {r.interval_s}s in the window, {r.min_observations} needed "
             "(risk.min_observations)"
         )
-    garch_notes: tuple[str, ...] = ()
-    if r.estimator in (Estimator.EWMA, Estimator.GARCH, Estimator.BLEND):
-        cov = ewma_covariance(rets, decay=r.ewma_decay)
-        if r.estimator is not Estimator.EWMA:
-            garch, garch_notes = garch_on_own_grid(rets, cov, [s.assets[i].token for i in risky])
-            cov = garch if r.estimator is Estimator.GARCH else 0.5 * (cov + garch)
-    elif r.estimator is Estimator.LEDOIT_WOLF:
+    if r.estimator is Estimator.LEDOIT_WOLF:
         cov = ledoit_wolf(rets).covariance
-    else:
+    elif r.estimator is Estimator.SAMPLE:
         cov = sample_covariance(rets)
+    else:  # EWMA, and the correlations (and fallback variances) of GARCH and the blend
+        cov = ewma_covariance(rets, decay=r.ewma_decay)
     floor = MIN_ANNUAL_VOL**2 / periods_per_year(r.interval_s)
     flat = [k for k in range(cov.shape[0]) if not cov[k, k] >= floor]
-    notes = garch_notes + tuple(
+    notes = tuple(
         f"flat_series: {s.assets[risky[k]].token} variance floored at {MIN_ANNUAL_VOL:.2%} a year" for k in flat
     )
     if flat:
@@ -193,6 +190,10 @@ def estimate_covariance(s: Snapshot, risky: list[int], cfg: KeeperConfig) -> Est
             cov[k, :] = 0.0
             cov[:, k] = 0.0
             cov[k, k] = floor
+    if r.estimator in (Estimator.GARCH, Estimator.BLEND):
+        garch, garch_notes = garch_on_own_grid(rets, cov, [s.assets[i].token for i in risky])
+        cov = garch if r.estimator is Estimator.GARCH else 0.5 * (cov + garch)
+        notes = garch_notes + notes
     cov = annualize_covariance(repair_covariance(cov), r.interval_s)
     if r.implied_vol_weight > 0:
         iv = np.array([s.assets[i].implied_vol or np.nan for i in risky])
@@ -203,7 +204,7 @@ def estimate_covariance(s: Snapshot, risky: list[int], cfg: KeeperConfig) -> Est
 
 def garch_on_own_grid(rets: FloatArray, ewma: FloatArray, tokens: list[str]) -> tuple[FloatArray, tuple[str, ...]]:
     """EWMA correlations with each asset's variance from a GARCH(1,1) fitted on the intervals where its own
-    price moved.
+    price moved (``ewma`` comes with flat series already floored, so every variance is positive).
 
     A feed that did not publish in an interval (Chainlink's deviation rule in a calm hour; an equity feed over a
     weekend) leaves a zero return on the common grid; fitted on those, GARCH sees volatility clusters that are
@@ -223,11 +224,8 @@ def garch_on_own_grid(rets: FloatArray, ewma: FloatArray, tokens: list[str]) -> 
             variances[j] = model.forecast_variance(1) * moved.size / rets.shape[0]
         except (KeeperError, ValueError) as exc:
             notes.append(f"garch_fallback: {tokens[j]} uses EWMA ({exc})")
-    vols = np.sqrt(np.maximum(variances, 0.0))
-    d = np.sqrt(np.diag(ewma))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        corr = np.where(np.outer(d, d) > 0, ewma / np.outer(d, d), 0.0)
-    np.fill_diagonal(corr, 1.0)
+    _, corr = correlation_from_covariance(ewma)
+    vols = np.sqrt(variances)
     return np.asarray(corr * np.outer(vols, vols), dtype=np.float64), tuple(notes)
 
 
@@ -300,7 +298,7 @@ def _leverage(
     if s.leverage is None or not s.lending_adapter or any(a.reserve is None for a in s.assets):
         return None
     p = s.leverage
-    now = sum(a.value_base for a in s.assets) / s.nav_base
+    now = s.gross_leverage
     lev = target_leverage(
         solved,
         cov,
