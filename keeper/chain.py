@@ -52,6 +52,7 @@ from keeper.errors import (
     SimulationRevertedError,
     TransactionRevertedError,
     TransactionStuckError,
+    describe_revert,
 )
 from keeper.snapshot import ZERO_ADDRESS, FeedHistory, ReserveConfig, Snapshot, build_snapshot
 from keeper.units import BPS
@@ -68,6 +69,7 @@ SEL_GET_ROUND_DATA = function_signature_to_4byte_selector("getRoundData(uint80)"
 SEL_TOKEN0 = function_signature_to_4byte_selector("token0()").hex()
 SEL_GET_RESERVES = function_signature_to_4byte_selector("getReserves()").hex()
 SEL_RESERVE_CONFIG = function_signature_to_4byte_selector("getReserveConfigurationData(address)").hex()
+SEL_SYMBOL = function_signature_to_4byte_selector("symbol()").hex()
 """Calls per JSON-RPC batch: large enough to amortize the round trip, small enough for any node's limits."""
 
 
@@ -277,6 +279,8 @@ class ChainClient:
         self._history: dict[str, dict[int, tuple[int, int]]] = {}
         """feed -> round id -> (answer, updatedAt): rounds never change once published."""
         self._token0: dict[str, str] = {}
+        self._symbols: dict[str, str] = {}
+        """token (lower case) -> its ERC-20 symbol, or a short address when it has none."""
         self._contracts: dict[tuple[str, str, int], Any] = {}
         # The vault's errors come from its core, its module, its admin and the interface (libraries' included).
         self.decoder = ErrorDecoder(*(abi(n) for n in VAULT_ABIS))
@@ -451,7 +455,22 @@ class ChainClient:
     def vault_state(self, vault: str) -> Snapshot:
         """The vault alone (no market, no history) at the head block: for checks after a transaction."""
         h = self._view_at_head(vault)
-        return build_snapshot(h.view, block=h.number, timestamp=h.timestamp, head_age_s=h.age_s)
+        symbols = self.token_symbols([str(c[0]) for c in h.view[9]], h.number)
+        return build_snapshot(h.view, block=h.number, timestamp=h.timestamp, head_age_s=h.age_s, symbols=symbols)
+
+    def token_symbols(self, tokens: Sequence[str], block: int) -> list[str]:
+        """Each token's ERC-20 ``symbol()`` (string or bytes32), read once per token and cached; a token that does
+        not answer is named by its short address, so a label never fails a tick."""
+        unknown = [t for t in dict.fromkeys(t.lower() for t in tokens) if t not in self._symbols]
+        if unknown:
+            try:
+                words = self._eth_calls([(t, SEL_SYMBOL) for t in unknown], True, "token symbols", block)
+            except KeeperError as exc:
+                log.warning("token symbols unavailable, using addresses: %s", exc)
+                words = [[] for _ in unknown]
+            for t, w in zip(unknown, words, strict=True):
+                self._symbols[t] = _symbol_from_words(w) or short_address(t)
+        return [self._symbols[t.lower()] for t in tokens]
 
     def snapshot(self, vault: str, book: MarketBook) -> Snapshot:
         """Everything one tick decides on, every read pinned to one block number and batched.
@@ -506,6 +525,7 @@ class ChainClient:
         histories = self._histories(feeds, [w[0] for w in latest], book.max_rounds, number)
         return build_snapshot(
             view,
+            symbols=self.token_symbols(tokens, number),
             block=number,
             timestamp=ts,
             head_age_s=head.age_s,
@@ -617,7 +637,7 @@ class ChainClient:
         if data is None and isinstance(exc, Web3RPCError):
             data = _rpc_error_data(exc)
         name, args = self.decoder.decode(data if isinstance(data, str | bytes) else None)
-        detail = f"{name}{args}" if name else str(exc)
+        detail = describe_revert(name, args) if name else str(exc)
         return SimulationRevertedError(f"{stage} reverted: {detail}", name, args)
 
     def send(self, to: str, data: str, *, value: int = 0, dry_run: bool = False) -> TxOutcome | None:
@@ -774,7 +794,7 @@ class ChainClient:
         name, args = self.decoder.decode(output if isinstance(output, str) else None)
         if name is None:
             return None
-        return SimulationRevertedError(f"call trace reverted: {name}{args}", name, args)
+        return SimulationRevertedError(f"call trace reverted: {describe_revert(name, args)}", name, args)
 
     def _await_confirmations(self, receipt: Any) -> Any:
         """Wait until ``confirmations`` blocks sit on top of the receipt's block; ReorgError if it leaves the chain.
@@ -801,8 +821,9 @@ class ChainClient:
             canonical = self.read(partial(_block, number=int(current["blockNumber"])), "block")
             if canonical is None or canonical["hash"] != current["blockHash"]:
                 raise ReorgError(
-                    f"transaction {tx_hash}'s block {current['blockNumber']} ({current['blockHash'].to_0x_hex()}) "
-                    f"is no longer canonical (head {head}): a reorg replaced it before {need} confirmations; "
+                    f"transaction {tx_hash}, mined in block {number}, is in block {current['blockNumber']} "
+                    f"({current['blockHash'].to_0x_hex()}), which is no longer canonical (head {head}): a reorg "
+                    f"replaced it before {need} confirmations; "
                     "the next tick re-reads the vault",
                     tx_hash=tx_hash,
                     block=int(current["blockNumber"]),
@@ -899,6 +920,29 @@ class ChainClient:
             if now >= deadline:
                 return None
             self._sleep(min(0.02, max(0.0, deadline - time.monotonic())))
+
+
+def short_address(address: str) -> str:
+    """``0x1234…abcd``: an address short enough for a table, long enough to find."""
+    a = Web3.to_checksum_address(address)
+    return f"{a[:6]}…{a[-4:]}"
+
+
+def _symbol_from_words(words: list[int]) -> str | None:
+    """An ABI-encoded ``string`` (offset, length, data) or a right-padded ``bytes32`` symbol; None if neither."""
+    raw = b"".join(w.to_bytes(32, "big") for w in words)
+    text: bytes
+    if len(words) >= 3 and words[0] == 32 and 0 < words[1] <= 32 * (len(words) - 2):
+        text = raw[64 : 64 + words[1]]
+    elif len(words) == 1:
+        text = raw.rstrip(b"\0")
+    else:
+        return None
+    try:
+        symbol = text.decode("utf-8").strip()
+    except UnicodeDecodeError:
+        return None
+    return symbol if symbol and symbol.isprintable() and len(symbol) <= 32 else None
 
 
 def _signed_word(words: list[int], index: int) -> list[int]:

@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from keeper.config import KeeperConfig, load_keeper_config
-from keeper.errors import ConfigError, KeeperError
-from keeper.outcomes import Action
+from keeper.errors import ConfigError, KeeperError, SignerError
+from keeper.outcomes import Action, Reason
 
 if TYPE_CHECKING:
     from keeper.backtest import BacktestConfig, BacktestResult
@@ -39,37 +39,38 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_once(args: argparse.Namespace) -> int:
-    from keeper.daemon import Keeper
+    from keeper.daemon import EXIT_FAILURES, Keeper
+    from keeper.present import trade_line
 
     keeper = Keeper(_config(args))
-    keeper.check()
-    result = keeper.tick()
+    try:
+        keeper.check()
+    except (ConfigError, SignerError) as exc:
+        keeper.record_failure(exc, Reason.STARTUP_CHECK)
+        raise
+    try:
+        result = keeper.tick()
+    except KeeperError as exc:
+        # Journaled like a daemon tick (the journal and `status` count it), then one readable line.
+        keeper.record_failure(exc)
+        print(f"error: tick failed and was journaled: {' '.join(str(exc).split())}", file=sys.stderr)
+        return EXIT_FAILURES
     r = result.record
-    print(f"{r.decision}: {r.text}" + (f" tx={r.tx_hash} gas={r.gas_used}" if r.tx_hash else ""))
+    print(f"{r.decision}: {r.text}" + (f"  tx {r.tx_hash} gas {r.gas_used:,}" if r.tx_hash else ""))
+    if result.state is not None:
+        for t in r.trades or ():
+            print(f"  {trade_line(result.state, *t)}")
     return 0
 
 
 def cmd_plan(args: argparse.Namespace) -> int:
     from keeper.daemon import Keeper
+    from keeper.present import plan_lines
 
     keeper = Keeper(_config(args, dry_run=True, journal=":memory:"))
     keeper.check()
     s, p = keeper.decide()
-    print(f"block {s.block}  epoch {s.epoch}  NAV {s.nav / s.base_unit:,.2f}  decision {p.action} ({p.text})")
-    if p.deviation is not None:
-        print(
-            f"risk-contribution deviation {p.deviation:.4f} -> {p.deviation_after:.4f} "
-            f"(trigger {keeper.cfg.policy.trigger_rc_deviation})"
-        )
-    if p.weights is not None and p.target_weights is not None and p.risk_contributions is not None:
-        print(f"{'asset':<44} {'weight':>8} {'target':>8} {'RC':>7} {'budget':>7}")
-        for j, i in enumerate(p.risky):
-            print(
-                f"{s.assets[i].token:<44} {p.weights[j]:>8.2%} {p.target_weights[j]:>8.2%} "
-                f"{p.risk_contributions[j]:>7.2%} {p.budget[j] if p.budget is not None else 0.0:>7.2%}"
-            )
-    for t in p.trades:
-        print(f"trade {t.token_in} -> {t.token_out} amount_in={t.amount_in} min_out={t.min_amount_out}")
+    print("\n".join(plan_lines(s, p, keeper.cfg.policy.trigger_rc_deviation)))
     return 0
 
 
@@ -83,28 +84,20 @@ def cmd_status(args: argparse.Namespace) -> int:
         f"journal {cfg.journal}: {journal.count()} ticks, {journal.count(Action.REBALANCE)} rebalances, "
         f"{journal.count(Action.ERROR)} errors, gas {journal.gas_total():,}"
     )
-    print(f"{'id':>5} {'block':>8} {'epoch':>5} {'decision':<9} {'status':<8} {'deviation':>9}  reason")
+    print(f"{'id':>5} {'block':>8} {'epoch':>5} {'decision':<9} {'status':<8} {'gap':>7}  reason")
     for r in reversed(rows):
-        dev = f"{r['deviation']:.4f}" if r["deviation"] is not None else "-"
+        dev = f"{r['deviation']:.2%}" if r["deviation"] is not None else "-"
         print(
             f"{r['id']:>5} {r['block'] or '-':>8} {r['epoch'] if r['epoch'] is not None else '-':>5} "
-            f"{r['decision']:<9} {r['status']:<8} {dev:>9}  {r['reason'][:80]}"
+            f"{r['decision']:<9} {r['status']:<8} {dev:>7}  {r['reason'][:100]}"
         )
     if not args.journal_only:
         from keeper.daemon import Keeper
+        from keeper.present import vault_lines
 
         keeper = Keeper(cfg, journal=journal)
-        s = keeper.client.vault_state(keeper.vault)
-        print(
-            f"\nvault {keeper.vault} block {s.block}: epoch {s.epoch}, NAV "
-            f"{s.nav / 10**s.base.token_decimals:,.2f}, supply {s.total_supply}, paused deposits="
-            f"{s.deposits_paused} rebalances={s.rebalances_paused}"
-        )
-        for a in s.assets:
-            print(
-                f"  {a.token}  balance {a.balance:>30}  price {a.answer / 10**a.feed_decimals:>14,.4f}  "
-                f"target {a.target_bps:>5} bps  budget {a.budget_bps:>5} bps"
-            )
+        print(f"\nvault {keeper.vault}")
+        print("\n".join(vault_lines(keeper.client.vault_state(keeper.vault))))
     return 0
 
 

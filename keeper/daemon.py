@@ -274,36 +274,37 @@ class Keeper:
             self.stop(EXIT_INVARIANT)
         except (ConfigError, SignerError) as exc:
             log.critical("start-up check failed, stopping: %s", exc)
-            self.journal.record(
-                TickRecord(Action.ERROR, Reason.STARTUP_CHECK, Status.FAILED, detail=f"{type(exc).__name__}: {exc}")
-            )
+            self.record_failure(exc, Reason.STARTUP_CHECK)
             self.stop(EXIT_CONFIG)
         except Exception as exc:  # noqa: BLE001 - the failure policy decides, and the journal says what it was
             self.consecutive_failures += 1
-            self.metrics.failures.inc()
-            kind = type(exc).__name__
             log.error(
                 "tick failed error=%s consecutive=%d/%d: %s",
-                kind,
+                type(exc).__name__,
                 self.consecutive_failures,
                 self.cfg.schedule.max_consecutive_failures,
                 exc,
             )
-            # A reverted or reorged rebalance keeps its hash in the journal, next to the decoded reason.
-            tx_hash = getattr(exc, "tx_hash", None)
-            self.journal.record(
-                TickRecord(
-                    Action.ERROR,
-                    Reason.TICK_FAILED,
-                    Status.FAILED,
-                    detail=f"{kind}: {exc}",
-                    block=getattr(exc, "block", None),
-                    tx_hash=tx_hash if isinstance(tx_hash, str) else None,
-                )
-            )
+            self.record_failure(exc)
             if self.consecutive_failures >= self.cfg.schedule.max_consecutive_failures:
                 log.critical("stopping after %d consecutive failures", self.consecutive_failures)
                 self.stop(EXIT_FAILURES)
+
+    def record_failure(self, exc: BaseException, reason: Reason = Reason.TICK_FAILED) -> TickRecord:
+        """Journal a failed tick (or start-up check) with its decoded error (and the transaction's hash when one
+        was mined or reorged), count it in the metrics, and return the record."""
+        self.metrics.failures.inc()
+        tx_hash = getattr(exc, "tx_hash", None)
+        record = TickRecord(
+            Action.ERROR,
+            reason,
+            Status.FAILED,
+            detail=f"{type(exc).__name__}: {exc}",
+            block=getattr(exc, "block", None),
+            tx_hash=tx_hash if isinstance(tx_hash, str) else None,
+        )
+        self.journal.record(record)
+        return record
 
     def stop(self, code: int = EXIT_OK) -> None:
         if self.exit_code is None:
@@ -332,6 +333,7 @@ class Keeper:
         )
         if self.cfg.metrics_port:
             self.metrics.serve(self.cfg.metrics_port)
+            log.info("metrics served on http://127.0.0.1:%d/metrics", self.cfg.metrics_port)
         if install_signals:
             for sig in (signal.SIGTERM, signal.SIGINT):
                 signal.signal(sig, lambda *_: self.stop(EXIT_OK))

@@ -45,7 +45,7 @@ from keeper.risk.forecast import fit_garch11
 from keeper.risk.leverage import target_leverage
 from keeper.risk.returns import periods_per_year
 from keeper.risk.types import FloatArray
-from keeper.snapshot import Snapshot
+from keeper.snapshot import Snapshot, feed_problem
 from keeper.units import BPS, to_raw
 
 log = logging.getLogger(__name__)
@@ -119,22 +119,8 @@ def _gate(s: Snapshot, cfg: KeeperConfig) -> tuple[Reason, str] | None:
         return Reason.REBALANCES_PAUSED, ""
     if s.total_supply == 0:
         return Reason.EMPTY_VAULT, ""
-    for a in s.assets:
-        if a.balance == 0 and a.collateral == 0 and a.budget_bps == 0 and a.target_bps == 0:
-            continue
-        age = s.timestamp - a.updated_at
-        if a.answer <= 0:
-            return Reason.STALE_ORACLE, f"feed {a.feed} of {a.token} answers {a.answer} (not positive)"
-        if a.updated_at == 0 or age > a.heartbeat_s:
-            return (
-                Reason.STALE_ORACLE,
-                f"feed {a.feed} of {a.token} is stale: answer age {age}s > heartbeat {a.heartbeat_s}s",
-            )
-        if not a.min_price <= a.answer <= a.max_price:
-            return (
-                Reason.STALE_ORACLE,
-                f"feed {a.feed} of {a.token} answers {a.answer}, outside [{a.min_price}, {a.max_price}]",
-            )
+    if (problem := feed_problem(s)) is not None:
+        return Reason.STALE_ORACLE, problem
     if not s.nav_ok:
         return Reason.VAULT_NAV_UNAVAILABLE, ""
     if s.nav == 0:

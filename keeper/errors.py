@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from eth_utils.crypto import keccak
+
 
 class KeeperError(Exception):
     """Base of every error the keeper raises on purpose; the message says what is wrong and what to do."""
@@ -149,3 +151,35 @@ class VaultErrorName:
     HEALTH_FACTOR_TOO_LOW = "RiskParityVaultHealthFactorTooLow"
     UNAUTHORIZED = "AccessControlUnauthorizedAccount"
     """The signer lacks the role the call needs."""
+
+
+ROLE_NAMES = {
+    "00" * 32: "DEFAULT_ADMIN_ROLE",
+    **{
+        keccak(text=name).hex().removeprefix("0x"): name
+        for name in ("MANAGER_ROLE", "KEEPER_ROLE", "GUARDIAN_ROLE", "PROPOSER_ROLE", "EXECUTOR_ROLE", "CANCELLER_ROLE")
+    },
+}
+"""The vault's and its timelock's roles by their bytes32 id (hex, no 0x)."""
+
+
+def role_name(role: object) -> str:
+    """A role id (bytes or hex) as its name (``KEEPER_ROLE``), or its hex when it is not one of the vault's."""
+    text = role.hex() if isinstance(role, bytes | bytearray) else str(role)
+    text = text.lower().removeprefix("0x")
+    return ROLE_NAMES.get(text, "0x" + text)
+
+
+def describe_revert(name: str | None, args: tuple[object, ...]) -> str:
+    """A decoded revert as a sentence: the error's name, its arguments readable (bytes as hex, roles by name), and
+    for the errors an operator can fix, what to do."""
+    if name is None:
+        return "reverted without a known error (no reason data)"
+    if name == VaultErrorName.UNAUTHORIZED and len(args) == 2:
+        account, role = args[0], role_name(args[1])
+        return (
+            f"{name}: {account} does not hold {role}: grant {role} to {account} through governance "
+            f"(the vault's timelock calls grantRole({role}, {account}))"
+        )
+    shown = ", ".join("0x" + a.hex() if isinstance(a, bytes | bytearray) else str(a) for a in args)
+    return f"{name}({shown})"

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import Any
 
 from keeper.amm import Pool
@@ -74,6 +75,13 @@ class AssetState:
     """Annualized, from the asset's implied-vol feed when the deployment has one."""
     reserve: ReserveConfig | None = None
     """Lending-market settings, for a levered vault."""
+    symbol: str = ""
+    """The token's ERC-20 symbol (for people: logs, tables); the token address is what the maths keys on."""
+
+    @property
+    def label(self) -> str:
+        """The symbol, or the token's address when the token has none."""
+        return self.symbol or self.token
 
     @property
     def value(self) -> int:
@@ -152,6 +160,38 @@ class Snapshot:
         return float("inf") if self.health_factor_wad >= NO_DEBT_HEALTH_FACTOR else self.health_factor_wad / WAD
 
 
+def utc(ts: int) -> str:
+    """Unix seconds as ``YYYY-MM-DD HH:MM:SS UTC`` (for messages people read)."""
+    return datetime.fromtimestamp(ts, timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def feed_problem(s: Snapshot) -> str | None:
+    """The first feed the vault would refuse, as a sentence with the asset's symbol and what to do; None if none.
+
+    Only assets the vault holds, lends, targets or budgets count (the vault prices those): a feed is refused when
+    its answer is not positive, older than its heartbeat, or outside the registry's bounds.
+    """
+    for a in s.assets:
+        if a.balance == 0 and a.collateral == 0 and a.budget_bps == 0 and a.target_bps == 0:
+            continue
+        where = f"feed {a.feed} for {a.label}"
+        if a.answer <= 0:
+            return f"{where} answers {a.answer} (not positive): the vault refuses it until the feed publishes again"
+        age = s.timestamp - a.updated_at
+        if a.updated_at == 0 or age > a.heartbeat_s:
+            since = "never published" if a.updated_at == 0 else f"stale since {utc(a.updated_at + a.heartbeat_s)}"
+            return (
+                f"{where} is {since} (answer {age:,} s old, heartbeat {a.heartbeat_s:,} s): wait for the feed to "
+                "publish (on the local world: keep `make market` running)"
+            )
+        if not a.min_price <= a.answer <= a.max_price:
+            return (
+                f"{where} answers {a.answer}, outside the registry's bounds [{a.min_price}, {a.max_price}]: "
+                "governance must check the feed or widen the bounds (setAssetOracle)"
+            )
+    return None
+
+
 def build_snapshot(
     view: Sequence[Any],
     *,
@@ -165,6 +205,7 @@ def build_snapshot(
     sequencer_down: bool = False,
     gas_price_wei: int = 0,
     eth_answer: tuple[int, int] | None = None,
+    symbols: Sequence[str] | None = None,
 ) -> Snapshot:
     """Decode the lens's ``keeperView`` tuple and put everything into the keeper's frame.
 
@@ -215,6 +256,7 @@ def build_snapshot(
                 history=histories[i] if histories else FeedHistory(),
                 implied_vol=implied_vols[i] if implied_vols else None,
                 reserve=reserves[i] if reserves else None,
+                symbol=symbols[i] if symbols else "",
             )
         )
     eth_price_base = 0.0
