@@ -6,7 +6,7 @@ BROWNIE := $(VENV)/bin/brownie
 STAMP := $(VENV)/.rp-setup-stamp
 NETWORK ?= anvil
 
-.PHONY: setup doctor test test-deep test-fast demo world fork-world lint clean
+.PHONY: setup doctor test test-deep test-fast demo world market fork-world lint clean
 
 $(STAMP): pyproject.toml constraints.txt package-lock.json tools/setup.sh tools/solc-adapter.js
 	@bash tools/setup.sh
@@ -32,6 +32,12 @@ demo: $(STAMP)
 # Deploy the world on a local chain started by the project and leave it running (Ctrl-C stops it).
 world: $(STAMP)
 	@$(PY) -m devworld.devnet serve --chain $(if $(filter ganache-cli,$(NETWORK)),ganache,anvil) --deploy-world
+
+# Keep a running world's market alive (in a second terminal after `make world`): prices move, feeds publish by the
+# Chainlink rule, pools get arbitraged. SPEED is simulated seconds per second (60: an hourly step a minute; 0: flat out).
+SPEED ?= 60
+market: $(STAMP)
+	@$(PY) -m devworld.market --rpc http://127.0.0.1:$(if $(filter ganache-cli,$(NETWORK)),8546,8545) --deployment deployments/$(NETWORK).json --speed $(SPEED)
 
 # Deploy the world onto a fork of FORK_URL (any JSON-RPC endpoint).
 fork-world: $(STAMP)
