@@ -6,7 +6,9 @@ See ``config/keeper.local.yaml`` (the local world) and ``config/keeper.fork.yaml
 
 from __future__ import annotations
 
+import difflib
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -186,31 +188,31 @@ def parse_keeper_config(
     chain_raw = raw.get("chain")
     if not isinstance(chain_raw, dict):
         raise ConfigError(f"{path}: section 'chain' is missing; add chain.rpc_urls and chain.deployment")
+    _refuse_unknown(chain_raw, CHAIN_FIELDS, "chain", path)
     urls = os.environ.get("RP_KEEPER_RPC_URLS")
-    rpc_urls = [u.strip() for u in urls.split(",") if u.strip()] if urls else chain_raw.get("rpc_urls")
+    if urls is not None:
+        rpc_urls: Any = [u.strip() for u in urls.split(",") if u.strip()]
+        if not rpc_urls or not all(u.startswith(("http://", "https://")) for u in rpc_urls):
+            raise ConfigError(
+                f"env var RP_KEEPER_RPC_URLS must be comma-separated http(s) URLs, got {urls!r} (it overrides "
+                f"chain.rpc_urls of {path}): fix it or unset it"
+            )
+    else:
+        rpc_urls = chain_raw.get("rpc_urls")
     if isinstance(rpc_urls, str):
         rpc_urls = [rpc_urls]
     if not rpc_urls or not all(isinstance(u, str) and u.startswith(("http://", "https://")) for u in rpc_urls):
-        raise ConfigError(f"{path}: field 'chain.rpc_urls' must be a list of http(s) URLs, got {rpc_urls!r}")
+        got = "nothing" if rpc_urls is None else repr(rpc_urls)
+        raise ConfigError(
+            f"{path}: field 'chain.rpc_urls' must be a list of http(s) URLs, got {got}; "
+            'e.g. rpc_urls: ["http://127.0.0.1:8545"]'
+        )
     deployment = chain_raw.get("deployment")
     if not isinstance(deployment, str) or not deployment:
         raise ConfigError(
             f"{path}: field 'chain.deployment' is missing; write the deployment file's path "
             "(e.g. deployments/anvil.json)"
         )
-    unknown = set(chain_raw) - {
-        "rpc_urls",
-        "chain_id",
-        "deployment",
-        "vault",
-        "request_timeout_s",
-        "read_retries",
-        "retry_backoff_s",
-        "max_head_age_s",
-        "private_tx_urls",
-    }
-    if unknown:
-        raise ConfigError(f"{path}: unknown field(s) chain.{', chain.'.join(sorted(unknown))}")
     chain = ChainSettings(
         rpc_urls=tuple(rpc_urls),
         chain_id=_typed(chain_raw, "chain_id", int, path, "chain", optional=True),
@@ -278,15 +280,26 @@ def _typed(
     return value
 
 
+CHAIN_FIELDS = tuple(ChainSettings.__dataclass_fields__)
+
+
+def _refuse_unknown(data: dict[str, Any], known: Sequence[str], section: str, path: str) -> None:
+    """ConfigError naming each unknown field of a section, with the known field it most looks like."""
+    unknown = sorted(set(data) - set(known))
+    if not unknown:
+        return
+    hints = []
+    for u in unknown:
+        close = difflib.get_close_matches(u, known, n=1)
+        hints.append(f"{section}.{u}" + (f" (did you mean {section}.{close[0]}?)" if close else ""))
+    raise ConfigError(f"{path}: unknown field(s) {', '.join(hints)}; known: {', '.join(known)}")
+
+
 def _section(data: Any, cls: type, name: str, path: str) -> Any:
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: section '{name}' must be a mapping")
     fields = getattr(cls, "__dataclass_fields__")  # noqa: B009 - every section class is a dataclass
-    unknown = set(data) - set(fields)
-    if unknown:
-        raise ConfigError(
-            f"{path}: unknown field(s) {', '.join(f'{name}.{u}' for u in sorted(unknown))}; known: {', '.join(fields)}"
-        )
+    _refuse_unknown(data, tuple(fields), name, path)
     values: dict[str, Any] = {}
     for key, value in data.items():
         default = fields[key].default

@@ -20,7 +20,9 @@ def _with(**sections):
     return raw
 
 
-@pytest.mark.parametrize("path", ["config/keeper.local.yaml", "config/keeper.fork.yaml"])
+@pytest.mark.parametrize(
+    "path", ["config/keeper.local.yaml", "config/keeper.fork.yaml", "config/keeper.ganache-fork.yaml"]
+)
 def test_load_keeper_config__shipped_examples__are_valid(path):
     cfg = load_keeper_config(path)
     assert cfg.chain.rpc_urls and cfg.signer.private_key_env == "KEEPER_PRIVATE_KEY"
@@ -35,7 +37,15 @@ def test_load_keeper_config__shipped_examples__are_valid(path):
         ({"chain": {"rpc_urls": ["http://x"]}}, "'chain.deployment' is missing"),
         (_with(policy={"trigger_rc_deviation": 0}), "'policy.trigger_rc_deviation' must be in"),
         (_with(policy={"slippage_bps": "lots"}), "'policy.slippage_bps' has the wrong type"),
-        (_with(policy={"triger": 1}), "unknown field\\(s\\) policy.triger"),
+        (_with(policy={"triger": 1}), "unknown field\\(s\\) policy.triger;"),
+        (
+            _with(policy={"trigger_rc_deviaton": 0.1}),
+            "policy.trigger_rc_deviaton \\(did you mean policy.trigger_rc_deviation\\?\\)",
+        ),
+        (
+            {"chain": {"rpc_url": "http://x", "deployment": "x.json"}},
+            "unknown field\\(s\\) chain.rpc_url \\(did you mean chain.rpc_urls\\?\\)",
+        ),
         (
             _with(risk={"estimator": "kalman"}),
             "'risk.estimator' must be one of sample, ewma, ledoit_wolf, garch, blend",
@@ -56,6 +66,12 @@ def test_parse_keeper_config__bad_field__names_it(raw, message):
 def test_parse_keeper_config__rpc_env_override__replaces_urls(monkeypatch):
     monkeypatch.setenv("RP_KEEPER_RPC_URLS", "http://a:1, http://b:2")
     assert parse_keeper_config(_with()).chain.rpc_urls == ("http://a:1", "http://b:2")
+
+
+def test_parse_keeper_config__bad_rpc_env_override__blames_the_env_var_not_the_file(monkeypatch):
+    monkeypatch.setenv("RP_KEEPER_RPC_URLS", "localhost:8545")
+    with pytest.raises(ConfigError, match="^env var RP_KEEPER_RPC_URLS must be comma-separated http\\(s\\) URLs"):
+        parse_keeper_config(_with(), "k.yaml")
 
 
 def test_load_keeper_config__missing_file__says_where_examples_are():
