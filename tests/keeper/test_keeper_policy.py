@@ -141,3 +141,26 @@ def test_decide__relative_trigger__same_threshold_means_the_same_for_5_and_20_as
         w = np.full(n, 1.0 / n)
         w[0] *= 1.2
         assert rc_deviation(w / w.sum(), cov, np.full(n, 1.0 / n)) < 0.25
+
+
+@pytest.mark.parametrize(("nav", "invested"), [(100_000.0, True), (2_000.0, True), (400.0, False)])
+def test_decide__all_cash_vault_under_defaults__invested_once_benefit_beats_gas(nav: float, invested: bool) -> None:
+    # The README's rule: an all-cash vault is max(budget) off target, worth nav * 0.2 * max(budget)^2; with three
+    # 1/3 budgets and 5 base units of gas a swap it is invested from about 1.5 * 15 / (0.2 / 9) = 1,013 base units.
+    d = decide(
+        now=10_000,
+        last_rebalance=None,
+        nav=nav,
+        current_weights=np.zeros(3),
+        target_weights=TARGET,
+        cov=COV,
+        budget=BUDGET,
+        prices=PRICES,
+        pools=pools(1e8),
+        token_decimals=[18, 18, 18],
+        base_decimals=6,
+        gas_cost_per_trade=5.0,
+        config=PolicyConfig(),
+    )
+    assert d.rebalance is invested
+    assert d.reason == ("deviation_above_threshold" if invested else "not_worth_cost")
