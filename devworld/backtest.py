@@ -13,8 +13,24 @@ from devworld.sim.market import simulate_path
 from keeper.backtest import BacktestConfig, backtest
 from keeper.cli import print_backtest
 from keeper.config import load_keeper_config
-from keeper.errors import KeeperError
+from keeper.errors import ConfigError, KeeperError
 from keeper.prices import PriceTable
+
+
+def _check_args(days: int, interval_s: int) -> None:
+    """ConfigError naming the argument, its value, the bound and the fix; before anything runs."""
+    if interval_s <= 0:
+        raise ConfigError(f"--interval-s {interval_s}: must be a positive number of seconds (86400 = daily)")
+    if days <= 0:
+        raise ConfigError(f"--days {days}: must be a positive number of days")
+    steps = days * 86_400 // interval_s
+    need = BacktestConfig.window + 2
+    if steps + 1 < need:
+        raise ConfigError(
+            f"--days {days} at --interval-s {interval_s} gives {steps + 1} prices; the backtest needs at least "
+            f"{need} (its {BacktestConfig.window}-row estimation window, then one decision): use "
+            f"--days {-(-(need - 1) * interval_s // 86_400)} or more"
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -26,6 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--config", "-c", default="config/keeper.local.yaml", help="keeper YAML whose settings to run")
     args = parser.parse_args(argv)
     try:
+        _check_args(args.days, args.interval_s)
         world = load_world_config(args.world)
         path = simulate_path(world, args.days * 86400 // args.interval_s, args.interval_s, args.seed)
         cols = [world.symbols.index(a.symbol) for a in world.risky]

@@ -23,3 +23,18 @@ def test_keeper_backtest__no_csv__refused_naming_the_option(capsys):
         keeper_cli(["backtest"])
     assert exc.value.code == 2
     assert "--csv" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--days", "0"], "error: --days 0: must be a positive number of days"),
+        (["--days", "-5"], "error: --days -5: must be a positive number of days"),
+        (["--interval-s", "0"], "error: --interval-s 0: must be a positive number of seconds"),
+        (["--days", "30"], "error: --days 30 at --interval-s 86400 gives 31 prices; the backtest needs at least 62"),
+    ],
+)
+def test_devworld_backtest__bad_arguments__exit_2_one_line_naming_the_fix(capsys, args, message):
+    assert devworld_backtest(args) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith(message)
