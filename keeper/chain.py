@@ -423,6 +423,24 @@ class ChainClient:
 
     # ------------------------------------------------------------ reads
 
+    def call(self, name: str, address: str, function: str, *args: Any, sender: str | None = None) -> Any:
+        """One function of contract ``name`` (an ABI from :mod:`keeper.artifacts`) at ``address``, called with
+        ``eth_call`` at the latest block (from ``sender`` when given, so a transaction can be tried without
+        sending it) and decoded; a revert raises SimulationRevertedError with the contract's named error."""
+
+        def go(w3: Web3) -> Any:
+            fn = getattr(self.contract(name, address, w3).functions, function)(*args)
+            return fn.call({"from": Web3.to_checksum_address(sender)} if sender else {}, "latest")
+
+        try:
+            return self.read(go, f"{name}.{function}")
+        except (ContractCustomError, ContractLogicError, Web3RPCError) as exc:
+            raise self._revert_error(exc, f"{name}.{function}") from None
+
+    def calldata(self, name: str, address: str, function: str, *args: Any) -> str:
+        """ABI-encoded call of ``function`` on contract ``name`` at ``address`` (for :meth:`send`)."""
+        return str(self.contract(name, address).encode_abi(function, args=list(args)))
+
     def latest_block(self) -> dict[str, Any]:
         return self.read(lambda w3: dict(w3.eth.get_block("latest")), "latest block")
 

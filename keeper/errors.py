@@ -183,3 +183,21 @@ def describe_revert(name: str | None, args: tuple[object, ...]) -> str:
         )
     shown = ", ".join("0x" + a.hex() if isinstance(a, bytes | bytearray) else str(a) for a in args)
     return f"{name}({shown})"
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The depositor's command line (rp-vault)
+# ---------------------------------------------------------------------------------------------------------------
+
+
+class UsageError(KeeperError):
+    """A command-line input is invalid (an amount, a symbol, a flag that does not fit the chain); nothing ran."""
+
+
+class RefusedError(KeeperError):
+    """The vault (or a token) would revert the transaction: the simulation said so and nothing was sent. The
+    message is the decoded error as a sentence saying what to do; ``error_name`` is the contract's error."""
+
+    def __init__(self, message: str, error_name: str | None = None) -> None:
+        super().__init__(message)
+        self.error_name = error_name
