@@ -439,7 +439,17 @@ class Depositor:
         txs: list[TxOutcome] = []
         if quote.in_kind_top_up:
             top_up = quote.in_kind_top_up + 1  # the debt share rounds up, and accrues interest until mined
-            self._check_base(top_up, Op.REDEEM_IN_KIND)
+            have = self._base_balance(self.account)
+            if have < top_up:
+                base = f"{self.base.symbol}"
+                raise RefusedError(
+                    "a levered in-kind exit repays its share of the vault's debt, and your "
+                    f"{base} slice does not cover it: this one needs {fmt_units(top_up, self.base.decimals)} {base} "
+                    f"from you and you hold {fmt_units(have, self.base.decimals)} {base}: get {base} first (on the "
+                    "local world: 'rp-vault faucet'), or use 'rp-vault redeem SHARES --swap', which repays the debt "
+                    "with a flash loan",
+                    "ERC20InsufficientBalance",
+                )
             txs += [tx for tx in [self._approve(top_up, Op.REDEEM_IN_KIND)] if tx is not None]
         before = [self._token_balance(t) for t in self.tokens]
         if skip_tokens:

@@ -359,10 +359,12 @@ def cmd_redeem(args: argparse.Namespace) -> int:
         txs, got = d.redeem_in_kind(shares, args.skip)
         for tx in txs[:-1]:
             print(f"approved the vault for the debt top-up: {_tx(tx)}")
-        total = sum(g.value for g in got)
+        received = [g for g in got if g.amount > 0]
+        paid_in = -sum(g.amount for g in got if g.amount < 0)
+        debt = f"; you paid in {f.base(paid_in)} for your share of the vault's debt" if paid_in else ""
         print(
-            f"redeemed {f.shares(shares)} in kind -> {f.slices(got)} "
-            f"(worth {f.base(total)} at oracle prices): {_tx(txs[-1])}"
+            f"redeemed {f.shares(shares)} in kind -> {f.slices(received)} (worth "
+            f"{f.base(sum(g.value for g in received))} at oracle prices){debt}: {_tx(txs[-1])}"
         )
     else:
         tx, paid = d.redeem(shares)

@@ -10,7 +10,7 @@ from brownie import chain, web3  # type: ignore[attr-defined]
 
 from keeper.daemon import Keeper
 from keeper.vault_advice import fmt_units
-from keeper.vault_cli import main
+from tests.helpers.vault_cli import cli_runner, refusal
 
 ALICE, BOB = 5, 6  # dev account indexes of the `alice` and `bob` fixtures
 USDC = 10**6
@@ -24,21 +24,8 @@ def isolation(fn_isolation):
 
 @pytest.fixture
 def rp_vault(deployment_path, capsys):
-    """``rp_vault("deposit", "1000", account=6)`` runs the CLI in process against the test chain; returns
-    (exit code, stdout, stderr)."""
-
-    def run(*argv: str, account: int | None = BOB) -> tuple[int, str, str]:
-        capsys.readouterr()
-        args = [*argv, "--rpc-url", web3.provider.endpoint_uri]
-        if "--deployment" not in argv:
-            args += ["--deployment", deployment_path]
-        if account is not None:
-            args += ["--dev-account", str(account)]
-        code = main(args)
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return run
+    """``rp_vault("deposit", "1000", account=6)`` runs the CLI against the test chain as bob by default."""
+    return cli_runner(capsys, deployment_path, BOB)
 
 
 @pytest.fixture
@@ -56,16 +43,6 @@ def invested(funded_bob, vault_env, keeper_config):
     assert Keeper(keeper_config()).tick().record.decision == "rebalance"
     vault_env["sim"].run(2)
     return funded_bob
-
-
-def refused(result: tuple[int, str, str], code: int = 1) -> str:
-    """The one line a refusal or bad input prints; fails unless the exit code is ``code`` and there is no
-    traceback."""
-    exit_code, _, err = result
-    assert exit_code == code, err
-    lines = err.strip().splitlines()
-    assert len(lines) == 1 and "Traceback" not in err, err
-    return lines[0]
 
 
 def nonce(account: Any) -> int:
@@ -190,7 +167,7 @@ def test_walk__withdraw_and_redeem_from_idle_cash(rp_vault, funded_bob, vault_en
 
 def test_deposit__more_than_the_wallet__says_get_usdc_and_sends_nothing(rp_vault, bob, vault_env):
     n = nonce(bob)
-    line = refused(rp_vault("deposit", "5000000"))
+    line = refusal(rp_vault("deposit", "5000000"))
     assert "you hold" in line and "needs 5,000,000.00 USDC" in line and "rp-vault faucet" in line
     assert nonce(bob) == n
 
@@ -198,7 +175,7 @@ def test_deposit__more_than_the_wallet__says_get_usdc_and_sends_nothing(rp_vault
 def test_deposit__paused__says_wait_for_governance(rp_vault, funded_bob, vault_env, gov):
     vault_env["vault"].setDepositsPaused(True, {"from": gov})
     n = nonce(funded_bob)
-    line = refused(rp_vault("deposit", "100"))
+    line = refusal(rp_vault("deposit", "100"))
     assert "deposits are paused" in line and "every exit still works" in line
     assert nonce(funded_bob) == n
 
@@ -206,7 +183,7 @@ def test_deposit__paused__says_wait_for_governance(rp_vault, funded_bob, vault_e
 def test_deposit__above_the_cap__names_the_room_left(rp_vault, funded_bob, vault_env, gov):
     vault = vault_env["vault"]
     vault.setDepositCap(vault.totalAssets() + 500 * USDC, {"from": gov})
-    line = refused(rp_vault("deposit", "1000"))
+    line = refusal(rp_vault("deposit", "1000"))
     assert line.startswith("refused: deposit cap: the vault takes at most 500.00 USDC more")
 
 
@@ -214,7 +191,7 @@ def test_deposit__stale_feed__names_the_symbol_and_the_time(rp_vault, invested, 
     chain.sleep(6 * 3600)  # past the crypto feeds' 4,500 s heartbeat
     chain.mine()
     n = nonce(invested)
-    line = refused(rp_vault("deposit", "100"))
+    line = refusal(rp_vault("deposit", "100"))
     assert "feed for WBTC is stale since" in line and "UTC" in line and "wait for the feed" in line
     assert nonce(invested) == n
 
@@ -222,7 +199,7 @@ def test_deposit__stale_feed__names_the_symbol_and_the_time(rp_vault, invested, 
 def test_redeem__stale_feed__points_to_in_kind_which_still_pays(rp_vault, invested, vault_env):
     chain.sleep(6 * 3600)
     chain.mine()
-    line = refused(rp_vault("redeem", "10"))
+    line = refusal(rp_vault("redeem", "10"))
     assert "stale since" in line and "--in-kind" in line
     code, out, _ = rp_vault("position")
     assert code == 0 and "value       unavailable: feed for WBTC is stale" in out
@@ -231,13 +208,13 @@ def test_redeem__stale_feed__points_to_in_kind_which_still_pays(rp_vault, invest
 
 def test_withdraw__more_than_your_shares__says_so_not_idle_cash(rp_vault, funded_bob):
     n = nonce(funded_bob)
-    line = refused(rp_vault("withdraw", "900000"))
+    line = refusal(rp_vault("withdraw", "900000"))
     assert "exceeds your shares" in line and "idle" not in line
     assert nonce(funded_bob) == n
 
 
 def test_redeem__locked_shares__says_until_when(rp_vault, funded_bob):
-    line = refused(rp_vault("redeem", "all"))
+    line = refusal(rp_vault("redeem", "all"))
     assert "share lock" in line and "locked until" in line and "UTC (in " in line
 
 
@@ -246,7 +223,7 @@ def test_withdraw__more_than_idle_cash__points_to_swap_and_in_kind(rp_vault, inv
     idle = vault_env["world"].base.balanceOf(vault)
     assert vault.previewRedeem(vault.balanceOf(alice)) > idle + 1000 * USDC  # alice owns more than idle cash
     n = nonce(alice)
-    line = refused(rp_vault("withdraw", fmt_units(idle + 1000 * USDC, 6), account=ALICE))
+    line = refusal(rp_vault("withdraw", fmt_units(idle + 1000 * USDC, 6), account=ALICE))
     assert "exceeds idle cash" in line and "--swap" in line and "--in-kind" in line
     assert "a plain exit can take at most" in line
     assert nonce(alice) == n
@@ -254,13 +231,13 @@ def test_withdraw__more_than_idle_cash__points_to_swap_and_in_kind(rp_vault, inv
 
 def test_redeem_swap__min_out_above_the_dex__says_slippage(rp_vault, invested):
     n = nonce(invested)
-    line = refused(rp_vault("redeem", "all", "--swap", "--min-out", "10,000,000"))
+    line = refusal(rp_vault("redeem", "all", "--swap", "--min-out", "10,000,000"))
     assert line.startswith("refused: slippage: the swap exit would pay") and "--min-out" in line
     assert nonce(invested) == n
 
 
 def test_redeem_swap__deadline_passed__says_give_a_later_one(rp_vault, invested):
-    line = refused(rp_vault("redeem", "all", "--swap", "--deadline", "1000000000"))
+    line = refusal(rp_vault("redeem", "all", "--swap", "--deadline", "1000000000"))
     assert "deadline" in line and "has passed" in line
 
 
@@ -268,7 +245,7 @@ def test_redeem_in_kind__skip_a_token_without_slice__says_invalid_skip(rp_vault,
     chain.sleep(3601)
     chain.mine()
     vault_env["sim"].run(1)
-    line = refused(rp_vault("redeem", "10", "--in-kind", "--skip", "WBTC"))  # the vault holds no WBTC yet
+    line = refusal(rp_vault("redeem", "10", "--in-kind", "--skip", "WBTC"))  # the vault holds no WBTC yet
     assert "--skip WBTC: not a registered non-base asset with a slice" in line
 
 
@@ -300,13 +277,13 @@ def test_bad_input__one_line_exit_2(rp_vault, funded_bob, argv, expected, vault_
         chain.mine()
         vault_env["sim"].run(1)
     account = None if "--dev-account" in argv else BOB
-    line = refused(rp_vault(*argv, account=account), code=2)
+    line = refusal(rp_vault(*argv, account=account), code=2)
     assert expected in line
 
 
 def test_no_key__transaction_command__says_how_to_give_one(rp_vault, monkeypatch):
     monkeypatch.delenv("RP_VAULT_PRIVATE_KEY", raising=False)
-    line = refused(rp_vault("deposit", "10", account=None), code=2)
+    line = refusal(rp_vault("deposit", "10", account=None), code=2)
     assert "no key: export RP_VAULT_PRIVATE_KEY" in line and "--dev-account" in line
 
 
@@ -323,7 +300,7 @@ def test_wrong_chain_deployment__says_which_chain(rp_vault, tmp_path, vault_env)
     raw["chain_id"] = 1
     path = tmp_path / "mainnet.json"
     path.write_text(json.dumps(raw))
-    line = refused(rp_vault("position", "--deployment", str(path)), code=2)
+    line = refusal(rp_vault("position", "--deployment", str(path)), code=2)
     assert "is chain 1337 but the deployment file" in line
 
 
