@@ -81,6 +81,8 @@ class Position:
     wallet_wei: int
     allowance: int
     nav: int | None
+    share_price: int | None
+    """Base units one whole share is worth at the oracle NAV (``convertToAssets``)."""
     total_supply: int
     idle: int
     entry_fee_bps: int | None
@@ -201,13 +203,14 @@ class Depositor:
         if unlocks_at <= now:
             locked = 0
         problem: str | None = None
-        value = max_withdraw = max_redeem = nav = fee = None
+        value = max_withdraw = max_redeem = nav = fee = price = None
         try:
             value = int(c.call(VAULT, self.vault, "previewRedeem", shares))
             max_withdraw = int(c.call(VAULT, self.vault, "maxWithdraw", self.account))
             max_redeem = int(c.call(VAULT, self.vault, "maxRedeem", self.account))
             nav = int(c.call(VAULT, self.vault, "totalAssets"))
             fee = int(c.call(VAULT_API, self.vault, "entryFeeBps"))
+            price = int(c.call(VAULT, self.vault, "convertToAssets", 10**self.share_decimals))
         except SimulationRevertedError as exc:
             problem = explain(exc.error_name, exc.error_args, self.context(Op.READ, now))
         return Position(
@@ -225,6 +228,7 @@ class Depositor:
             wallet_wei=c.balance_of(self.account),
             allowance=int(c.call(TOKEN, self.base.address, "allowance", self.account, self.vault)),
             nav=nav,
+            share_price=price,
             total_supply=int(c.call(VAULT, self.vault, "totalSupply")),
             idle=self._base_balance(self.vault),
             entry_fee_bps=fee,

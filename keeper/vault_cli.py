@@ -207,9 +207,11 @@ def print_position(p: Position, f: Fmt) -> None:
     if p.value is None:
         print(f"  value       unavailable: {p.price_problem}")
     else:
-        price = (p.nav or 0) / max(1, p.total_supply) * 10 ** (d.share_decimals - d.base.decimals)
-        print(f"  value       {f.base(p.value)} at the oracle NAV ({price:,.6f} {d.base.symbol} per share)")
-        if (p.max_redeem or 0) >= p.shares:
+        per_share = f.base(p.share_price or 0)
+        print(f"  value       {f.base(p.value)} at the oracle NAV ({per_share} per share)")
+        if p.shares == 0:
+            pass
+        elif (p.max_redeem or 0) >= p.shares:
             print("  plain exit  all of it now, from idle cash (withdraw or redeem)")
         else:
             print(

@@ -160,6 +160,27 @@ def test_walk__withdraw_and_redeem_from_idle_cash(rp_vault, funded_bob, vault_en
     assert f"redeemed {fmt_units(shares, 12, 6)} rpUSDC" in out
 
 
+def test_walk__faucet_deposit_position_quote_then_every_exit(rp_vault, vault_env, keeper_config, bob):
+    """The README's walk, in order, with the keeper investing in between."""
+    vault, usdc = vault_env["vault"], vault_env["world"].base
+    assert rp_vault("faucet", "30000")[0] == 0
+    assert rp_vault("deposit", "30000")[0] == 0
+    assert Keeper(keeper_config()).tick().record.decision == "rebalance"
+    vault_env["sim"].run(2)
+    code, out, _ = rp_vault("position")
+    assert code == 0 and "plain exit  all of it now" in out
+    code, out, _ = rp_vault("quote")
+    assert code == 0 and "redeem --swap     expected" in out
+    assert rp_vault("withdraw", "1000")[0] == 0
+    assert rp_vault("redeem", "5000", "--in-kind")[0] == 0
+    code, out, err = rp_vault("redeem", "all", "--swap")
+    assert code == 0, err
+    assert vault.balanceOf(bob) == 0
+    assert usdc.balanceOf(bob) > 29_000 * USDC - 5000 * USDC  # USDC back, less the in-kind slice's other tokens
+    code, out, _ = rp_vault("position")
+    assert code == 0 and "shares      0.00 rpUSDC" in out
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # Refusals: one sentence, exit code 1, nothing mined
 # ---------------------------------------------------------------------------------------------------------------
