@@ -334,3 +334,31 @@ _ERC20 = [
         "outputs": [{"name": "", "type": "uint256"}],
     }
 ]
+
+
+@pytest.fixture
+def public_chain_id():
+    """The test chain answers as chain 31337 (not the local world's 1337) for one test."""
+    web3.provider.make_request("anvil_setChainId", [31337])
+    try:
+        yield 31337
+    finally:
+        web3.provider.make_request("anvil_setChainId", [1337])
+
+
+def test_faucet__not_the_local_world__refused(rp_vault, public_chain_id, vault_env):
+    fresh = "0x000000000000000000000000000000000000bEEF"
+    line = refusal(rp_vault("faucet", "10", "--to", fresh, account=None), code=2)
+    assert "faucet runs only on the local world (chain id 1337)" in line and "chain 31337" in line
+    assert vault_env["world"].base.balanceOf(fresh) == 0
+
+
+def test_dev_account__not_the_local_world__refused(rp_vault, public_chain_id, vault_env, tmp_path):
+    import json
+
+    raw = json.loads(open(vault_env["deployment_path"]).read())
+    raw["chain_id"] = public_chain_id
+    path = tmp_path / "public.json"
+    path.write_text(json.dumps(raw))
+    line = refusal(rp_vault("deposit", "10", "--deployment", str(path)), code=2)
+    assert "--dev-account works only on the local world (chain id 1337); this is chain 31337" in line
