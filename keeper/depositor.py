@@ -239,6 +239,9 @@ class Depositor:
         return int(self.client.call(TOKEN, self.base.address, "balanceOf", who))
 
     def quote_deposit(self, assets: int) -> DepositQuote:
+        """What a deposit of ``assets`` buys now; RefusedError when the vault would refuse it (paused, cap,
+        a bad feed, too small to buy a share)."""
+        self._check_deposit(assets)
         shares = self._view("previewDeposit", assets, op=Op.DEPOSIT)
         fee_bps = self._view("entryFeeBps", op=Op.DEPOSIT)
         if int(self.client.call(VAULT, self.vault, "totalSupply")) == 0:
@@ -364,6 +367,19 @@ class Depositor:
                     "RiskParityVaultInsufficientIdle",
                 )
 
+    def _check_deposit(self, assets: int) -> None:
+        """Paused, cap and zero shares, with their sentences (the simulation would find them too, but only after
+        an approval was mined)."""
+        ctx = self.context(Op.DEPOSIT)
+        if bool(self.client.call(VAULT_API, self.vault, "depositsPaused")):
+            raise RefusedError(explain("RiskParityVaultDepositsPaused", (), ctx), "RiskParityVaultDepositsPaused")
+        max_deposit = self._view("maxDeposit", self.account, op=Op.DEPOSIT)
+        if assets > max_deposit:
+            args = (self.account, assets, max_deposit)
+            raise RefusedError(explain("ERC4626ExceededMaxDeposit", args, ctx), "ERC4626ExceededMaxDeposit")
+        if self._view("previewDeposit", assets, op=Op.DEPOSIT) == 0:
+            raise RefusedError(explain("RiskParityVaultZeroShares", (assets,), ctx), "RiskParityVaultZeroShares")
+
     def _check_base(self, needed: int, op: Op) -> None:
         have = self._base_balance(self.account)
         if have < needed:
@@ -394,15 +410,7 @@ class Depositor:
     def deposit(self, assets: int) -> tuple[list[TxOutcome], int]:
         """Deposit ``assets`` base units for the account; (transactions, shares minted)."""
         self._check_base(assets, Op.DEPOSIT)
-        max_deposit = self._view("maxDeposit", self.account, op=Op.DEPOSIT)
-        ctx = self.context(Op.DEPOSIT)
-        if max_deposit == 0 and bool(self.client.call(VAULT_API, self.vault, "depositsPaused")):
-            raise RefusedError(explain("RiskParityVaultDepositsPaused", (), ctx), "RiskParityVaultDepositsPaused")
-        if assets > max_deposit:
-            args = (self.account, assets, max_deposit)
-            raise RefusedError(explain("ERC4626ExceededMaxDeposit", args, ctx), "ERC4626ExceededMaxDeposit")
-        if self._view("previewDeposit", assets, op=Op.DEPOSIT) == 0:
-            raise RefusedError(explain("RiskParityVaultZeroShares", (assets,), ctx), "RiskParityVaultZeroShares")
+        self._check_deposit(assets)
         before = int(self.client.call(VAULT, self.vault, "balanceOf", self.account))
         txs = [tx for tx in [self._approve(assets, Op.DEPOSIT)] if tx is not None]
         data = self.client.calldata(VAULT, self.vault, "deposit", assets, self.account)

@@ -199,6 +199,8 @@ def test_deposit__paused__says_wait_for_governance(rp_vault, funded_bob, vault_e
     line = refusal(rp_vault("deposit", "100"))
     assert "deposits are paused" in line and "every exit still works" in line
     assert nonce(funded_bob) == n
+    code, out, _ = rp_vault("quote")
+    assert code == 0 and "deposit 1,000.00 USDC: not now: deposits are paused" in out
 
 
 def test_deposit__above_the_cap__names_the_room_left(rp_vault, funded_bob, vault_env, gov):
