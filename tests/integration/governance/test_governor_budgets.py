@@ -8,11 +8,13 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
+import yaml
 from brownie import web3  # type: ignore[attr-defined]
 
 from keeper.daemon import Keeper
+from keeper.errors import ConfigError
 from keeper.risk.solver import risk_contributions
-from scripts.deploy_vault import GovernanceMode, deploy_vault, load_vault_config
+from scripts.deploy_vault import DEFAULT_CONFIG, GovernanceMode, deploy_vault, load_vault_config
 from scripts.governance import (
     ProposalState,
     Support,
@@ -47,6 +49,26 @@ def _to_vote(governor, proposal, proposer):
     sleep(VOTING_DELAY_S + 1)
     assert state(governor, pid) is ProposalState.ACTIVE
     return pid
+
+
+@pytest.mark.parametrize(
+    "field, value",
+    [("mode", "dao"), ("quorum_pct", 0), ("quorum_pct", 101), ("voting_period_s", 0), ("voting_delay_s", -1)],
+)
+def test_vault_config__bad_governance_field__config_error_names_it(tmp_path, field, value):
+    raw = yaml.safe_load(DEFAULT_CONFIG.read_text())
+    raw["governance"] |= {"mode": "governor", field: value}
+    path = tmp_path / "vault.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    with pytest.raises(ConfigError, match=f"governance.{field}"):
+        load_vault_config(path)
+
+
+def test_vault_config__shipped__timelock_mode_with_governor_settings():
+    cfg = load_vault_config()
+    assert cfg.governance_mode is GovernanceMode.TIMELOCK
+    g = cfg.governor
+    assert (g.voting_delay_s, g.voting_period_s, g.quorum_pct, g.proposal_threshold_shares) == (86_400, 259_200, 10, 0)
 
 
 def test_deploy__governor_mode__timelock_answers_to_the_governor_only(world, deployer, manager, keeper, guardian):
