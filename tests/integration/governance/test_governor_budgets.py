@@ -11,6 +11,7 @@ import pytest
 import yaml
 from brownie import web3  # type: ignore[attr-defined]
 
+import keeper.deployments
 from keeper.daemon import Keeper
 from keeper.errors import ConfigError
 from keeper.risk.solver import risk_contributions
@@ -69,6 +70,27 @@ def test_vault_config__shipped__timelock_mode_with_governor_settings():
     assert cfg.governance_mode is GovernanceMode.TIMELOCK
     g = cfg.governor
     assert (g.voting_delay_s, g.voting_period_s, g.quorum_pct, g.proposal_threshold_shares) == (86_400, 259_200, 10, 0)
+
+
+def test_deploy_script__governor_mode__writes_governor_and_votes(world, tmp_path, monkeypatch):
+    """``scripts/deploy_vault.py`` as run from the command line, on a governor-mode config: the deployment file
+    names the governor and its votes token next to the timelock."""
+    from brownie import VaultGovernor, network  # type: ignore[attr-defined]
+
+    from scripts import deploy_vault as script
+
+    monkeypatch.setattr(keeper.deployments, "DEPLOYMENTS_DIR", tmp_path)
+    keeper.deployments.save_deployment(replace(world.deployment, network=network.show_active()))
+    raw = yaml.safe_load(DEFAULT_CONFIG.read_text())
+    raw["governance"]["mode"] = "governor"
+    (tmp_path / "vault.yaml").write_text(yaml.safe_dump(raw))
+    monkeypatch.setenv("VAULT_CONFIG", str(tmp_path / "vault.yaml"))
+    script.main()
+    section = keeper.deployments.load_deployment(network.show_active()).extra["vault"]
+    assert section["governance_mode"] == "governor"
+    governor = VaultGovernor.at(section["governor"])
+    assert governor.token() == section["votes"] and governor.timelock() == section["timelock"]
+    assert script.vault_at(section["address"]).hasRole("0x" + "00" * 32, section["timelock"])
 
 
 def test_deploy__governor_mode__timelock_answers_to_the_governor_only(world, deployer, manager, keeper, guardian):
