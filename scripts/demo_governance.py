@@ -1,4 +1,4 @@
-"""The demo's governance vote: the holders move risk budget from LINK to gold through the vault's Governor, and the
+"""The demo's governance vote: the holders move risk budget from LINK to BTC through the vault's Governor, and the
 keeper follows the new budgets at its next tick.
 
 The demo deploys the vault with ``governance.mode: governor`` (``with_governor``). ``DemoVote.on_day`` is called at
@@ -33,8 +33,9 @@ from scripts.governance import (
     wrap_and_delegate,
 )
 
-SHIFT_FROM, SHIFT_TO = "LINK", "XAU"
-"""The holders' motion: half of LINK's risk budget goes to gold."""
+SHIFT_FROM, SHIFT_TO = "LINK", "WBTC"
+"""The holders' motion: half of LINK's risk budget goes to BTC (a pool 2.5 times deeper than gold's: the exits that
+follow sell what the new budgets hold)."""
 BALLOTS = {"alice": Support.FOR, "bob": Support.AGAINST, "carol": Support.FOR}
 DAYS_BEFORE_END = 25
 """The vote starts this many days before the run ends (about a week to execute, the rest for the keeper to move
