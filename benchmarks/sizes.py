@@ -19,7 +19,8 @@ RESULTS = ROOT / "benchmarks" / "results" / "sizes.json"
 EIP170 = 24_576
 CORE_TARGET = 18_000
 
-# Everything the deploy script puts on chain for a vault (the module, admin, lens and libraries are shared).
+# Everything the deploy script puts on chain for a vault (the module, admin, lens and libraries are shared; the
+# votes wrapper and the Governor only with `governance.mode: governor`).
 DEPLOYED = [
     "RiskParityVault",
     "RiskParityVaultModule",
@@ -30,6 +31,8 @@ DEPLOYED = [
     "UniswapV2SwapAdapter",
     "AaveV3LendingAdapter",
     "VaultTimelock",
+    "VaultVotes",
+    "VaultGovernor",
 ]
 
 

@@ -465,8 +465,10 @@ interface IRiskParityVault {
     /// @notice Governance (itself behind the TimelockController). The delay of risk-increasing changes.
     function setTimelock(uint32 timelockSeconds_) external;
 
-    /// @notice Manager. One budget per registry entry, base first and zero, each at most MAX_RISK_BUDGET_BPS,
-    ///         summing to 10,000. Always timelocked (`submit` first).
+    /// @notice Manager or governance. One budget per registry entry, base first and zero, each at most
+    ///         MAX_RISK_BUDGET_BPS, summing to 10,000. The manager's change is always timelocked (`submit` first);
+    ///         governance's applies at once, as it has waited out its own TimelockController (and, with a
+    ///         VaultGovernor, the holders' vote).
     function setRiskBudgets(uint16[] calldata riskBudgetsBps_) external;
 
     /// @notice Manager. Each field inside its hard bound (see the MIN_/MAX_ constants). Applies at once when it

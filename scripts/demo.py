@@ -31,6 +31,7 @@ from keeper.config import parse_keeper_config
 from keeper.daemon import Keeper
 from keeper.deployments import save_deployment
 from keeper.prices import load_prices_csv
+from scripts.demo_governance import DemoVote, append_to_report, with_governor
 from scripts.demo_report import DemoLog, write_report
 from scripts.deploy_vault import deploy_vault, load_vault_config
 from scripts.world import DEFAULT_CONFIG, deploy_world
@@ -83,7 +84,7 @@ def main() -> None:
     )
     if leverage_on:
         vault_cfg = replace(vault_cfg, leverage=replace(vault_cfg.leverage, enabled=True))
-    deployed = deploy_vault(world, deployer, vault_cfg)
+    deployed = deploy_vault(world, deployer, with_governor(vault_cfg))
     vault = deployed.vault
     assert world.deployment is not None
     dep = replace(
@@ -137,6 +138,9 @@ def main() -> None:
         name: {"account": accounts[i], "deposited": 0, "withdrawn": 0, "paths": [], "entry_fee": 0, "entry_fee_bps": 0}
         for name, (i, _, _) in USERS.items()
     }
+    vote = DemoVote.plan(deployed, users, [world.cfg.base, *vault_cfg.assets], days, deployer)
+    if vote:
+        vote.attach(keeper)
     print(
         f"== {days} days of market and keeper ({steps_per_day} steps a day, seed {seed}, stress on days "
         f"{stress_day}-{stress_day + STRESS_DAYS}); users deposit on days "
@@ -150,6 +154,8 @@ def main() -> None:
         for name, (_, amount, on_day) in USERS.items():
             if on_day == day:
                 _deposit(world, vault, users[name], amount)
+        if vote:
+            vote.on_day(day)
         for _ in range(steps_per_day):
             if stress_day <= day < stress_day + STRESS_DAYS:
                 sim.model.force_regime(STRESS)
@@ -167,6 +173,7 @@ def main() -> None:
                 f"failures {keeper.journal.count('error')}  ({time.monotonic() - started:.0f}s)"
             )
 
+    governance = vote.finish() if vote else {}
     print("== Users leave through the three exits")
     # An hour of market between exits: arbitrageurs bring the pools back to the feeds after each large sale.
     _exit_all(world, vault, users, keeper, between=lambda: sim.step(STEP_S))
@@ -180,7 +187,9 @@ def main() -> None:
         stress_day=stress_day,
         target_vol=cfg.leverage.target_vol,
         elapsed_s=time.monotonic() - started,
+        governance=governance,
     )
+    append_to_report(out, governance)
     print(
         f"   rebalances {len(report['rebalances'])}, gas {report['gas_total']:,}, keeper failures "
         f"{report['keeper_failures']}, final RC deviation {report['final_rc_deviation']:.4f}, max "

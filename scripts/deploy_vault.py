@@ -10,14 +10,16 @@ The vault is three contracts at one address's service: the core (RiskParityVault
 
 The deployer wires everything (assets, budgets, adapter, roles, the risk timelock), then hands DEFAULT_ADMIN_ROLE
 to an OpenZeppelin TimelockController and renounces its own: from then on every governance change waits out the
-timelock delay, and every risk-increasing manager change the vault's own risk timelock.
+timelock delay, and every risk-increasing manager change the vault's own risk timelock. ``governance.mode`` says who
+proposes to that timelock: ``timelock``, the configured proposer account; ``governor``, the holders, through a
+VaultGovernor (OpenZeppelin Governor) voting with VaultVotes (the vault's shares wrapped as ERC20Votes).
 Tests call ``deploy_vault`` directly, optionally with a plain account as governance.
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +34,9 @@ from brownie import (  # type: ignore[attr-defined]
     RiskParityVaultLens,
     RiskParityVaultModule,
     UniswapV2SwapAdapter,
+    VaultGovernor,
     VaultTimelock,
+    VaultVotes,
     accounts,
     interface,
     network,
@@ -42,6 +46,7 @@ from brownie import (  # type: ignore[attr-defined]
 from keeper.artifacts import ROOT
 from keeper.deployments import deployment_path, load_deployment, save_deployment
 from keeper.errors import ConfigError
+from keeper.outcomes import TextEnum
 
 DEFAULT_CONFIG = ROOT / "config" / "vault.yaml"
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
@@ -98,6 +103,37 @@ class LeverageConfig:
         )
 
 
+class GovernanceMode(TextEnum):
+    """Who proposes to the TimelockController that holds the vault's governance role."""
+
+    TIMELOCK = "timelock"
+    """The configured proposer account schedules, the executor account executes."""
+    GOVERNOR = "governor"
+    """The holders: a VaultGovernor proposes (after a vote of wrapped shares) and executes."""
+
+
+@dataclass(frozen=True)
+class GovernorConfig:
+    """The holders' Governor (``governance:`` in config/vault.yaml, used when ``mode: governor``). Times are
+    seconds (the votes token's clock is unix time); the quorum is a share of the wrapped shares at the snapshot."""
+
+    voting_delay_s: int = 86_400
+    voting_period_s: int = 259_200
+    quorum_pct: int = 10
+    proposal_threshold_shares: float = 0.0
+    """Wrapped shares (whole shares) a proposer needs delegated to it at the proposal's creation."""
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.voting_delay_s < 2**48:
+            raise ConfigError(f"governance.voting_delay_s={self.voting_delay_s}: must be 0 .. 2^48 - 1 seconds")
+        if not 0 < self.voting_period_s < 2**32:
+            raise ConfigError(f"governance.voting_period_s={self.voting_period_s}: must be 1 .. 2^32 - 1 seconds")
+        if not 0 < self.quorum_pct <= 100:
+            raise ConfigError(f"governance.quorum_pct={self.quorum_pct}: must be 1 .. 100 (% of wrapped shares)")
+        if self.proposal_threshold_shares < 0:
+            raise ConfigError("governance.proposal_threshold_shares must be >= 0 (whole vault shares)")
+
+
 @dataclass(frozen=True)
 class VaultConfig:
     name: str
@@ -120,6 +156,8 @@ class VaultConfig:
     protection: ProtectionConfig = ProtectionConfig()
     risk_timelock_s: int = 0
     """Delay of the manager's risk-increasing changes (0: they apply at once; tests)."""
+    governance_mode: GovernanceMode = GovernanceMode.TIMELOCK
+    governor: GovernorConfig = field(default_factory=GovernorConfig)
 
     @property
     def thresholds(self) -> tuple[int, int, int, int]:
@@ -157,6 +195,15 @@ def load_vault_config(path: str | Path = DEFAULT_CONFIG) -> VaultConfig:
             leverage=LeverageConfig(**(raw.get("leverage") or {})),
             protection=ProtectionConfig(**(raw.get("protection") or {})),
             risk_timelock_s=int(raw["governance"].get("risk_timelock_s", 0)),
+            governance_mode=_governance_mode(path, raw["governance"].get("mode", GovernanceMode.TIMELOCK.value)),
+            governor=GovernorConfig(
+                voting_delay_s=int(raw["governance"].get("voting_delay_s", GovernorConfig.voting_delay_s)),
+                voting_period_s=int(raw["governance"].get("voting_period_s", GovernorConfig.voting_period_s)),
+                quorum_pct=int(raw["governance"].get("quorum_pct", GovernorConfig.quorum_pct)),
+                proposal_threshold_shares=float(
+                    raw["governance"].get("proposal_threshold_shares", GovernorConfig.proposal_threshold_shares)
+                ),
+            ),
         )
     except (OSError, KeyError, TypeError, ValueError, yaml.YAMLError) as exc:
         raise ConfigError(f"{path}: invalid vault config ({exc!r}); compare with config/vault.yaml") from exc
@@ -170,6 +217,14 @@ def load_vault_config(path: str | Path = DEFAULT_CONFIG) -> VaultConfig:
     return cfg
 
 
+def _governance_mode(path: str | Path, value: Any) -> GovernanceMode:
+    try:
+        return GovernanceMode(str(value))
+    except ValueError:
+        choices = ", ".join(m.value for m in GovernanceMode)
+        raise ConfigError(f"{path}: governance.mode={value!r}: choose one of {choices}") from None
+
+
 @dataclass
 class DeployedVault:
     vault: Any
@@ -178,6 +233,10 @@ class DeployedVault:
     """None when governance is a plain account (tests)."""
     lending_adapter: Any | None = None
     """The AaveV3LendingAdapter when leverage is on."""
+    governor: Any | None = None
+    """The VaultGovernor proposing to ``timelock`` (``governance.mode: governor``)."""
+    votes: Any | None = None
+    """VaultVotes, the governor's votes token (the vault's shares wrapped)."""
 
 
 def _library(container: Any, tx: dict[str, Any]) -> Any:
@@ -273,8 +332,11 @@ def deploy_vault(
     """Deploy and wire the vault and its Uniswap V2 adapter on ``world``.
 
     ``governance``: an account to hold DEFAULT_ADMIN_ROLE directly (tests); by default a TimelockController
-    configured from ``cfg`` gets it. ``roles``: accounts for manager/keeper/guardian, overriding ``cfg.roles``.
+    configured from ``cfg`` gets it, proposed to by ``cfg.proposer`` or, with ``cfg.governance_mode`` GOVERNOR, by
+    a VaultGovernor of the holders. ``roles``: accounts for manager/keeper/guardian, overriding ``cfg.roles``.
     """
+    if governance is not None and cfg.governance_mode is GovernanceMode.GOVERNOR:
+        raise ConfigError("governance.mode: governor deploys its own timelock; pass no `governance` account")
     tx = {"from": deployer}
     base = world.cfg.base
     base_guard = cfg.oracles[base]
@@ -317,8 +379,11 @@ def deploy_vault(
     if cfg.risk_timelock_s:
         vault.setTimelock(cfg.risk_timelock_s, tx)
 
-    timelock = None
-    if governance is None:
+    timelock = governor = votes = None
+    if governance is None and cfg.governance_mode is GovernanceMode.GOVERNOR:
+        timelock, governor, votes = _deploy_governor(vault, cfg, who["guardian"], tx)
+        governance = timelock
+    elif governance is None:
         timelock = VaultTimelock.deploy(
             cfg.timelock_delay_s, [_account(cfg.proposer)], [_account(cfg.executor)], ZERO_ADDRESS, tx
         )
@@ -327,7 +392,24 @@ def deploy_vault(
     if governance != deployer:
         vault.grantRole(admin_role, governance, tx)
         vault.renounceRole(admin_role, deployer, tx)
-    return DeployedVault(vault, adapter, timelock, lending)
+    return DeployedVault(vault, adapter, timelock, lending, governor, votes)
+
+
+def _deploy_governor(vault: Any, cfg: VaultConfig, guardian: Any, tx: dict[str, Any]) -> tuple[Any, Any, Any]:
+    """The holders' governance: VaultVotes over the vault's shares, a VaultGovernor voting with it, and the
+    TimelockController it alone proposes to and executes through. The guardian may cancel a queued operation (as
+    it may revoke a manager's pending change); nobody else holds a role, and the timelock administers itself."""
+    deployer = tx["from"]
+    timelock = VaultTimelock.deploy(cfg.timelock_delay_s, [], [], deployer, tx)
+    votes = VaultVotes.deploy(vault, f"{cfg.name} Votes", f"v{cfg.symbol}", tx)
+    g = cfg.governor
+    threshold = round(g.proposal_threshold_shares * 10 ** vault.decimals())
+    governor = VaultGovernor.deploy(votes, timelock, g.voting_delay_s, g.voting_period_s, threshold, g.quorum_pct, tx)
+    for role in (timelock.PROPOSER_ROLE(), timelock.CANCELLER_ROLE(), timelock.EXECUTOR_ROLE()):
+        timelock.grantRole(role, governor, tx)
+    timelock.grantRole(timelock.CANCELLER_ROLE(), guardian, tx)
+    timelock.renounceRole(timelock.DEFAULT_ADMIN_ROLE(), deployer, tx)
+    return timelock, governor, votes
 
 
 def _enable_leverage(world: Any, vault: Any, lev: LeverageConfig, tx: dict[str, Any]) -> Any:
@@ -359,11 +441,20 @@ def main() -> None:
         "lens": vault.lens(),
         "module": vault.module(),
         "timelock": deployed.timelock.address if deployed.timelock else None,
+        "governance_mode": cfg.governance_mode.value,
+        "governor": deployed.governor.address if deployed.governor else None,
+        "votes": deployed.votes.address if deployed.votes else None,
         "assets": [world.cfg.base, *cfg.assets],
         "block": network.web3.eth.block_number,
     }
     save_deployment(replace(dep, extra={**dep.extra, "vault": section}))
     print(f"\nRiskParityVault {vault.address} on '{network.show_active()}'")
     print(f"  adapter {deployed.adapter.address}  timelock {section['timelock']} (delay {cfg.timelock_delay_s} s)")
+    if deployed.governor:
+        g = cfg.governor
+        print(
+            f"  governor {section['governor']}  votes {section['votes']} (delay {g.voting_delay_s} s, period "
+            f"{g.voting_period_s} s, quorum {g.quorum_pct}% of wrapped shares)"
+        )
     print(f"  assets {', '.join(section['assets'])}  thresholds {cfg.thresholds}")
     print(f"Address written to {deployment_path(dep.network)}")

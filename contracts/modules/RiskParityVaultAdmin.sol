@@ -116,8 +116,12 @@ contract RiskParityVaultAdmin is ModuleBase {
         emit IRiskParityVault.TimelockUpdated(timelockSeconds_);
     }
 
-    /// @dev Budgets always wait out the timelock: any reallocation of risk is a risk decision.
-    function setRiskBudgets(uint16[] calldata riskBudgetsBps_) external onlyDelegated onlyRole(MANAGER_ROLE) {
+    /// @dev Budgets always wait: any reallocation of risk is a risk decision. The manager's change waits out the
+    ///      risk timelock; governance's has already waited out its TimelockController (and, under a Governor, the
+    ///      holders' vote), so it applies when executed. Both are held to the same hard bounds.
+    function setRiskBudgets(uint16[] calldata riskBudgetsBps_) external onlyDelegated {
+        bool byGovernance = hasRole(DEFAULT_ADMIN_ROLE, msg.sender);
+        if (!byGovernance) _checkRole(MANAGER_ROLE);
         VaultStorage.Layout storage l = VaultStorage.layout();
         PackedBps.checkWeights(riskBudgetsBps_, AssetRegistry.load(l.registry).length);
         if (riskBudgetsBps_[0] != 0) revert IRiskParityVault.RiskParityVaultBudgetOutOfBounds(0, riskBudgetsBps_[0], 0);
@@ -126,7 +130,7 @@ contract RiskParityVaultAdmin is ModuleBase {
                 revert IRiskParityVault.RiskParityVaultBudgetOutOfBounds(i, riskBudgetsBps_[i], MAX_RISK_BUDGET_BPS);
             }
         }
-        _consumeTimelock(l, true);
+        _consumeTimelock(l, !byGovernance);
         l.riskBudgetsBps = PackedBps.pack(riskBudgetsBps_);
         emit IRiskParityVault.RiskBudgetsUpdated(riskBudgetsBps_);
     }

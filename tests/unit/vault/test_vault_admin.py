@@ -121,9 +121,19 @@ def test_set_risk_budgets__invalid__reverts(vault, manager, budgets, error):
         vault.setRiskBudgets(budgets, {"from": manager})
 
 
-def test_set_risk_budgets__not_manager__reverts(vault, gov):
-    with reverts_with("AccessControlUnauthorizedAccount"):
-        vault.setRiskBudgets([0, 5000, 5000], {"from": gov})
+def test_set_risk_budgets__neither_manager_nor_governance__reverts(vault, keeper, guardian):
+    for who in (keeper, guardian):
+        with reverts_with("AccessControlUnauthorizedAccount"):
+            vault.setRiskBudgets([0, 5000, 5000], {"from": who})
+
+
+@pytest.mark.parametrize(
+    "budgets,error",
+    [([0, 5000], "RiskParityVaultWrongLength"), ([1, 4999, 5000], "RiskParityVaultBudgetOutOfBounds")],
+)
+def test_set_risk_budgets__governance_out_of_bounds__reverts(vault, gov, budgets, error):
+    with reverts_with(error):
+        vault.setRiskBudgets(budgets, {"from": gov})
 
 
 @pytest.mark.parametrize(

@@ -19,6 +19,7 @@ from tests.helpers.vault import (
     MINI_BASE,
     deadline,
     mini_vault_config,
+    plain,
     plan_trades,
     rebalance_params,
     reverts_with,
@@ -237,6 +238,17 @@ def test_set_risk_budgets__always_timelocked(protected, manager, guardian):
     chain.mine()
     tx = vault.setRiskBudgets([0, 5000, 5000], {"from": manager})
     assert "ChangeAccepted" in tx.events and vault.executableAt(data) == 0
+
+
+def test_set_risk_budgets__by_governance__applies_at_once(protected, gov, manager):
+    """Governance has waited out its own TimelockController (and, under a VaultGovernor, the holders' vote): its
+    budgets apply when executed, while the manager's same call still waits out the risk timelock."""
+    vault = protected
+    with reverts_with("RiskParityVaultChangeNotSubmitted"):
+        vault.setRiskBudgets([0, 5000, 5000], {"from": manager})
+    tx = vault.setRiskBudgets([0, 5000, 5000], {"from": gov})
+    assert plain(tx.events["RiskBudgetsUpdated"]["riskBudgetsBps"]) == [0, 5000, 5000]
+    assert "ChangeAccepted" not in tx.events
 
 
 @pytest.mark.parametrize(
