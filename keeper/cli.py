@@ -1,4 +1,4 @@
-"""``rp-keeper`` (also ``python -m keeper``): run, once, plan, status, backtest.
+"""``rp-keeper`` (also ``python -m keeper``): run, once, plan, status, dashboard, backtest.
 
 Logging is configured here, once; the rest of the package only logs through ``logging.getLogger(__name__)``.
 """
@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import signal
 import sys
 import tempfile
 from dataclasses import replace
@@ -101,6 +102,25 @@ def cmd_status(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_dashboard(args: argparse.Namespace) -> int:
+    from keeper.dashboard import Dashboard
+
+    server = Dashboard(_config(args, dry_run=True)).serve(args.port)
+    signal.signal(signal.SIGTERM, _interrupt)  # stops like Ctrl-C (serve_forever runs on this thread)
+    print(f"dashboard on http://127.0.0.1:{server.server_address[1]}/ (Ctrl-C stops it)", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+    return 0
+
+
+def _interrupt(*_: object) -> None:
+    raise KeyboardInterrupt
+
+
 def cmd_backtest(args: argparse.Namespace) -> int:
     from keeper.backtest import BacktestConfig, backtest
     from keeper.backtest_report import format_table, write_outputs
@@ -161,6 +181,9 @@ def build_parser() -> argparse.ArgumentParser:
     status.add_argument("--last", type=int, default=20)
     status.add_argument("--journal-only", action="store_true", help="do not contact the node")
     status.set_defaults(fn=cmd_status)
+    dash = with_config(sub.add_parser("dashboard", help="serve the vault's and the keeper's page on 127.0.0.1"))
+    dash.add_argument("--port", type=int, default=8050, help="port on 127.0.0.1 (default 8050; 0 picks a free one)")
+    dash.set_defaults(fn=cmd_dashboard)
     bt = sub.add_parser("backtest", help="risk parity vs equal weight vs inverse vol over a CSV price series")
     bt.add_argument(
         "--csv",

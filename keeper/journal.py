@@ -101,6 +101,13 @@ class Journal:
         ).fetchone()
         return dict(row) if row else None
 
+    def last_of(self, decision: Action, n: int = 10) -> list[dict[str, Any]]:
+        """The last ``n`` ticks that decided ``decision`` (any status), newest first."""
+        rows = self._db.execute(
+            "SELECT * FROM ticks WHERE decision = ? ORDER BY id DESC LIMIT ?", (Action(decision).value, n)
+        ).fetchall()
+        return [dict(r) for r in rows]
+
     def count(self, decision: Action | str | None = None) -> int:
         if decision is None:
             return int(self._db.execute("SELECT COUNT(*) FROM ticks").fetchone()[0])

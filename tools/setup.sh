@@ -43,6 +43,20 @@ if [ "$(cat node_modules/.rp-js-stamp 2>/dev/null)" != "$js_want" ] || [ ! -x no
   echo "$js_want" > node_modules/.rp-js-stamp
 fi
 
+# The dashboard's browser test drives Debian's Chromium through its chromedriver (tests/helpers/browser.py). Both
+# come from apt where it is usable (root); anywhere else that one test skips, saying so, and setup goes on.
+if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "setup: Chromium and chromedriver (apt-get, for the dashboard's browser test)"
+    { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium \
+        chromium-driver; } >.venv/apt.log 2>&1 \
+      || echo "setup: apt-get could not install chromium (log: .venv/apt.log): the dashboard's browser test will skip" >&2
+  else
+    echo "setup: no chromium/chromedriver and apt-get is not usable here: the dashboard's browser test will skip" \
+      "(Debian: sudo apt-get install chromium chromium-driver)" >&2
+  fi
+fi
+
 # brownie 1.22.2 ships brownie/test/stateful compiled with mypyc; its state_machine then fails with a TypeError.
 # Removing the compiled module makes Python import the pure stateful.py that ships beside it.
 site=$(.venv/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
