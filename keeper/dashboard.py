@@ -88,6 +88,18 @@ def _finite(x: float | None) -> float | None:
     return float(x) if x is not None and math.isfinite(x) else None
 
 
+def json_safe(value: Any) -> Any:
+    """``value`` with every non-finite float (anywhere in nested dicts and lists) replaced by None, so the answer
+    is always valid JSON whatever a number came out as."""
+    if isinstance(value, float):
+        return _finite(value)
+    if isinstance(value, dict):
+        return {k: json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_safe(v) for v in value]
+    return value
+
+
 def share_price(s: Snapshot) -> float:
     """Base-asset units per whole share, as the vault's ``convertToAssets(10**decimals)`` prices it (virtual shares
     and assets included, so an empty vault reads 1)."""
@@ -333,7 +345,7 @@ class Dashboard:
             max_failures=self.cfg.schedule.max_consecutive_failures,
         )
         out["history"] = [p.__dict__ for p in self._history]
-        return out
+        return dict(json_safe(out))
 
     def _remember(self, vault: dict[str, Any]) -> None:
         if self._history and vault["block"] < self._history[-1].block:

@@ -79,7 +79,9 @@ function lineChart(id, points, { format, hline, marks = [] }) {
   svg.append(svgEl("line", { x1: left, y1: height - bottom, x2: width - right, y2: height - bottom, class: "axis" }));
   svg.append(svgEl("text", { x: 2, y: sy(hi) + 4 }, format(hi)));
   svg.append(svgEl("text", { x: 2, y: sy(lo) }, format(lo)));
-  svg.append(svgEl("text", { x: left, y: height - 4 }, new Date(x0 * 1000).toISOString().slice(0, 16).replace("T", " ")));
+  const when = (x) => new Date(x * 1000).toISOString().slice(0, 16).replace("T", " ");
+  svg.append(svgEl("text", { x: left, y: height - 4 }, when(x0)));
+  if (x1 > x0) svg.append(svgEl("text", { x: width - right, y: height - 4, "text-anchor": "end" }, when(x1)));
   if (hline !== undefined) {
     svg.append(svgEl("line", { x1: left, y1: sy(hline), x2: width - right, y2: sy(hline), class: "trigger" }));
   }

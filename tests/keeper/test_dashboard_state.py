@@ -14,9 +14,17 @@ import pytest
 import requests
 
 from keeper.config import parse_keeper_config
-from keeper.dashboard import Dashboard, KeeperHealth, journal_json, keeper_health, share_price, vault_json
+from keeper.dashboard import (
+    Dashboard,
+    KeeperHealth,
+    journal_json,
+    json_safe,
+    keeper_health,
+    share_price,
+    vault_json,
+)
 from keeper.engine import propose
-from keeper.errors import NodeUnreachableError
+from keeper.errors import ConfigError, NodeUnreachableError
 from keeper.journal import Journal, TickRecord
 from keeper.outcomes import Action, Reason, Status
 from keeper.snapshot import build_snapshot
@@ -192,3 +200,23 @@ def test_pyproject__package_data__ships_every_dashboard_file() -> None:
     shipped = {p.name for pattern in data for p in (ROOT / "keeper").glob(pattern)}
     files = {p.name for p in (ROOT / "keeper" / "dashboard_static").iterdir()}
     assert shipped == files and {"index.html", "dashboard.js", "dashboard.css"} <= files
+
+
+def test_serve__port_taken__config_error_naming_the_port_and_the_fix(tmp_path) -> None:
+    cfg = _config(tmp_path)
+    dash = Dashboard(cfg, keeper=_NodeDown(Journal(cfg.journal)))
+    taken = dash.serve(0)
+    try:
+        with pytest.raises(
+            ConfigError, match=rf"--port {taken.port}: cannot listen on 127.0.0.1:{taken.port} .*another --port"
+        ):
+            dash.serve(taken.port)
+        with pytest.raises(ConfigError, match="--port 70000: must be 0-65535"):
+            dash.serve(70_000)
+    finally:
+        taken.server_close()
+
+
+def test_json_safe__non_finite_floats_anywhere__become_null() -> None:
+    state = {"a": float("inf"), "b": [1.5, float("nan"), {"c": -float("inf")}], "d": (2, "x")}
+    assert json.dumps(json_safe(state), allow_nan=False) == '{"a": null, "b": [1.5, null, {"c": null}], "d": [2, "x"]}'

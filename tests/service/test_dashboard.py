@@ -144,7 +144,8 @@ def test_dashboard__chromium__shows_chain_numbers_and_updates_after_a_rebalance(
     block_before = _text(browser, "#block")
 
     monkeypatch.setenv("KEEPER_PRIVATE_KEY", key_of(3))
-    result = Keeper(load_keeper_config(config)).tick()
+    keeper = Keeper(load_keeper_config(config))
+    result = keeper.tick()
     assert (result.record.decision, result.record.status) == (Action.REBALANCE, Status.OK)
 
     _wait_for(lambda: _text(browser, "#block") != block_before, "the page to read the block after the rebalance")
@@ -158,6 +159,22 @@ def test_dashboard__chromium__shows_chain_numbers_and_updates_after_a_rebalance(
     widths = [float(r.get_attribute("width")) for r in browser.find_elements("css selector", "#chart-weights rect.now")]
     assert sum(w > 0 for w in widths[1:]) >= 4  # widths[0] is the legend's swatch
     assert "0x" not in _text(browser, "#assets") and "0x" not in _text(browser, "#chart-weights")
+
+    # Hours of market and a tick after each: the journal's gap chart draws one point per tick.
+    for _ in range(4):
+        vault_env["sim"].step()
+        assert keeper.tick().record.deviation is not None
+    path = _wait_for(
+        lambda: (
+            (d := browser.find_element("css selector", "#chart-deviation path.line").get_attribute("d"))
+            and d.count("L") == 4
+            and d
+        ),
+        "the gap chart's five points",
+    )
+    assert str(path).startswith("M")
+    assert browser.find_elements("css selector", "#chart-deviation circle.mark")  # the rebalance, marked
+    assert browser.find_elements("css selector", "#chart-price path.line")
 
     shot = tmp_path / "dashboard.png"
     full_page_screenshot(browser, str(shot))
