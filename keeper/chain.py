@@ -70,6 +70,11 @@ SEL_TOKEN0 = function_signature_to_4byte_selector("token0()").hex()
 SEL_GET_RESERVES = function_signature_to_4byte_selector("getReserves()").hex()
 SEL_RESERVE_CONFIG = function_signature_to_4byte_selector("getReserveConfigurationData(address)").hex()
 SEL_SYMBOL = function_signature_to_4byte_selector("symbol()").hex()
+SEL_PHASE_AGGREGATORS = function_signature_to_4byte_selector("phaseAggregators(uint16)").hex()
+SEL_LATEST_ROUND = function_signature_to_4byte_selector("latestRound()").hex()
+PHASE_SHIFT = 64
+"""A Chainlink proxy's round id is ``phaseId << 64 | aggregatorRoundId``."""
+AGGREGATOR_ROUND_MASK = (1 << PHASE_SHIFT) - 1
 """Calls per JSON-RPC batch: large enough to amortize the round trip, small enough for any node's limits."""
 
 
@@ -276,8 +281,11 @@ class ChainClient:
         self._sleep = sleep
         self._index = 0
         self._w3 = self._connect(self.urls[0])
-        self._history: dict[str, dict[int, tuple[int, int]]] = {}
-        """feed -> round id -> (answer, updatedAt): rounds never change once published."""
+        self._history: dict[str, dict[int, tuple[int, int] | None]] = {}
+        """feed -> round id -> (answer, updatedAt), None for a round with no data: rounds never change once
+        published."""
+        self._phase_last: dict[tuple[str, int], int] = {}
+        """(feed, closed phase id) -> its last aggregator round (0: no such phase)."""
         self._token0: dict[str, str] = {}
         self._symbols: dict[str, str] = {}
         """token (lower case) -> its ERC-20 symbol, or a short address when it has none."""
@@ -567,32 +575,94 @@ class ChainClient:
     def _histories(
         self, feeds: Sequence[str], latest_ids: Sequence[int], max_rounds: int, block: int, *, batched: bool = True
     ) -> dict[str, FeedHistory]:
-        """Rounds (latest_id - max_rounds, latest_id] of each feed; rounds already read are not read again."""
+        """The newest ``max_rounds`` round ids of each feed, back across phase changes (:meth:`_round_ids`); rounds
+        already read are not read again, and a round with no data (the read reverts or ``updatedAt`` is 0, as
+        real aggregators answer for rounds they never filled) is left out of the history."""
+        ids_of = self._round_ids(feeds, latest_ids, max_rounds, block, batched)
         wanted: list[tuple[str, int]] = []
-        for feed, last_id in zip(feeds, latest_ids, strict=True):
+        for feed in feeds:
             have = self._history.setdefault(feed, {})
-            wanted += [(feed, r) for r in range(max(1, last_id - max_rounds + 1), last_id + 1) if r not in have]
+            wanted += [(feed, r) for r in ids_of[feed] if r not in have]
         calls = [(f, SEL_GET_ROUND_DATA + r.to_bytes(32, "big").hex()) for f, r in wanted]
-        rows = [_signed_word(w, 1) for w in self._eth_calls(calls, batched, "feed rounds", block)]
-        for (feed, _), row in zip(wanted, rows, strict=True):
-            self._history[feed][int(row[0])] = (int(row[1]), int(row[3]))
+        rows = self._eth_calls(calls, batched, "feed rounds", block, tolerate_reverts=True)
+        for (feed, r), words in zip(wanted, rows, strict=True):
+            row = _signed_word(words, 1) if len(words) >= 4 else None
+            self._history[feed][r] = None if row is None or row[3] == 0 else (int(row[1]), int(row[3]))
         out: dict[str, FeedHistory] = {}
-        for feed, last_id in zip(feeds, latest_ids, strict=True):
+        for feed in feeds:
             cache = self._history[feed]
-            for r in [r for r in cache if r <= last_id - max_rounds]:
+            keep = set(ids_of[feed])
+            for r in [r for r in cache if r not in keep]:
                 del cache[r]
-            ids = sorted(r for r in cache if r <= last_id)
-            out[feed] = FeedHistory(tuple(ids), tuple(cache[r][0] for r in ids), tuple(cache[r][1] for r in ids))
+            ids = [r for r in ids_of[feed] if cache[r] is not None]
+            rounds = [cache[r] for r in ids]
+            out[feed] = FeedHistory(tuple(ids), tuple(x[0] for x in rounds if x), tuple(x[1] for x in rounds if x))
         return out
+
+    def _round_ids(
+        self, feeds: Sequence[str], latest_ids: Sequence[int], max_rounds: int, block: int, batched: bool
+    ) -> dict[str, list[int]]:
+        """The newest ``max_rounds`` round ids of each feed up to its latest, oldest first.
+
+        Within a phase the aggregator round counts down to 1. Below it, the walk continues in the previous
+        phase from that phase's last round: the proxy's ``phaseAggregators(phaseId - 1)`` names the aggregator,
+        whose ``latestRound()`` is final once its phase has closed (cached). It stops at a phase the proxy has no
+        aggregator for (phase 0 on a real proxy) and on a feed that is not a proxy (the call reverts).
+        """
+        ids: dict[str, list[int]] = {f: [] for f in feeds}
+        frontier = dict(zip(feeds, latest_ids, strict=True))
+        while frontier:
+            lookups: list[tuple[str, int]] = []
+            for feed, top in frontier.items():
+                phase, agg = top >> PHASE_SHIFT, top & AGGREGATOR_ROUND_MASK
+                take = min(agg, max_rounds - len(ids[feed]))
+                ids[feed] += [(phase << PHASE_SHIFT) | a for a in range(agg, agg - take, -1)]
+                if len(ids[feed]) < max_rounds and phase > 0:
+                    lookups.append((feed, phase - 1))
+            self._read_phase_ends([k for k in lookups if k not in self._phase_last], block, batched)
+            frontier = {
+                f: (p << PHASE_SHIFT) | self._phase_last[(f, p)] for f, p in lookups if self._phase_last[(f, p)]
+            }
+        return {f: sorted(r) for f, r in ids.items()}
+
+    def _read_phase_ends(self, keys: Sequence[tuple[str, int]], block: int, batched: bool) -> None:
+        """``self._phase_last[(feed, phase)]``: the phase's last aggregator round, 0 when there is none."""
+        if not keys:
+            return
+        calls = [(f, SEL_PHASE_AGGREGATORS + p.to_bytes(32, "big").hex()) for f, p in keys]
+        words = self._eth_calls(calls, batched, "feeds' phase aggregators", block, tolerate_reverts=True)
+        aggregators = ["0x" + w[0].to_bytes(32, "big")[12:].hex() if w else ZERO_ADDRESS for w in words]
+        live = [(k, a) for k, a in zip(keys, aggregators, strict=True) if a != ZERO_ADDRESS]
+        for k in keys:
+            self._phase_last[k] = 0
+        lasts = self._eth_calls(
+            [(a, SEL_LATEST_ROUND) for _, a in live],
+            batched,
+            "phase aggregators' last rounds",
+            block,
+            tolerate_reverts=True,
+        )
+        for (k, _), w in zip(live, lasts, strict=True):
+            self._phase_last[k] = w[0] & AGGREGATOR_ROUND_MASK if w else 0
 
     def clear_history_cache(self) -> None:
         self._history.clear()
+        self._phase_last.clear()
 
     # Feed and pool reads are hot (every tick, hundreds of rounds on a cold start): they skip web3's contract
     # machinery and go out as raw eth_call requests with precomputed selectors, decoded word by word.
 
-    def _eth_calls(self, calls: Sequence[tuple[str, str]], batched: bool, what: str, block: int) -> list[list[int]]:
-        """``eth_call`` each (to, calldata) at ``block``; each result as a list of 32-byte words."""
+    def _eth_calls(
+        self,
+        calls: Sequence[tuple[str, str]],
+        batched: bool,
+        what: str,
+        block: int,
+        *,
+        tolerate_reverts: bool = False,
+    ) -> list[list[int]]:
+        """``eth_call`` each (to, calldata) at ``block``; each result as a list of 32-byte words. With
+        ``tolerate_reverts`` a call that reverts or returns nothing gives an empty list instead of an error."""
         if not calls:
             return []
         tag = hex(block)
@@ -612,9 +682,12 @@ class ChainClient:
                     return _faults_raised(w3.provider.make_batch_request(chunk))  # type: ignore[attr-defined]
 
                 raw += self.read(batch, what)
-        out = []
+        out: list[list[int]] = []
         for (to, _), resp in zip(calls, raw, strict=True):
             if "error" in resp or not resp.get("result") or resp["result"] == "0x":
+                if tolerate_reverts:
+                    out.append([])
+                    continue
                 raise KeeperError(f"{what}: eth_call to {to} failed: {resp.get('error', 'empty result')}")
             data = bytes.fromhex(resp["result"][2:])
             out.append([int.from_bytes(data[i : i + 32], "big") for i in range(0, len(data), 32)])

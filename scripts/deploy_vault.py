@@ -321,6 +321,13 @@ def _asset_params(world: Any, symbol: str, guard: OracleGuard) -> tuple[Any, ...
     )
 
 
+def swap_hops(world: Any) -> list[tuple[str, str]]:
+    """The swap adapter's ``Hop[]``: (token, hub) for each asset the world routes through a hub
+    (``world.routes``: symbol -> hub token address; a world without it trades on direct pairs only)."""
+    routes: dict[str, str] = getattr(world, "routes", None) or {}
+    return [(str(world.tokens[s]), str(via)) for s, via in routes.items()]
+
+
 def deploy_vault(
     world: Any,
     deployer: Any,
@@ -365,7 +372,7 @@ def deploy_vault(
     vault.grantRole(manager_role, deployer, tx)
     vault.setRiskBudgets([0] + [cfg.risk_budgets_bps[s] for s in cfg.assets], tx)
     vault.renounceRole(manager_role, deployer, tx)
-    adapter = UniswapV2SwapAdapter.deploy(vault, world.router, tx)
+    adapter = UniswapV2SwapAdapter.deploy(vault, world.router, swap_hops(world), tx)
     vault.setSwapAdapter(adapter, tx)
     lending = None
     if cfg.leverage.enabled:
