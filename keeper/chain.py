@@ -89,6 +89,9 @@ class MarketBook:
 
     pairs: Mapping[str, str] = field(default_factory=dict)
     """Token address (lowercase) -> its Uniswap V2 pair with the base asset."""
+    routes: Mapping[str, tuple[tuple[str, str], ...]] = field(default_factory=dict)
+    """Token address (lowercase) -> the pairs of its swap route toward the base asset, each (pair, the token on
+    the asset's side of it): PAXG -> ((PAXG/WETH, PAXG), (WETH/USDC, WETH)). Takes precedence over ``pairs``."""
     implied_vol_feeds: Mapping[str, str] = field(default_factory=dict)
     """Token address (lowercase) -> a feed of its annualized implied volatility (8 decimals)."""
     eth_usd_feed: str | None = None
@@ -511,13 +514,14 @@ class ChainClient:
         configs = view[9]
         tokens = [str(c[0]) for c in configs]
         feeds = [str(c[1]) for c in configs]
-        pairs: list[str | None] = [None, *(book.pairs.get(t.lower()) for t in tokens[1:])]
+        routes = [(), *(_route_legs(book, t) for t in tokens[1:])]
+        pairs = [p for legs in routes for p, _ in legs]
         iv = [book.implied_vol_feeds.get(t.lower()) for t in tokens]
         lending = len(view) >= 21 and view[15] and view[15] != ZERO_ADDRESS and book.pool_data_provider
         calls: list[tuple[str, str]] = [(f, SEL_LATEST_ROUND_DATA) for f in feeds]
-        unknown = sorted({p for p in pairs if p is not None and p not in self._token0})
+        unknown = sorted({p for p in pairs if p not in self._token0})
         calls += [(p, SEL_TOKEN0) for p in unknown]
-        calls += [(p, SEL_GET_RESERVES) for p in pairs if p is not None]
+        calls += [(p, SEL_GET_RESERVES) for p in pairs]
         calls += [(f, SEL_LATEST_ROUND_DATA) for f in iv if f is not None]
         if lending:
             provider = str(book.pool_data_provider)
@@ -530,12 +534,12 @@ class ChainClient:
         for p in unknown:
             self._token0[p] = "0x" + next(words)[0].to_bytes(32, "big")[12:].hex()
         pools: list[Pool | None] = []
-        for t, pair in zip(tokens, pairs, strict=True):
-            if pair is None:
-                pools.append(None)
-                continue
-            r0, r1 = next(words)[:2]
-            pools.append(Pool(r0, r1) if self._token0[pair].lower() == t.lower() else Pool(r1, r0))
+        for legs in routes:
+            sides = []
+            for pair, asset_side in legs:
+                r0, r1 = next(words)[:2]
+                sides.append((r0, r1) if self._token0[pair].lower() == asset_side.lower() else (r1, r0))
+            pools.append(Pool(*sides[0], then=tuple(sides[1:])) if sides else None)
         implied = [None if f is None else _signed_word(next(words), 1)[1] / 1e8 for f in iv]
         reserves = None
         if lending:
@@ -1034,6 +1038,15 @@ def _symbol_from_words(words: list[int]) -> str | None:
     except UnicodeDecodeError:
         return None
     return symbol if symbol and symbol.isprintable() and len(symbol) <= 32 else None
+
+
+def _route_legs(book: MarketBook, token: str) -> tuple[tuple[str, str], ...]:
+    """The (pair, asset-side token) legs a snapshot reads for ``token``: its route, else its direct pair."""
+    route = book.routes.get(token.lower())
+    if route:
+        return tuple(route)
+    pair = book.pairs.get(token.lower())
+    return ((pair, token),) if pair else ()
 
 
 def _signed_word(words: list[int], index: int) -> list[int]:

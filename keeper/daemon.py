@@ -115,6 +115,7 @@ class Keeper:
         aave = self.deployment.extra.get("aave") or {}
         self.book = MarketBook(
             pairs={a.token.lower(): a.pair for a in self.deployment.assets.values() if a.pair},
+            routes={a.token.lower(): a.route for a in self.deployment.assets.values() if a.route},
             implied_vol_feeds={a.token.lower(): a.iv_feed for a in self.deployment.assets.values() if a.iv_feed}
             if cfg.risk.implied_vol_weight > 0
             else {},

@@ -24,6 +24,8 @@ class AssetDeployment:
     feed: str
     iv_feed: str | None
     pair: str | None
+    route: tuple[tuple[str, str], ...] = ()
+    """Swap route toward the base through a hub, each leg (pair, the token on the asset's side); empty: ``pair``."""
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,7 @@ class WorldDeployment:
                     "feed": a.feed,
                     "iv_feed": a.iv_feed,
                     "pair": a.pair,
+                    **({"route": [list(leg) for leg in a.route]} if a.route else {}),
                 }
                 for s, a in self.assets.items()
             },
@@ -104,6 +107,7 @@ def load_deployment(network_or_path: str | Path, directory: Path | None = None) 
                 feed=a["feed"],
                 iv_feed=a.get("iv_feed"),
                 pair=a.get("pair"),
+                route=tuple((str(p), str(t)) for p, t in a.get("route") or ()),
             )
             for s, a in raw["assets"].items()
         }

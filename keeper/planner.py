@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from keeper.amm import Pool, amount_out
+from keeper.amm import Pool
 from keeper.errors import ShapeMismatchError
 from keeper.units import BPS, Price, less_bps, oracle_amount_out
 
@@ -243,11 +243,10 @@ def _bounded_trade(
     min_trade: int,
 ) -> Trade | None:
     """The largest trade of at most ``amount_in`` whose min output clears the oracle floor, or None."""
-    reserve_in, reserve_out = pool.sides(sell=sell)
 
     def floors(a: int) -> tuple[int, int]:
         oracle_out = oracle_amount_out(a, price_in, price_out)
-        quoted = amount_out(a, reserve_in, reserve_out)
+        quoted = pool.quote(a, sell=sell)
         # The vault's floor rounds up (``mulDiv(..., Ceil)``): so does this copy of it.
         floor = -(-oracle_out * (BPS - oracle_bound_bps) // BPS)
         return less_bps(min(oracle_out, quoted), slippage_bps), floor

@@ -43,3 +43,27 @@ def test_trade_cost__bigger_trade__higher_cost_rate() -> None:
 
 def test_trade_cost__no_pool__loses_the_whole_trade() -> None:
     assert trade_cost(500.0, 3000.0, None, 18, 6, sell=False) == 500.0
+
+
+# PAXG -> WETH -> USDC: 500 PAXG against 400 WETH (PAXG at 2,400 USD, WETH at 3,000), then 1,000 WETH against 3M USDC.
+ROUTE = Pool(500 * 10**18, 400 * 10**18, then=((1_000 * 10**18, 3_000_000 * 10**6),))
+
+
+def test_pool_quote__route__chains_the_router_formula_hop_by_hop() -> None:
+    a = 3 * 10**18
+    weth = amount_out(a, 500 * 10**18, 400 * 10**18)
+    assert ROUTE.quote(a, sell=True) == amount_out(weth, 1_000 * 10**18, 3_000_000 * 10**6)
+    usdc = 7_000 * 10**6
+    weth_bought = amount_out(usdc, 3_000_000 * 10**6, 1_000 * 10**18)
+    assert ROUTE.quote(usdc, sell=False) == amount_out(weth_bought, 400 * 10**18, 500 * 10**18)
+    direct = Pool(500 * 10**18, 1_200_000 * 10**6)
+    assert direct.quote(a, sell=True) == amount_out(a, 500 * 10**18, 1_200_000 * 10**6)
+
+
+def test_trade_cost__route__pays_both_fees_and_matches_the_integer_quote() -> None:
+    value = 24_000.0  # 10 PAXG at 2,400
+    cost = trade_cost(value, 2_400.0, ROUTE, 18, 6, sell=True)
+    assert cost == pytest.approx(value - ROUTE.quote(10 * 10**18, sell=True) / 1e6, rel=1e-6)
+    assert cost > value * (1 - 0.997 * 0.997)  # two 0.3% fees at least
+    buy = trade_cost(value, 2_400.0, ROUTE, 18, 6, sell=False)
+    assert buy == pytest.approx(value - ROUTE.quote(24_000 * 10**6, sell=False) / 1e18 * 2_400.0, rel=1e-6)
