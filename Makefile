@@ -6,7 +6,7 @@ BROWNIE := $(VENV)/bin/brownie
 STAMP := $(VENV)/.rp-setup-stamp
 NETWORK ?= anvil
 
-.PHONY: setup doctor test test-deep test-fast demo world market fork-world lint clean
+.PHONY: setup doctor test test-deep test-fast demo world market fork-world fork-vault fork-demo lint clean
 
 $(STAMP): pyproject.toml constraints.txt package-lock.json tools/setup.sh tools/solc-adapter.js
 	@bash tools/setup.sh
@@ -43,6 +43,18 @@ market: $(STAMP)
 fork-world: $(STAMP)
 	@test -n "$(FORK_URL)" || { echo "FORK_URL is not set: make fork-world FORK_URL=http://host:port"; exit 2; }
 	@$(PY) -m devworld.devnet serve --chain $(if $(filter ganache-cli,$(NETWORK)),ganache,anvil) --fork-url "$(FORK_URL)" --deploy-world
+
+# Deploy the vault (adapters, governance) onto a fork of FORK_URL from an address book, and keep the fork running.
+BOOK ?= config/mainnet.yaml
+fork-vault: $(STAMP)
+	@test -n "$(FORK_URL)" || { echo "FORK_URL is not set: make fork-vault FORK_URL=http://host:port BOOK=$(BOOK)"; exit 2; }
+	@$(PY) -m devworld.devnet serve --chain $(if $(filter ganache-cli,$(NETWORK)),ganache,anvil) --fork-url "$(FORK_URL)" --book "$(BOOK)"
+
+# The same, then a short demo on it (users funded by impersonating the book's holder, deposit, one keeper tick,
+# every exit); the fork stops afterwards.
+fork-demo: $(STAMP)
+	@test -n "$(FORK_URL)" || { echo "FORK_URL is not set: make fork-demo FORK_URL=http://host:port BOOK=$(BOOK)"; exit 2; }
+	@$(PY) -m devworld.devnet serve --chain $(if $(filter ganache-cli,$(NETWORK)),ganache,anvil) --fork-url "$(FORK_URL)" --book "$(BOOK)" --fork-demo
 
 # The gate CI runs before the tests: lint, formatting, and types (mypy strict on keeper/, see pyproject.toml).
 lint: $(STAMP)

@@ -239,22 +239,20 @@ class LocalChain:
 def deploy_world_with_brownie(network: str, env: dict[str, str] | None = None) -> None:
     """Run ``scripts/deploy_world.py`` with brownie, attached to the chain listening on the network's port (through
     ``tools/run_script.py``: ``brownie run`` fails under a folder with a dot in its name)."""
+    run_brownie_script("scripts/deploy_world.py", network, env, what="deploying the world")
+
+
+def run_brownie_script(script: str, network: str, env: dict[str, str] | None = None, *, what: str = "") -> None:
+    """Run a brownie script (``scripts/X.py``'s ``main``) attached to ``network``'s port, as a subprocess."""
     if not Path(sys.executable).with_name("brownie").exists():
         raise ToolchainError("brownie is not installed in this environment: run 'make setup'")
     result = subprocess.run(
-        [
-            sys.executable,
-            str(ROOT / "tools" / "run_script.py"),
-            "scripts/deploy_world.py",
-            "--network",
-            network,
-            "--silent",
-        ],
+        [sys.executable, str(ROOT / "tools" / "run_script.py"), script, "--network", network, "--silent"],
         cwd=ROOT,
         env={**os.environ, **(env or {})},
     )
     if result.returncode != 0:
-        raise ToolchainError(f"deploying the world on '{network}' failed (exit {result.returncode}); see above")
+        raise ToolchainError(f"{what or script} on '{network}' failed (exit {result.returncode}); see above")
 
 
 def _interrupt(signum: int, frame: object) -> None:
@@ -277,12 +275,18 @@ def _serve(args: argparse.Namespace) -> int:
 def _serve_chain(args: argparse.Namespace, spec: ChainSpec, port: int, fork: str | None) -> int:
     with LocalChain(spec) as chain:
         print(f"{args.chain} listening on {chain.url}" + (f" (fork of {fork})" if fork else ""))
+        network = (FORK_NETWORK if fork else BROWNIE_NETWORK)[args.chain]
+        expected = (FORK_PORT if fork else DEFAULT_PORT)[args.chain]
+        if (args.deploy_world or args.book) and port != expected:
+            raise ToolchainError(f"brownie's '{network}' network attaches on port {expected}; drop --port")
         if args.deploy_world:
-            network = (FORK_NETWORK if fork else BROWNIE_NETWORK)[args.chain]
-            expected = (FORK_PORT if fork else DEFAULT_PORT)[args.chain]
-            if port != expected:
-                raise ToolchainError(f"brownie's '{network}' network attaches on port {expected}; drop --port")
             deploy_world_with_brownie(network, {"FORK_URL": fork} if fork else None)
+        if args.book:
+            env = {"BOOK": args.book, **({"FORK_URL": fork} if fork else {})}
+            run_brownie_script("scripts/deploy_book.py", network, env, what="deploying the vault from the book")
+            if args.fork_demo:
+                run_brownie_script("scripts/fork_demo.py", network, env, what="the fork demo")
+                return 0
         print("Ctrl-C stops the chain")
         while chain.proc is not None and chain.proc.poll() is None:
             time.sleep(0.5)
@@ -297,6 +301,8 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--port", type=int, default=None)
     serve.add_argument("--fork-url", default=os.environ.get("FORK_URL") or None)
     serve.add_argument("--deploy-world", action="store_true")
+    serve.add_argument("--book", default=None, help="deploy the vault from this address book (deploy_book.py)")
+    serve.add_argument("--fork-demo", action="store_true", help="with --book: run the fork demo, then stop")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s %(message)s")
     try:
