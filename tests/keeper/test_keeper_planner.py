@@ -170,3 +170,21 @@ def test_plan_trades__any_state__min_out_never_below_oracle_floor(
     for t in p.trades:
         if t.token_in != "USDC":
             assert t.amount_in <= balances[t.token_in]
+
+
+def test_plan_trades__routed_asset__min_out_from_the_route_quote_and_above_the_vault_floor() -> None:
+    # WETH trades through a hub (its pair is against a 1:1 stable, then to USDC): two fees, one floor.
+    depth = 10**7
+    weth_reserve = depth * 10**18 * 10**8 // ANSWERS[1]
+    routed = Pool(weth_reserve, depth * 10**18, then=((depth * 10**18, depth * USDC),))
+    pools = [None, routed, reserves(10**9)[2]]
+    p = plan([100_000 * USDC, 0, 0], [5_000, 5_000, 0], pools=pools, slippage_bps=20, oracle_bound_bps=130)
+    weth = next(t for t in p.trades if t.token_out == "WETH")
+    quote = routed.quote(weth.amount_in, sell=False)
+    assert weth.min_amount_out == min(oracle_amount_out(weth.amount_in, PRICES[0], PRICES[1]), quote) * 9980 // BPS
+    assert quote < amount_out(weth.amount_in, depth * USDC, weth_reserve)  # the second hop's fee shows
+    floor = -(-oracle_amount_out(weth.amount_in, PRICES[0], PRICES[1]) * (BPS - 130) // BPS)
+    assert weth.min_amount_out >= floor
+    # With the direct pair's floor (100 bps) two fees and the tolerance do not fit: the trade is refused.
+    tight = plan([100_000 * USDC, 0, 0], [5_000, 5_000, 0], pools=pools, slippage_bps=50, oracle_bound_bps=100)
+    assert not any(t.token_out == "WETH" for t in tight.trades)
