@@ -2,8 +2,9 @@
 
 The session's chain stands in for mainnet (tests/helpers/book_world.py: phase-changing feeds, PAXG routed
 through WETH, an 18-decimal feed, a holder nobody has the key of). The test writes its address book in
-config/mainnet.yaml's format, forks the chain with anvil and with Ganache through the launcher `make fork-vault`
-uses, and runs scripts/deploy_book.py and scripts/fork_demo.py on the fork as `make fork-demo` does.
+config/mainnet.yaml's format and runs what `make fork-demo` runs (``devworld.devnet serve --fork-url ... --book ...
+--fork-demo``) with anvil and with Ganache: the fork starts, scripts/deploy_book.py deploys from the book alone,
+scripts/fork_demo.py funds the users by impersonation and runs deposit -> keeper tick -> every exit.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ import json
 import pytest
 from brownie import web3  # type: ignore[attr-defined]
 
-from devworld.devnet import FORK_NETWORK, FORK_PORT, ChainSpec, LocalChain, run_brownie_script
+from devworld import devnet
+from devworld.devnet import FORK_NETWORK
 from keeper.deployments import load_deployment
 from scripts.address_book import check_book_on_chain, load_book
 from tests.helpers.book_world import HOLDER, deploy_book_world
@@ -35,19 +37,14 @@ def test_check_book_on_chain__stand_in__reads_decimals_descriptions_and_routes(s
 
 
 @pytest.mark.parametrize("kind", FORK_KINDS)
-def test_fork_demo__from_book_alone__deposit_tick_and_every_exit(stand_in, kind, tmp_path):
+def test_fork_demo__from_book_alone__deposit_tick_and_every_exit(stand_in, kind, tmp_path, monkeypatch):
     upstream = web3.provider.endpoint_uri
     book = stand_in.write_book(tmp_path / "book.yaml", web3.eth.chain_id)
-    env = {
-        "FORK_URL": upstream,
-        "BOOK": str(book),
-        "RP_DEPLOYMENTS_DIR": str(tmp_path),
-        "FORK_DEMO_OUT": str(tmp_path / "demo"),
-    }
+    monkeypatch.setenv("RP_DEPLOYMENTS_DIR", str(tmp_path))
+    monkeypatch.setenv("FORK_DEMO_OUT", str(tmp_path / "demo"))
+    # What `make fork-demo FORK_URL=... BOOK=...` runs: start the fork, deploy_book.py, fork_demo.py, stop.
+    assert devnet.main(["serve", "--chain", kind, "--fork-url", upstream, "--book", str(book), "--fork-demo"]) == 0
     net = FORK_NETWORK[kind]
-    with LocalChain(ChainSpec(kind=kind, port=FORK_PORT[kind], fork_url=upstream)):
-        run_brownie_script("scripts/deploy_book.py", net, env)
-        run_brownie_script("scripts/fork_demo.py", net, env)
     dep = load_deployment(net, tmp_path)
     paxg = dep.assets["PAXG"]
     assert paxg.pair is None and [t for _, t in paxg.route] == [paxg.token, dep.assets["WETH"].token]
