@@ -12,11 +12,13 @@ from __future__ import annotations
 import json
 
 import pytest
+import yaml
 from brownie import web3  # type: ignore[attr-defined]
 
 from devworld import devnet
 from devworld.devnet import FORK_NETWORK
 from keeper.deployments import load_deployment
+from keeper.errors import ConfigError
 from scripts.address_book import check_book_on_chain, load_book
 from tests.helpers.book_world import HOLDER, deploy_book_world
 
@@ -34,6 +36,28 @@ def test_check_book_on_chain__stand_in__reads_decimals_descriptions_and_routes(s
     assert check.feeds["PAXG"].decimals == 18 and check.feeds["PAXG"].description == "XAU / USD"
     assert check.feeds["WBTC"].decimals == 8
     assert "PAXG: swaps through PAXG -> WETH -> USDC" in check.lines
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            lambda b: b["assets"]["WBTC"].update(decimals=18),
+            r"assets\.WBTC\.decimals: the book says 18, the token reports 8",
+        ),
+        (lambda b: b["assets"]["WETH"].update(feed=HOLDER), r"assets\.WETH\.feed: no contract code"),
+        (lambda b: b["assets"]["PAXG"].pop("route"), r"assets\.PAXG\.route: no Uniswap V2 pair between"),
+        (lambda b: b["holders"].update(USDC=b["assets"]["USDC"]["feed"]), r"holders\.USDC: .* holds no USDC"),
+        (lambda b: b.update(chain_id=1), r"chain_id: the book says 1, the node reports"),
+    ],
+)
+def test_check_book_on_chain__mistake__names_the_field(stand_in, tmp_path, change, message):
+    raw = stand_in.book(web3.eth.chain_id)
+    change(raw)
+    path = tmp_path / "book.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    with pytest.raises(ConfigError, match=message):
+        check_book_on_chain(load_book(path), web3)
 
 
 @pytest.mark.parametrize("kind", FORK_KINDS)
