@@ -172,6 +172,9 @@ def main() -> None:
         "lens": vault.lens(),
         "module": vault.module(),
         "timelock": deployed.timelock.address if deployed.timelock else None,
+        "governance_mode": cfg.governance_mode.value,
+        "governor": deployed.governor.address if deployed.governor else None,
+        "votes": deployed.votes.address if deployed.votes else None,
         "assets": [book.base, *cfg.assets],
         "block": web3.eth.block_number,
     }
