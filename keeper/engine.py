@@ -149,7 +149,8 @@ def estimate_covariance(s: Snapshot, risky: list[int], cfg: KeeperConfig) -> Est
         h = s.assets[i].history
         if not h.updated_at:
             raise InsufficientDataError(f"no feed rounds for {s.assets[i].token}")
-        rounds.append((np.asarray(h.updated_at, dtype=np.int64), np.asarray(h.answers, dtype=np.float64)))
+        # As read (tuples): feeds that share round times are then resampled together (``resample_rounds``).
+        rounds.append((h.updated_at, h.answers))
     end = s.timestamp
     start = max(max(int(ts[0]) for ts, _ in rounds), end - r.lookback_s)
     _, prices = resample_rounds(rounds, r.interval_s, start=start, end=end)

@@ -113,18 +113,49 @@ def resample_rounds(
         raise InsufficientDataError("no feeds given")
     if interval <= 0:
         raise ValueError(f"interval must be positive seconds, got {interval}")
-    firsts = [int(np.asarray(ts)[0]) for ts, _ in rounds if np.asarray(ts).size]
-    lasts = [int(np.asarray(ts)[-1]) for ts, _ in rounds if np.asarray(ts).size]
-    if len(firsts) != len(rounds):
+    shared = _shared_times(rounds)
+    times = [np.asarray(shared)] if shared is not None else [np.asarray(ts) for ts, _ in rounds]
+    if any(ts.size == 0 for ts in times):
         raise InsufficientDataError("a feed has no rounds")
-    t0 = max(firsts) if start is None else int(start)
-    t1 = max(lasts) if end is None else int(end)
+    t0 = max(int(ts[0]) for ts in times) if start is None else int(start)
+    t1 = max(int(ts[-1]) for ts in times) if end is None else int(end)
     if t1 < t0:
         raise InsufficientDataError(f"empty window: start {t0} is after end {t1}")
     grid = np.arange(t0, t1 + 1, interval, dtype=np.int64)
-    prices = np.column_stack([resample_last(ts, px, grid) for ts, px in rounds])
+    if shared is not None:
+        prices = _resample_shared(times[0], [px for _, px in rounds], grid)
+    else:
+        prices = np.column_stack([resample_last(ts, px, grid) for ts, (_, px) in zip(times, rounds, strict=True)])
     logger.debug("resampled feeds n=%d points=%d interval=%d", len(rounds), grid.size, interval)
     return grid, prices
+
+
+def _shared_times(rounds: Sequence[tuple[npt.ArrayLike, npt.ArrayLike]]) -> npt.ArrayLike | None:
+    """The feeds' common round times when every feed published at the same instants, else None.
+
+    Feeds given the same timestamps object, or equal tuples of them (the backtest's feeds, which publish every row;
+    a simulator's), share one search instead of one per feed. Anything else (arrays that are not the same object,
+    real feeds publishing at their own times) goes feed by feed."""
+    first = rounds[0][0]
+    for ts, _ in rounds[1:]:
+        if ts is not first and not (isinstance(ts, tuple) and isinstance(first, tuple) and ts == first):
+            return None
+    return first
+
+
+def _resample_shared(timestamps: npt.ArrayLike, answers: list[npt.ArrayLike], grid: IntArray) -> FloatArray:
+    """:func:`resample_last` for feeds with common round times: the same checks and the same prices, one search
+    for all of them. Shape (T, N)."""
+    ts = np.asarray(timestamps, dtype=np.int64)
+    if ts.ndim != 1 or any(len(px) != ts.size for px in answers):  # type: ignore[arg-type]
+        raise ShapeMismatchError(f"timestamps {ts.shape} and every feed's prices must be 1-D of equal length")
+    px = np.array(answers, dtype=np.float64)
+    if ts.size == 0 or ts[0] > grid[0]:
+        raise InsufficientDataError("feed has no round at or before the first grid time")
+    if np.any(np.diff(ts) < 0):
+        raise ValueError("round timestamps must be non-decreasing")
+    idx = np.searchsorted(ts, grid, side="right") - 1
+    return np.ascontiguousarray(px[:, idx].T)
 
 
 def log_returns(prices: npt.ArrayLike) -> FloatArray:
