@@ -347,20 +347,25 @@ def _snapshot(
     answers = [_FEED] + [feeds.answers[i][t] for i in range(n)]
     prices = [BASE_PRICE] + [Price(a, _FEED) for a in answers[1:]]
     reserves = feeds.pool_assets[t]
-    assets = []
-    for i in range(n + 1):
-        fields = dict(feeds.constant[i])
-        fields["balance"] = balances[i]
-        fields["answer"] = answers[i]
-        fields["updated_at"] = times[-1]
-        fields["budget_bps"] = 0 if i == 0 else budget_bps[i - 1]
-        fields["price"] = prices[i]
-        fields["price_base"] = prices[i].per_whole(_DECIMALS, _DECIMALS)
-        fields["value_base"] = prices[i].value(balances[i]) / _ONE
-        fields["pool"] = None if i == 0 else Pool(reserves[i - 1], feeds.pool_base)
-        fields["history"] = FeedHistory(feeds.ids, feeds.base if i == 0 else feeds.answers[i - 1][lo:hi], times)
-        assets.append(_asset_state(fields))
-    nav = sum(p.value(b) for p, b in zip(prices, balances, strict=True))
+    values = [p.value(b) for p, b in zip(prices, balances, strict=True)]
+    assets = [
+        _asset_state(
+            {
+                **feeds.constant[i],
+                "balance": balances[i],
+                "answer": answers[i],
+                "updated_at": times[-1],
+                "budget_bps": 0 if i == 0 else budget_bps[i - 1],
+                "price": prices[i],
+                "price_base": prices[i].per_whole(_DECIMALS, _DECIMALS),
+                "value_base": values[i] / _ONE,
+                "pool": None if i == 0 else Pool(reserves[i - 1], feeds.pool_base),
+                "history": FeedHistory(feeds.ids, feeds.base if i == 0 else feeds.answers[i - 1][lo:hi], times),
+            }
+        )
+        for i in range(n + 1)
+    ]
+    nav = sum(values)
     return Snapshot(
         block=t,
         timestamp=times[-1],

@@ -149,8 +149,8 @@ def estimate_covariance(s: Snapshot, risky: list[int], cfg: KeeperConfig) -> Est
         h = s.assets[i].history
         if not h.updated_at:
             raise InsufficientDataError(f"no feed rounds for {s.assets[i].token}")
-        # As read (tuples): feeds that share round times are then resampled together (``resample_rounds``).
-        rounds.append((h.updated_at, h.answers))
+        # Times as read (a tuple): feeds that share round times are then resampled together (``resample_rounds``).
+        rounds.append((h.updated_at, raw_answers(h.answers)))
     end = s.timestamp
     start = max(max(int(ts[0]) for ts, _ in rounds), end - r.lookback_s)
     _, prices = resample_rounds(rounds, r.interval_s, start=start, end=end)
@@ -187,6 +187,20 @@ def estimate_covariance(s: Snapshot, risky: list[int], cfg: KeeperConfig) -> Est
         if not np.all(np.isnan(iv)):
             cov = blend_implied_vol(cov, iv, r.implied_vol_weight)
     return Estimate(cov, rets, notes)
+
+
+def raw_answers(answers: tuple[int, ...]) -> FloatArray:
+    """A feed's raw integer answers as floats, each the nearest double (as ``float(answer)``).
+
+    Through int64 when they fit: NumPy converts a tuple of Python ints to int64 about ten times faster than to
+    float64 directly, and the int64 -> float64 cast rounds to nearest as ``float()`` does. Answers beyond int64
+    (an int256 feed can report them) go through Python floats."""
+    if answers and type(answers[0]) is int:
+        try:
+            return np.array(answers, dtype=np.int64).astype(np.float64)
+        except OverflowError:
+            pass
+    return np.array(answers, dtype=np.float64)
 
 
 def garch_on_own_grid(rets: FloatArray, ewma: FloatArray, tokens: list[str]) -> tuple[FloatArray, tuple[str, ...]]:

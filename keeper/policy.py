@@ -193,6 +193,7 @@ def decide(
     if trigger <= config.trigger_threshold:
         return hold(Reason.BELOW_THRESHOLD)
 
+    px_list = px.tolist()
     best: Decision | None = None
     first: tuple[float, float, float] | None = None  # (dev_after, benefit, cost) of the largest move, for the log
     any_trade = False
@@ -205,10 +206,12 @@ def decide(
         if not np.any(trade_values != 0.0):
             continue
         any_trade = True
+        # Python floats: the same doubles as NumPy's scalars, without a scalar object per element.
         cost = float(
             sum(
-                trade_cost(abs(v), px[i], pools[i], token_decimals[i], base_decimals, sell=v < 0.0) + gas_cost_per_trade
-                for i, v in enumerate(trade_values)
+                trade_cost(abs(v), px_list[i], pools[i], token_decimals[i], base_decimals, sell=v < 0.0)
+                + gas_cost_per_trade
+                for i, v in enumerate(trade_values.tolist())
                 if v != 0.0
             )
         )

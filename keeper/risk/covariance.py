@@ -7,6 +7,7 @@ per-period returns, shape (T, N); outputs are per-period covariances (annualise 
 
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass
 
@@ -72,11 +73,19 @@ def ewma_covariance(returns: npt.ArrayLike, *, decay: float = RISKMETRICS_DECAY)
     if not 0.0 < decay < 1.0:
         raise ValueError(f"decay must be in (0, 1), got {decay}")
     x = _returns_matrix(returns, min_rows=1)
-    t = x.shape[0]
+    xw = x * _ewma_root_weights(decay, x.shape[0])
+    return xw.T @ xw
+
+
+@functools.lru_cache(maxsize=64)
+def _ewma_root_weights(decay: float, t: int) -> FloatArray:
+    """``sqrt`` of the normalised EWMA weights as a (t, 1) column, oldest first. A keeper or a backtest asks for the
+    same (decay, window) on every tick, so they are computed once (read-only: the cache hands out one array)."""
     w = decay ** np.arange(t - 1, -1, -1, dtype=np.float64)
     w /= w.sum()
-    xw = x * np.sqrt(w)[:, None]
-    return xw.T @ xw
+    root = np.sqrt(w)[:, None]
+    root.setflags(write=False)
+    return root
 
 
 @dataclass(frozen=True)
