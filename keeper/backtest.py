@@ -24,7 +24,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -316,18 +316,22 @@ class _Feeds:
         """Per asset, the AssetState fields that stay the same on every row."""
 
 
-if hasattr(AssetState, "__post_init__") or hasattr(AssetState, "__slots__"):
-    raise ImportError("keeper.backtest builds AssetState without its __init__: update _asset_state for the new class")
+_FAST_BUILT = (AssetState, FeedHistory, Pool, Price)
+if any(hasattr(cls, "__post_init__") or hasattr(cls, "__slots__") for cls in _FAST_BUILT):
+    raise ImportError("keeper.backtest builds snapshot parts without their __init__: update _frozen for the new class")
+
+_T = TypeVar("_T")
 
 
-def _asset_state(fields: dict[str, object]) -> AssetState:
-    """``AssetState(**fields)`` without the dataclass ``__init__``, which sets each of the 20 fields of a frozen
-    dataclass through ``object.__setattr__``: about 7 µs an asset, 21 assets a row, the largest part of building a
-    row's snapshot. With every field given, no ``__post_init__`` and no ``__slots__`` (checked at import), filling
-    the instance's ``__dict__`` makes an equal object (``tests/keeper/test_keeper_backtest.py`` compares them)."""
-    state = object.__new__(AssetState)
-    state.__dict__.update(fields)
-    return state
+def _frozen(cls: type[_T], fields: dict[str, object]) -> _T:
+    """``cls(**fields)`` without the dataclass ``__init__``, which sets each field of a frozen dataclass through
+    ``object.__setattr__``: a row's snapshot is 21 ``AssetState`` of 20 fields plus 61 prices, pools and feed
+    histories, and those calls were most of its cost. With every field given, no ``__post_init__`` and no
+    ``__slots__`` (checked at import for each class built this way), filling the instance's ``__dict__`` makes an
+    equal object (``tests/keeper/test_backtest_fast_paths.py`` compares them)."""
+    obj = cls.__new__(cls)
+    obj.__dict__.update(fields)
+    return obj
 
 
 def _snapshot(
@@ -345,11 +349,15 @@ def _snapshot(
     lo, hi = t - cfg.window, t + 1
     times = feeds.times[lo:hi]
     answers = [_FEED] + [feeds.answers[i][t] for i in range(n)]
-    prices = [BASE_PRICE] + [Price(a, _FEED) for a in answers[1:]]
-    reserves = feeds.pool_assets[t]
+    prices = [BASE_PRICE] + [_frozen(Price, {"num": a, "den": _FEED}) for a in answers[1:]]
+    pools = [None] + [
+        _frozen(Pool, {"reserve_asset": r, "reserve_base": feeds.pool_base}) for r in feeds.pool_assets[t]
+    ]
+    rounds = [feeds.base] + [feeds.answers[i][lo:hi] for i in range(n)]
     values = [p.value(b) for p, b in zip(prices, balances, strict=True)]
     assets = [
-        _asset_state(
+        _frozen(
+            AssetState,
             {
                 **feeds.constant[i],
                 "balance": balances[i],
@@ -359,9 +367,9 @@ def _snapshot(
                 "price": prices[i],
                 "price_base": prices[i].per_whole(_DECIMALS, _DECIMALS),
                 "value_base": values[i] / _ONE,
-                "pool": None if i == 0 else Pool(reserves[i - 1], feeds.pool_base),
-                "history": FeedHistory(feeds.ids, feeds.base if i == 0 else feeds.answers[i - 1][lo:hi], times),
-            }
+                "pool": pools[i],
+                "history": _frozen(FeedHistory, {"round_ids": feeds.ids, "answers": rounds[i], "updated_at": times}),
+            },
         )
         for i in range(n + 1)
     ]

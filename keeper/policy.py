@@ -119,10 +119,10 @@ def rc_deviation(weights: npt.ArrayLike, cov: npt.ArrayLike, budget: npt.ArrayLi
     b = np.asarray(budget, dtype=np.float64)
     b = b / b.sum()
     w = np.asarray(weights, dtype=np.float64)
-    if not np.any(w > 0.0):
+    if not (w > 0.0).any():
         return 1.0 if relative else float(np.max(b))
     rc = risk_contributions(w, np.asarray(cov, dtype=np.float64))
-    return float(np.max(np.abs(rc / b - 1.0))) if relative else float(np.max(np.abs(rc - b)))
+    return float(np.abs(rc / b - 1.0).max()) if relative else float(np.abs(rc - b).max())
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -203,7 +203,7 @@ def decide(
         small = np.abs(trade_values) < config.min_trade_value
         trade_values[small] = 0.0
         w_f = w0 + trade_values / nav
-        if not np.any(trade_values != 0.0):
+        if not (trade_values != 0.0).any():
             continue
         any_trade = True
         # Python floats: the same doubles as NumPy's scalars, without a scalar object per element.

@@ -29,7 +29,7 @@ def _returns_matrix(returns: npt.ArrayLike, min_rows: int = 2) -> FloatArray:
         raise ShapeMismatchError(f"returns must be (T, N), got shape {x.shape}")
     if x.shape[0] < min_rows:
         raise InsufficientDataError(f"need at least {min_rows} observations, got {x.shape[0]}")
-    if not np.all(np.isfinite(x)):
+    if not np.isfinite(x).all():
         raise ValueError("returns contain non-finite values")
     return x
 
@@ -157,7 +157,7 @@ def correlation_from_covariance(cov: npt.ArrayLike) -> tuple[FloatArray, FloatAr
     if c.ndim != 2 or c.shape[0] != c.shape[1]:
         raise ShapeMismatchError(f"covariance must be square, got shape {c.shape}")
     var = np.diag(c)
-    if np.any(~(var > 0.0)):
+    if (~(var > 0.0)).any():
         raise NotPositiveDefiniteError("covariance has a non-positive variance")
     vols = np.sqrt(var)
     corr = c / np.outer(vols, vols)
@@ -197,7 +197,7 @@ def repair_covariance(cov: npt.ArrayLike, *, min_eigenvalue_ratio: float = 1e-8)
     c = np.asarray(cov, dtype=np.float64)
     c = 0.5 * (c + c.T)
     flat = ~(np.diag(c) > 0.0)
-    if np.any(flat):
+    if flat.any():
         # A constant series has no variance and no covariance: give it a tiny one instead of failing (the
         # engine floors such assets at a documented level first and journals it; this is the last guard).
         tiny = max(float(np.max(np.diag(c), initial=0.0)), 1.0) * 1e-18

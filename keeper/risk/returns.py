@@ -174,7 +174,7 @@ def log_returns(prices: npt.ArrayLike) -> FloatArray:
     p = np.asarray(prices, dtype=np.float64)
     if p.shape[0] < 2:
         raise InsufficientDataError(f"need at least two prices for a return, got {p.shape[0]}")
-    if np.any(~(p > 0.0)):
+    if (~(p > 0.0)).any():
         raise ValueError("prices must be strictly positive and finite for log returns")
     return np.diff(np.log(p), axis=0)
 

@@ -328,7 +328,7 @@ def solve_risk_budget(
             weights = y / sigma
             weights /= weights.sum()
             rc = risk_contributions(weights, cov)
-            error = float(np.max(np.abs(rc - b)))
+            error = float(np.abs(rc - b).max())
             if error <= target:
                 break
         if iterations >= max_iter:
@@ -531,7 +531,7 @@ def _rescale(y: FloatArray, cy: FloatArray) -> tuple[FloatArray, FloatArray]:
 
 def _rc_error(y: FloatArray, cy: FloatArray, b: FloatArray) -> float:
     rc = y * cy
-    return float(np.max(np.abs(rc / rc.sum() - b)))
+    return float(np.abs(rc / rc.sum() - b).max())
 
 
 def _objective(y: FloatArray, b: FloatArray) -> float:
@@ -563,7 +563,7 @@ def _line_search(
     step = 1.0
     for _ in range(_MAX_BACKTRACKS):
         y_new = y * _step_factor(step * u)
-        if np.all(np.isfinite(y_new)) and np.all(y_new > 0.0):
+        if np.isfinite(y_new).all() and (y_new > 0.0).all():
             cy_new = corr @ y_new
             q = float(y_new @ cy_new)
             if q > 0.0:
@@ -576,7 +576,7 @@ def _line_search(
     step = 1.0
     for _ in range(_MAX_RESIDUAL_BACKTRACKS):
         y_new = y * _step_factor(step * u)
-        if np.all(np.isfinite(y_new)) and np.all(y_new > 0.0):
+        if np.isfinite(y_new).all() and (y_new > 0.0).all():
             cy_new = corr @ y_new
             if float(y_new @ cy_new) > 0.0:
                 y_new, cy_new = _rescale(y_new, cy_new)
@@ -697,7 +697,7 @@ def _fallback(
             weights = y / sigma
             weights /= weights.sum()
             rc = risk_contributions(weights, cov)
-            error = float(np.max(np.abs(rc - b)))
+            error = float(np.abs(rc - b).max())
             if error <= target:
                 logger.warning(
                     "risk budget solved by coordinate descent n=%d reason=%s sweeps=%d error=%.3e tol=%.3e",

@@ -3,8 +3,8 @@ bit, and so the same decisions.
 
 - ``resample_rounds`` resamples feeds that share their round times with one search (the backtest's feeds all
   publish every row); the reference resamples feed by feed.
-- ``keeper.backtest`` fills each ``AssetState``'s fields directly instead of through the frozen dataclass's
-  ``__init__``.
+- ``keeper.backtest`` fills the fields of each ``AssetState``, ``FeedHistory``, ``Pool`` and ``Price`` directly
+  instead of through the frozen dataclass's ``__init__``.
 """
 
 from __future__ import annotations
@@ -65,7 +65,7 @@ def test_resample_rounds__shared_round_times__same_errors_as_feed_by_feed() -> N
         resample_rounds([((100, 300, 200), (1, 2, 3)), ((100, 300, 200), (4, 5, 6))], 50, start=100, end=300)
 
 
-def test_asset_state__fields_filled_directly__equal_to_the_constructor() -> None:
+def test_frozen__fields_filled_directly__equal_to_the_constructor() -> None:
     values: dict[str, Any] = {
         "token": "A0",
         "feed": "feed1",
@@ -89,10 +89,19 @@ def test_asset_state__fields_filled_directly__equal_to_the_constructor() -> None
         "reserve": None,
     }
     assert set(values) == {f.name for f in fields(AssetState)}  # every field given, as the backtest does
-    fast, ref = kb._asset_state(dict(values)), AssetState(**values)
-    assert fast == ref and vars(fast) == vars(ref) and hash(fast.history) == hash(ref.history)
+    fast, ref = kb._frozen(AssetState, dict(values)), AssetState(**values)
+    assert type(fast) is AssetState and fast == ref and vars(fast) == vars(ref)
     with pytest.raises(AttributeError):
         fast.balance = 0  # type: ignore[misc]  # still frozen
+    parts: list[tuple[type, dict[str, Any]]] = [
+        (Price, {"num": 4_567_000_000, "den": 10**8}),
+        (Pool, {"reserve_asset": 10**24, "reserve_base": 5 * 10**25}),
+        (FeedHistory, {"round_ids": (0, 1), "answers": (4_500_000_000, 4_567_000_000), "updated_at": (0, 86_400)}),
+    ]
+    for cls, kwargs in parts:
+        assert set(kwargs) == {f.name for f in fields(cls)}
+        part = kb._frozen(cls, dict(kwargs))
+        assert part == cls(**kwargs) and hash(part) == hash(cls(**kwargs)) and vars(part) == kwargs
 
 
 def test_backtest__fast_paths__same_results_as_reference_paths(
@@ -109,7 +118,7 @@ def test_backtest__fast_paths__same_results_as_reference_paths(
     configs = [BacktestConfig(keeper=plain), BacktestConfig(keeper=targeted)]
     fast = [backtest(stock_prices, c) for c in configs]
     monkeypatch.setattr(returns, "_shared_times", lambda rounds: None)
-    monkeypatch.setattr(kb, "_asset_state", lambda values: AssetState(**values))
+    monkeypatch.setattr(kb, "_frozen", lambda cls, values: cls(**values))
     ref = [backtest(stock_prices, c) for c in configs]
     for f, r in zip(fast, ref, strict=True):
         assert set(f.strategies) == set(r.strategies) == {"risk_parity", "equal_weight", "inverse_vol"}
