@@ -2,7 +2,7 @@
 the same walk-forward with skfolio's ``RiskBudgeting`` solving on the same covariance, and against monthly
 rebalancing through the same engine.
 
-    .venv/bin/python benchmarks/backtest.py            # about 3-4 minutes (skfolio's walk-forward is most of it)
+    .venv/bin/python benchmarks/backtest.py            # about 4-5 minutes (skfolio's walk-forward is most of it)
     .venv/bin/python benchmarks/backtest.py --quick    # 1,000 rows, one repeat: a smoke run
 
 Data: ``skfolio.datasets.load_sp500_dataset()`` (20 stocks, 8,313 business days, shipped inside skfolio's wheel),
@@ -26,6 +26,10 @@ Measured:
   off (a rebalance to target every 21 rows, whatever the deviation: calendar-style monthly rebalancing), and,
   as a second reference, the shipped policy with only the 21-row cooldown added. Turnover per year and realized
   risk-contribution error come from the backtest's own report (``StrategyResult``).
+- **Turnover study** (``TURNOVER_STUDY``): keeper settings (estimator and half-life, relative trigger, cost gate,
+  cooldown) each beside monthly rebalancing on the same estimator, against the target "turnover at most 1.5x
+  monthly's at equal or lower realized error". Each row also gets the realized error on common 21-row blocks
+  (:func:`block_rc_error`), which measures every strategy over the same periods.
 
 BLAS runs single-threaded (as in ``benchmarks/solver.py``): the machine has 2 cores, shared. Writes
 ``benchmarks/results/backtest.json`` and prints the table for ``benchmarks/README.md``.
@@ -63,7 +67,7 @@ sys.path.insert(0, str(ROOT))
 
 import keeper.backtest as kb  # noqa: E402
 import keeper.engine as ke  # noqa: E402
-from keeper.config import KeeperConfig, load_keeper_config  # noqa: E402
+from keeper.config import Estimator, KeeperConfig, load_keeper_config  # noqa: E402
 from keeper.prices import PriceTable, load_prices_csv  # noqa: E402
 from keeper.risk import risk_contributions  # noqa: E402
 from keeper.risk.returns import SECONDS_PER_YEAR  # noqa: E402
@@ -75,6 +79,35 @@ TARGET_RC_ERROR = 0.03
 TARGET_TURNOVER_RATIO = 1.5
 MONTH_ROWS = 21
 STRATEGY = "risk_parity"
+
+# Issue 11's turnover target, keeper settings against monthly rebalancing: overrides of the shipped config, each
+# compared with monthly rebalancing on the same estimator (the same covariance every day). Keys: estimator,
+# ewma_decay, trigger_rc_deviation, trigger_relative, cost_multiple, value_per_squared_deviation, cooldown_rows.
+TURNOVER_STUDY: tuple[tuple[str, dict[str, Any]], ...] = (
+    ("shipped", {}),
+    ("slower EWMA", {"ewma_decay": 0.97}),
+    ("Ledoit-Wolf", {"estimator": "ledoit_wolf"}),
+    ("relative trigger, no cost gate", {"trigger_relative": True, "trigger_rc_deviation": 0.5, "cost_multiple": 0.0}),
+    (
+        "relative trigger, 10-row cooldown",
+        {
+            "trigger_relative": True,
+            "trigger_rc_deviation": 0.5,
+            "cooldown_rows": 10,
+            "value_per_squared_deviation": 1.0,
+        },
+    ),
+    (
+        "Ledoit-Wolf, monthly with a no-trade band",
+        {
+            "estimator": "ledoit_wolf",
+            "trigger_relative": True,
+            "trigger_rc_deviation": 0.3,
+            "cost_multiple": 0.0,
+            "cooldown_rows": MONTH_ROWS,
+        },
+    ),
+)
 
 # Stages timed in the instrumented run: (module, attribute, label). Nested stages (the covariance's parts) are
 # inside "covariance"; "propose" holds every engine stage.
@@ -220,6 +253,44 @@ def summary(result: kb.BacktestResult) -> dict[str, Any]:
     }
 
 
+def with_settings(keeper: KeeperConfig, overrides: dict[str, Any], interval: int) -> KeeperConfig:
+    """The keeper config with a study row's overrides (``cooldown_rows`` in rows of the data's grid)."""
+    risk, policy = keeper.risk, keeper.policy
+    if "estimator" in overrides:
+        risk = replace(risk, estimator=Estimator(overrides["estimator"]))
+    if "ewma_decay" in overrides:
+        risk = replace(risk, ewma_decay=overrides["ewma_decay"])
+    names = ("trigger_rc_deviation", "trigger_relative", "cost_multiple", "value_per_squared_deviation")
+    changes = {k: overrides[k] for k in names if k in overrides}
+    if "cooldown_rows" in overrides:
+        changes["cooldown_s"] = overrides["cooldown_rows"] * interval
+    return replace(keeper, risk=risk, policy=replace(policy, **changes))
+
+
+def monthly_of(keeper: KeeperConfig, interval: int) -> KeeperConfig:
+    """Calendar rebalancing through the same engine: every 21 rows to target, the trigger and cost gate off."""
+    policy = replace(keeper.policy, cooldown_s=MONTH_ROWS * interval, trigger_rc_deviation=1e-9, cost_multiple=0.0)
+    return replace(keeper, policy=policy)
+
+
+def block_rc_error(result: kb.BacktestResult, table: PriceTable) -> float:
+    """Realized RC error on the same periods for every strategy: the path cut into 21-row blocks; in each, the
+    weights held on its first row against the sample covariance of the block's simple returns; mean over blocks
+    and assets of |RC − budget|. The backtest's own figure is measured after each strategy's own rebalances, so a
+    keeper that trades when its model sees turbulence is measured mostly in turbulent stretches; this one is not."""
+    s = result.strategies[STRATEGY]
+    px = table.prices[result.start :]
+    errors = []
+    for k in range(0, px.shape[0] - MONTH_ROWS, MONTH_ROWS):
+        w = s.weights[k]
+        if not w.sum() > 0:
+            continue
+        rets = px[k + 1 : k + MONTH_ROWS + 1] / px[k : k + MONTH_ROWS] - 1.0
+        cov = np.cov(rets, rowvar=False, ddof=1)
+        errors.append(np.abs(risk_contributions(w, cov) - result.budget))
+    return float(np.mean(errors))
+
+
 def machine() -> dict[str, Any]:
     def version(pkg: str) -> str:
         try:
@@ -271,13 +342,14 @@ def bench(rows: int | None, repeats: int) -> dict[str, Any]:
     sk_solve = [s for _, _, _, s in sk_captured]
 
     monthly_keeper = replace(keeper, policy=replace(keeper.policy, cooldown_s=MONTH_ROWS * interval))
-    calendar_keeper = replace(
-        monthly_keeper, policy=replace(monthly_keeper.policy, trigger_rc_deviation=1e-9, cost_multiple=0.0)
-    )
-    _, monthly = run(table, calendar_keeper)
+    _, monthly = run(table, monthly_of(keeper, interval))
     _, cooldown_only = run(table, monthly_keeper)
 
     daily, month, cool = summary(result), summary(monthly), summary(cooldown_only)
+    daily["block_rc_error"] = block_rc_error(result, table)
+    month["block_rc_error"] = block_rc_error(monthly, table)
+    cool["block_rc_error"] = block_rc_error(cooldown_only, table)
+    study = turnover_study(table, keeper, interval, result, monthly)
     median = statistics.median(times)
     ratio = daily["turnover_per_year"] / month["turnover_per_year"]
     ratio_cool = daily["turnover_per_year"] / cool["turnover_per_year"]
@@ -331,6 +403,7 @@ def bench(rows: int | None, repeats: int) -> dict[str, Any]:
         "daily_trigger": daily,
         "monthly": {"policy": "cooldown 21 rows, trigger and cost gate off", **month},
         "monthly_cooldown_only": {"policy": "shipped policy plus a 21-row cooldown", **cool},
+        "turnover_study": study,
         "targets": {
             "walk_forward_seconds": {"target": TARGET_SECONDS, "value": median, "met": median <= TARGET_SECONDS},
             "realized_rc_error": {
@@ -345,6 +418,7 @@ def bench(rows: int | None, repeats: int) -> dict[str, Any]:
                 "error_monthly": month["realized_rc_error"],
                 "met": ratio <= TARGET_TURNOVER_RATIO and daily["realized_rc_error"] <= month["realized_rc_error"],
             },
+            "turnover_vs_monthly_best_setting": best_setting(study),
             "turnover_vs_cooldown_only": {
                 "target": TARGET_TURNOVER_RATIO,
                 "ratio": ratio_cool,
@@ -354,6 +428,76 @@ def bench(rows: int | None, repeats: int) -> dict[str, Any]:
             },
         },
     }
+
+
+def turnover_study(
+    table: PriceTable, keeper: KeeperConfig, interval: int, shipped: kb.BacktestResult, monthly: kb.BacktestResult
+) -> list[dict[str, Any]]:
+    """Each ``TURNOVER_STUDY`` row beside monthly rebalancing on its own estimator; the target: turnover at most
+    1.5x monthly's at equal or lower realized RC error."""
+    monthlies: dict[tuple[Any, ...], dict[str, Any]] = {}
+    rows = []
+    for name, overrides in TURNOVER_STUDY:
+        cfg = with_settings(keeper, overrides, interval)
+        result = shipped if not overrides else run(table, cfg)[1]
+        key = (cfg.risk.estimator, cfg.risk.ewma_decay)
+        if key not in monthlies:
+            m = (
+                monthly
+                if key == (keeper.risk.estimator, keeper.risk.ewma_decay)
+                else run(table, monthly_of(cfg, interval))[1]
+            )
+            monthlies[key] = {**summary(m), "block_rc_error": block_rc_error(m, table)}
+        mine, month = {**summary(result), "block_rc_error": block_rc_error(result, table)}, monthlies[key]
+        ratio = mine["turnover_per_year"] / month["turnover_per_year"]
+        rows.append(
+            {
+                "name": name,
+                "overrides": overrides,
+                "keeper": mine,
+                "monthly_same_estimator": month,
+                "turnover_ratio": ratio,
+                "met": ratio <= TARGET_TURNOVER_RATIO and mine["realized_rc_error"] <= month["realized_rc_error"],
+                "met_on_blocks": ratio <= TARGET_TURNOVER_RATIO and mine["block_rc_error"] <= month["block_rc_error"],
+            }
+        )
+    return rows
+
+
+def best_setting(study: list[dict[str, Any]]) -> dict[str, Any]:
+    """The study row that meets the turnover target with the lowest realized error; else the lowest error among
+    rows within the turnover ratio (the best trade-off found), marked not met."""
+    met = [r for r in study if r["met"]]
+    pool = met or [r for r in study if r["turnover_ratio"] <= TARGET_TURNOVER_RATIO] or study
+    r = min(pool, key=lambda r: r["keeper"]["realized_rc_error"])
+    return {
+        "target": TARGET_TURNOVER_RATIO,
+        "setting": r["name"],
+        "overrides": r["overrides"],
+        "ratio": r["turnover_ratio"],
+        "error_keeper": r["keeper"]["realized_rc_error"],
+        "error_monthly": r["monthly_same_estimator"]["realized_rc_error"],
+        "met": r["met"],
+    }
+
+
+def study_markdown(d: dict[str, Any]) -> str:
+    lines = [
+        "| setting | turnover/yr | rebalances/yr | RC err (own) | RC err (21-row blocks) | monthly, same estimator:"
+        " turnover/yr, RC err (own), (blocks) | turnover ratio | target met (own / blocks) |",
+        "|---|---:|---:|---:|---:|---|---:|---|",
+    ]
+    for r in d["turnover_study"]:
+        k, m = r["keeper"], r["monthly_same_estimator"]
+        settings = ", ".join(f"{a}={b}" for a, b in r["overrides"].items()) or "config/keeper.local.yaml"
+        lines.append(
+            f"| {r['name']}: {settings} | {k['turnover_per_year']:.3f} | {k['rebalances_per_year']:.1f} |"
+            f" {k['realized_rc_error'] * 100:.2f} pp | {k['block_rc_error'] * 100:.2f} pp |"
+            f" {m['turnover_per_year']:.3f}, {m['realized_rc_error'] * 100:.2f} pp,"
+            f" {m['block_rc_error'] * 100:.2f} pp |"
+            f" {r['turnover_ratio']:.2f} | {'yes' if r['met'] else 'no'} / {'yes' if r['met_on_blocks'] else 'no'} |"
+        )
+    return "\n".join(lines)
 
 
 def table_markdown(d: dict[str, Any]) -> str:
@@ -410,6 +554,8 @@ def main(argv: list[str] | None = None) -> int:
     if not args.quick:
         RESULTS.write_text(json.dumps(data, indent=1) + "\n")
     print(table_markdown(data))
+    print()
+    print(study_markdown(data))
     print()
     for name, t in data["targets"].items():
         print(f"{name}: {'met' if t['met'] else 'MISSED'} ({json.dumps(t)})")
