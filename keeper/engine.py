@@ -167,7 +167,7 @@ def estimate_covariance(s: Snapshot, risky: list[int], cfg: KeeperConfig) -> Est
     else:  # EWMA, and the correlations (and fallback variances) of GARCH and the blend
         cov = ewma_covariance(rets, decay=r.ewma_decay)
     floor = MIN_ANNUAL_VOL**2 / periods_per_year(r.interval_s)
-    flat = [k for k in range(cov.shape[0]) if not cov[k, k] >= floor]
+    flat: list[int] = np.flatnonzero(~(np.diag(cov) >= floor)).tolist()
     notes = tuple(
         f"flat_series: {s.assets[risky[k]].token} variance floored at {MIN_ANNUAL_VOL:.2%} a year" for k in flat
     )

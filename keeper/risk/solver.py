@@ -369,7 +369,7 @@ def solve_risk_budget(
             u = capped
         else:
             u *= _MAX_SHRINK / float(u.max())
-        step = _line_search(corr, y, cy, b, u)
+        step = _line_search(corr, y, cy, b, u, f_prev)
         if step is None:
             stall = "line_search_failed"
             break
@@ -545,7 +545,7 @@ def _slack(f: float) -> float:
 
 
 def _line_search(
-    corr: _Correlation, y: FloatArray, cy: FloatArray, b: FloatArray, u: FloatArray
+    corr: _Correlation, y: FloatArray, cy: FloatArray, b: FloatArray, u: FloatArray, f0: float | None = None
 ) -> tuple[FloatArray, FloatArray, float] | None:
     """Take the multiplicative step ``y ∘ exp(−t u)``, halving t until f does not increase.
 
@@ -558,7 +558,8 @@ def _line_search(
     Returns the new point, its ``Cy`` and its f, or ``None`` when neither pass found a step (a Newton stall:
     round-off has made the direction useless).
     """
-    f0 = _objective(y, b)
+    if f0 is None:  # the Newton loop passes f at y, which it already has
+        f0 = _objective(y, b)
     slack = _slack(f0)
     step = 1.0
     for _ in range(_MAX_BACKTRACKS):
