@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import MISSING, dataclass, fields, replace
 from pathlib import Path
 from typing import Literal, TypeVar
 
@@ -297,8 +297,11 @@ class _Feeds:
         """Per row and asset, the asset side of its pool (raw units at the oracle price)."""
         self.pool_base = int(cfg.pool_depth * _ONE)
         self.tokens = [_BASE] + [f"A{i}" for i in range(px.shape[1])]
+        # Defaults first (a field added to AssetState with a default is filled as its constructor fills it).
+        defaults = {f.name: f.default for f in fields(AssetState) if f.default is not MISSING}
         self.constant: list[dict[str, object]] = [
-            {
+            defaults
+            | {
                 "token": token,
                 "feed": f"feed{i}",
                 "heartbeat_s": 10 * cfg.interval,
@@ -323,14 +326,14 @@ if any(hasattr(cls, "__post_init__") or hasattr(cls, "__slots__") for cls in _FA
 _T = TypeVar("_T")
 
 
-def _frozen(cls: type[_T], fields: dict[str, object]) -> _T:
-    """``cls(**fields)`` without the dataclass ``__init__``, which sets each field of a frozen dataclass through
+def _frozen(cls: type[_T], values: dict[str, object]) -> _T:
+    """``cls(**values)`` without the dataclass ``__init__``, which sets each field of a frozen dataclass through
     ``object.__setattr__``: a row's snapshot is 21 ``AssetState`` of 20 fields plus 61 prices, pools and feed
     histories, and those calls were most of its cost. With every field given, no ``__post_init__`` and no
     ``__slots__`` (checked at import for each class built this way), filling the instance's ``__dict__`` makes an
     equal object (``tests/keeper/test_backtest_fast_paths.py`` compares them)."""
     obj = cls.__new__(cls)
-    obj.__dict__.update(fields)
+    obj.__dict__.update(values)
     return obj
 
 

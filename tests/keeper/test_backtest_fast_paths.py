@@ -68,6 +68,7 @@ def test_resample_rounds__shared_round_times__same_errors_as_feed_by_feed() -> N
 def test_frozen__fields_filled_directly__equal_to_the_constructor() -> None:
     values: dict[str, Any] = {
         "token": "A0",
+        "symbol": "A0",
         "feed": "feed1",
         "heartbeat_s": 864_000,
         "token_decimals": 18,
@@ -102,6 +103,19 @@ def test_frozen__fields_filled_directly__equal_to_the_constructor() -> None:
         assert set(kwargs) == {f.name for f in fields(cls)}
         part = kb._frozen(cls, dict(kwargs))
         assert part == cls(**kwargs) and hash(part) == hash(cls(**kwargs)) and vars(part) == kwargs
+
+
+def test_backtest_snapshot__every_asset_field_set__as_the_constructor_sets_them(stock_prices: np.ndarray) -> None:
+    """A field added to AssetState must reach the fast-built objects too (defaults included), not only compare
+    equal through the class attribute a dataclass default leaves behind."""
+    cfg = BacktestConfig()
+    feeds = kb._Feeds(stock_prices, cfg)
+    n = stock_prices.shape[1]
+    snap = kb._snapshot(cfg.window + 1, stock_prices, [10**24] + [10**18] * n, [1000] * n, cfg, 0, 0, feeds)
+    names = {f.name for f in fields(AssetState)}
+    for asset in snap.assets:
+        assert set(vars(asset)) == names
+        assert asset == AssetState(**vars(asset))
 
 
 def test_backtest__fast_paths__same_results_as_reference_paths(
