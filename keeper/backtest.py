@@ -297,11 +297,8 @@ class _Feeds:
         """Per row and asset, the asset side of its pool (raw units at the oracle price)."""
         self.pool_base = int(cfg.pool_depth * _ONE)
         self.tokens = [_BASE] + [f"A{i}" for i in range(px.shape[1])]
-        # Defaults first (a field added to AssetState with a default is filled as its constructor fills it).
-        defaults = {f.name: f.default for f in fields(AssetState) if f.default is not MISSING}
         self.constant: list[dict[str, object]] = [
-            defaults
-            | {
+            {
                 "token": token,
                 "feed": f"feed{i}",
                 "heartbeat_s": 10 * cfg.interval,
@@ -323,6 +320,11 @@ _FAST_BUILT = (AssetState, FeedHistory, Pool, Price)
 if any(hasattr(cls, "__post_init__") or hasattr(cls, "__slots__") for cls in _FAST_BUILT):
     raise ImportError("keeper.backtest builds snapshot parts without their __init__: update _frozen for the new class")
 
+_DEFAULTS: dict[type, dict[str, object]] = {
+    cls: {f.name: f.default for f in fields(cls) if f.default is not MISSING} for cls in _FAST_BUILT
+}
+"""Each class's field defaults: a field added with a default is filled as the constructor fills it."""
+
 _T = TypeVar("_T")
 
 
@@ -330,9 +332,10 @@ def _frozen(cls: type[_T], values: dict[str, object]) -> _T:
     """``cls(**values)`` without the dataclass ``__init__``, which sets each field of a frozen dataclass through
     ``object.__setattr__``: a row's snapshot is 21 ``AssetState`` of 20 fields plus 61 prices, pools and feed
     histories, and those calls were most of its cost. With every field given, no ``__post_init__`` and no
-    ``__slots__`` (checked at import for each class built this way), filling the instance's ``__dict__`` makes an
-    equal object (``tests/keeper/test_backtest_fast_paths.py`` compares them)."""
+    ``__slots__`` (checked at import for each class built this way), filling the instance's ``__dict__`` with the
+    defaults, then ``values``, makes an equal object (``tests/keeper/test_backtest_fast_paths.py`` compares them)."""
     obj = cls.__new__(cls)
+    obj.__dict__.update(_DEFAULTS[cls])
     obj.__dict__.update(values)
     return obj
 

@@ -100,9 +100,9 @@ def test_frozen__fields_filled_directly__equal_to_the_constructor() -> None:
         (FeedHistory, {"round_ids": (0, 1), "answers": (4_500_000_000, 4_567_000_000), "updated_at": (0, 86_400)}),
     ]
     for cls, kwargs in parts:
-        assert set(kwargs) == {f.name for f in fields(cls)}
-        part = kb._frozen(cls, dict(kwargs))
-        assert part == cls(**kwargs) and hash(part) == hash(cls(**kwargs)) and vars(part) == kwargs
+        part, ref_part = kb._frozen(cls, dict(kwargs)), cls(**kwargs)
+        assert part == ref_part and hash(part) == hash(ref_part) and vars(part) == vars(ref_part)
+        assert set(vars(part)) == {f.name for f in fields(cls)}  # defaults of fields not given included
 
 
 def test_backtest_snapshot__every_asset_field_set__as_the_constructor_sets_them(stock_prices: np.ndarray) -> None:
@@ -116,6 +116,9 @@ def test_backtest_snapshot__every_asset_field_set__as_the_constructor_sets_them(
     for asset in snap.assets:
         assert set(vars(asset)) == names
         assert asset == AssetState(**vars(asset))
+        assert vars(asset.history) == vars(FeedHistory(**vars(asset.history)))
+        if asset.pool is not None:
+            assert vars(asset.pool) == vars(Pool(**vars(asset.pool)))
 
 
 def test_backtest__fast_paths__same_results_as_reference_paths(
