@@ -28,6 +28,7 @@ DEPLOYED = [
     "RiskParityVaultLens",
     "LeverageLogic",
     "RegistryLogic",
+    "RiskLogic",
     "UniswapV2SwapAdapter",
     "AaveV3LendingAdapter",
     "VaultTimelock",

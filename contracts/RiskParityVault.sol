@@ -14,6 +14,7 @@ import {VaultStorage} from "./libraries/VaultStorage.sol";
 import {NavLogic} from "./libraries/NavLogic.sol";
 import {DelegateCall} from "./libraries/DelegateCall.sol";
 import {LeverageLogic} from "./libraries/LeverageLogic.sol";
+import {RiskLogic} from "./risk/RiskLogic.sol";
 import {IRiskParityVaultModule} from "./modules/IRiskParityVaultModule.sol";
 
 /// @title RiskParityVault
@@ -361,9 +362,12 @@ contract RiskParityVault is ERC4626Upgradeable, AccessControlUpgradeable, Reentr
         if (totalSupply() == 0) s.feeBps = 0;
     }
 
-    function _snapshotForDeposit() private view returns (NavLogic.Snapshot memory) {
-        if (VaultStorage.layout().depositsPaused) revert IRiskParityVault.RiskParityVaultDepositsPaused();
-        return _snapshot(Math.Rounding.Ceil);
+    /// @dev The DEX-vs-oracle circuit breaker runs after the NAV read, whose own feed checks come first.
+    function _snapshotForDeposit() private view returns (NavLogic.Snapshot memory s) {
+        VaultStorage.Layout storage l = VaultStorage.layout();
+        if (l.depositsPaused) revert IRiskParityVault.RiskParityVaultDepositsPaused();
+        s = _snapshot(Math.Rounding.Ceil);
+        RiskLogic.checkPriceBreaker(l.registry);
     }
 
     function _checkCap(address receiver, uint256 assets, uint256 nav) private view {

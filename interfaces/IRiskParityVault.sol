@@ -182,6 +182,28 @@ interface IRiskParityVault {
         uint128 ripcordMaxTradeBaseUnits;
     }
 
+    /// @notice The on-chain risk model and the DEX-vs-oracle circuit breaker (issue 12), set by governance.
+    ///         A zero `bandBps` switches the guardrail off and a zero `maxDivergenceBps` the breaker.
+    /// @param pokeIntervalSeconds Least time between two covariance updates (`poke`, and every rebalance).
+    /// @param halfLifeSeconds Half-life of the exponentially weighted covariance: an observation `dt` seconds
+    ///        long gets weight 1 - 2^(-dt / halfLife).
+    /// @param twapWindowSeconds Least age of the pool checkpoint a TWAP is measured from (when one is that old).
+    /// @param bandBps Guardrail band: after a rebalance max |RC_i - budget_i| <= max(that gap before, band), and
+    ///        the target weights' risk contributions must be within the band of the budgets.
+    /// @param triggerBps `shouldRebalance` answers true once the holdings' gap exceeds this.
+    /// @param maxDivergenceBps Largest accepted |TWAP - feed| / feed of any asset with a pool; beyond it deposits,
+    ///        swap exits and rebalances stop (in-kind and plain exits still work).
+    /// @param minObservations The guardrail and `shouldRebalance` stay inactive until this many returns are in.
+    struct RiskParams {
+        uint32 pokeIntervalSeconds;
+        uint32 halfLifeSeconds;
+        uint32 twapWindowSeconds;
+        uint16 bandBps;
+        uint16 triggerBps;
+        uint16 maxDivergenceBps;
+        uint16 minObservations;
+    }
+
     /*//////////////////////////////////////////////////////////////
                                  ERRORS
     //////////////////////////////////////////////////////////////*/
@@ -257,6 +279,17 @@ interface IRiskParityVault {
     error RiskParityVaultModuleOnlyDelegated();
     error RiskParityVaultInternalEntry(bytes4 selector);
     error RiskParityVaultUnauthorizedCallback(address caller);
+    /// @notice After the trades the largest gap between an asset's risk contribution (on-chain covariance) and
+    ///         its budget is above both the gap before and the band (1e18 = 100%).
+    error RiskParityVaultRiskGapGrew(uint256 gapBeforeWad, uint256 gapAfterWad, uint256 bandWad);
+    /// @notice The keeper's target weights give registry entry `index` a risk contribution outside the band of
+    ///         its budget under the on-chain covariance (1e18 = 100%).
+    error RiskParityVaultTargetsOffBudget(uint256 index, int256 riskContributionWad, uint256 budgetWad, uint256 bandWad);
+    /// @notice The circuit breaker: `token`'s pool TWAP (in feed terms, base units per token unit scaled like the
+    ///         oracle price) is more than `maxDivergenceBps` away from its feed.
+    error RiskParityVaultPriceDivergence(address token, uint256 divergenceBps, uint256 maxDivergenceBps);
+    /// @notice The pair does not trade `token` against the base asset (or `token` is not a registered non-base asset).
+    error RiskParityVaultInvalidTwapPair(address token, address pair);
 
     /*//////////////////////////////////////////////////////////////
                                  EVENTS
@@ -315,6 +348,12 @@ interface IRiskParityVault {
     event RedeemedInKind(
         address indexed caller, address indexed receiver, address indexed owner, uint256 shares, uint256[] amounts
     );
+    event RiskParamsUpdated(RiskParams params);
+    event TwapPairUpdated(address indexed token, address pair);
+    /// @notice The covariance took one more return (`observations` in all), `elapsedSeconds` long.
+    event CovariancePoked(uint256 observations, uint256 elapsedSeconds);
+    /// @notice A rebalance passed the risk guardrail: the largest |RC_i - budget_i| before and after (1e18).
+    event RiskGuardrailChecked(uint256 gapBeforeWad, uint256 gapAfterWad, uint256 bandWad);
 
     /*//////////////////////////////////////////////////////////////
                                  EXITS
@@ -500,4 +539,50 @@ interface IRiskParityVault {
 
     /// @notice Guardian or governance may pause; only governance may unpause.
     function setRebalancesPaused(bool paused) external;
+
+    /*//////////////////////////////////////////////////////////////
+                  RISK GUARDRAIL AND CIRCUIT BREAKER
+    //////////////////////////////////////////////////////////////*/
+
+    /// @notice Anyone. Update the covariance with the return since the last update (at most once per
+    ///         `pokeIntervalSeconds`) and record the pools' cumulative prices for the breaker's TWAP. Every
+    ///         rebalance does the same first. Reverts on a bad oracle.
+    /// @return poked False when the interval has not passed (nothing changed).
+    function poke() external returns (bool poked);
+
+    /// @notice Governance. Inside the hard bounds of RiskLogic (see `RiskParams`).
+    function setRiskParams(RiskParams calldata params) external;
+
+    /// @notice Governance. The Uniswap V2 pair of `token` against the base asset (address(0): no TWAP check).
+    function setTwapPair(address token, address pair) external;
+
+    function riskParams() external view returns (RiskParams memory);
+
+    function twapPair(address token) external view returns (address);
+
+    /// @return lastPokeAt Unix seconds of the last covariance update (0: never).
+    /// @return observations Returns in the covariance since it was last reset (a registry change resets it).
+    /// @return guardrailActive Band set and at least `minObservations` returns in.
+    function riskState() external view returns (uint64 lastPokeAt, uint256 observations, bool guardrailActive);
+
+    /// @notice The exponentially weighted covariance of the non-base assets' returns against the base, per
+    ///         second, scaled by 1e22; entry (i, j), i <= j, registry index minus one, at j (j + 1) / 2 + i.
+    function covariancePerSecond() external view returns (int256[] memory);
+
+    /// @notice Under the on-chain covariance, per registry entry (the base's are zero): annualized volatility
+    ///         (1e18 = 100%) and the risk contribution of the current gross holdings (sum 1e18, zero when the
+    ///         holdings carry no variance), and the largest |RC_i - budget_i| (1e18).
+    function riskContributions()
+        external
+        view
+        returns (uint256[] memory volatilitiesWad, int256[] memory riskContributionsWad, uint256 gapWad);
+
+    /// @notice For a second keeper network (Chainlink Automation's checkUpkeep, Index Coop's FLI): true when the
+    ///         guardrail is active, rebalances are not paused, the cooldown has passed and the holdings' gap to
+    ///         the budgets exceeds `triggerBps`.
+    function shouldRebalance() external view returns (bool needed, uint256 gapWad, uint256 triggerWad);
+
+    /// @notice The breaker's reading now: the asset with the largest TWAP-vs-feed divergence, and whether it
+    ///         is past `maxDivergenceBps` (deposits, swap exits and rebalances revert while it is).
+    function priceDivergence() external view returns (address token, uint256 divergenceBps, bool tripped);
 }

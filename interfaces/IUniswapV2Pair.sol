@@ -11,4 +11,10 @@ interface IUniswapV2Pair {
     /// @return reserve1 Reserve of token1 in its own units.
     /// @return blockTimestampLast Time of the last reserve update.
     function getReserves() external view returns (uint112 reserve0, uint112 reserve1, uint32 blockTimestampLast);
+
+    /// @notice Sum over time of token1/token0 (UQ112x112 per second) up to `blockTimestampLast`; wraps on overflow.
+    function price0CumulativeLast() external view returns (uint256);
+
+    /// @notice Sum over time of token0/token1 (UQ112x112 per second) up to `blockTimestampLast`; wraps on overflow.
+    function price1CumulativeLast() external view returns (uint256);
 }

@@ -29,6 +29,7 @@ from brownie import (  # type: ignore[attr-defined]
     Contract,
     LeverageLogic,
     RegistryLogic,
+    RiskLogic,
     RiskParityVault,
     RiskParityVaultAdmin,
     RiskParityVaultLens,
@@ -135,6 +136,33 @@ class GovernorConfig:
 
 
 @dataclass(frozen=True)
+class RiskConfig:
+    """The on-chain risk model, guardrail and DEX-vs-oracle breaker (``risk:`` in config/vault.yaml; the
+    contract's ``RiskParams``). Off unless ``enabled``: the vault then never pokes and checks neither."""
+
+    enabled: bool = False
+    poke_interval_s: int = 3_600
+    half_life_s: int = 604_800
+    twap_window_s: int = 1_800
+    band_bps: int = 1_000
+    trigger_bps: int = 500
+    max_divergence_bps: int = 500
+    min_observations: int = 24
+
+    def params(self) -> tuple[int, ...]:
+        """As the contract's ``RiskParams`` struct."""
+        return (
+            self.poke_interval_s,
+            self.half_life_s,
+            self.twap_window_s,
+            self.band_bps,
+            self.trigger_bps,
+            self.max_divergence_bps,
+            self.min_observations,
+        )
+
+
+@dataclass(frozen=True)
 class VaultConfig:
     name: str
     symbol: str
@@ -158,6 +186,7 @@ class VaultConfig:
     """Delay of the manager's risk-increasing changes (0: they apply at once; tests)."""
     governance_mode: GovernanceMode = GovernanceMode.TIMELOCK
     governor: GovernorConfig = field(default_factory=GovernorConfig)
+    risk: RiskConfig = RiskConfig()
 
     @property
     def thresholds(self) -> tuple[int, int, int, int]:
@@ -204,6 +233,7 @@ def load_vault_config(path: str | Path = DEFAULT_CONFIG) -> VaultConfig:
                     raw["governance"].get("proposal_threshold_shares", GovernorConfig.proposal_threshold_shares)
                 ),
             ),
+            risk=RiskConfig(**(raw.get("risk") or {})),
         )
     except (OSError, KeyError, TypeError, ValueError, yaml.YAMLError) as exc:
         raise ConfigError(f"{path}: invalid vault config ({exc!r}); compare with config/vault.yaml") from exc
@@ -248,9 +278,9 @@ def _library(container: Any, tx: dict[str, Any]) -> Any:
 
 
 def deploy_libraries(tx: dict[str, Any]) -> None:
-    """The vault's external libraries and its shared stateless contracts, in link order (the admin links both
-    libraries, the module LeverageLogic and the admin)."""
-    for container in (LeverageLogic, RegistryLogic, RiskParityVaultAdmin, RiskParityVaultLens):
+    """The vault's external libraries and its shared stateless contracts, in link order (the admin links the
+    three libraries, the module LeverageLogic, RiskLogic and the admin, the core LeverageLogic and RiskLogic)."""
+    for container in (LeverageLogic, RegistryLogic, RiskLogic, RiskParityVaultAdmin, RiskParityVaultLens):
         _library(container, tx)
     admin = RiskParityVaultAdmin[-1]
     if not (
@@ -272,6 +302,7 @@ def vault_abi() -> list[dict[str, Any]]:
         interface.IRiskParityVault.abi,
         LeverageLogic.abi,
         RegistryLogic.abi,
+        RiskLogic.abi,
     )
     for abi in abis:
         for e in abi:
@@ -279,7 +310,7 @@ def vault_abi() -> list[dict[str, Any]]:
                 e["type"] in ("constructor", "fallback", "receive") or e.get("name") == "admin"
             ):
                 continue
-            if abi in (LeverageLogic.abi, RegistryLogic.abi) and e["type"] == "function":
+            if abi in (LeverageLogic.abi, RegistryLogic.abi, RiskLogic.abi) and e["type"] == "function":
                 continue
             key = (e["type"], e.get("name", ""), ",".join(i["type"] for i in e.get("inputs", [])))
             if key not in seen:
@@ -377,6 +408,8 @@ def deploy_vault(
     lending = None
     if cfg.leverage.enabled:
         lending = _enable_leverage(world, vault, cfg.leverage, tx)
+    if cfg.risk.enabled:
+        _enable_risk_guard(world, vault, cfg, tx)
 
     who = {k: _account(v) for k, v in cfg.roles.items()} | (roles or {})
     vault.grantRole(manager_role, who["manager"], tx)
@@ -431,6 +464,17 @@ def _enable_leverage(world: Any, vault: Any, lev: LeverageConfig, tx: dict[str, 
     vault.setLeverageParams(lev.params(world.base.decimals()), tx)
     vault.renounceRole(manager_role, tx["from"], tx)
     return lending
+
+
+def _enable_risk_guard(world: Any, vault: Any, cfg: VaultConfig, tx: dict[str, Any]) -> None:
+    """Governance's risk model settings and each asset's Uniswap V2 pair against the base (the breaker's TWAP);
+    the deployer still holds governance here."""
+    vault.setRiskParams(cfg.risk.params(), tx)
+    pairs = getattr(world, "pairs", {}) or {}
+    for symbol in cfg.assets:
+        pair = pairs[symbol].address if symbol in pairs else world.factory.getPair(world.tokens[symbol], world.base)
+        if pair != ZERO_ADDRESS:
+            vault.setTwapPair(world.tokens[symbol], pair, tx)
 
 
 def main() -> None:

@@ -8,6 +8,8 @@ import {PackedBps} from "../libraries/PackedBps.sol";
 import {VaultStorage} from "../libraries/VaultStorage.sol";
 import {LeverageLogic} from "../libraries/LeverageLogic.sol";
 import {RegistryLogic} from "../libraries/RegistryLogic.sol";
+import {Valuation} from "../libraries/Valuation.sol";
+import {RiskLogic} from "../risk/RiskLogic.sol";
 import {ModuleBase} from "./ModuleBase.sol";
 
 /// @title RiskParityVaultAdmin
@@ -201,6 +203,15 @@ contract RiskParityVaultAdmin is ModuleBase {
         LeverageLogic.setLendingAdapter(VaultStorage.layout().registry, adapter);
     }
 
+    /// @notice Governance: the risk model, guardrail and circuit breaker settings (RiskLogic's bounds).
+    function setRiskParams(IRiskParityVault.RiskParams calldata p) external onlyDelegated onlyRole(DEFAULT_ADMIN_ROLE) {
+        RiskLogic.setParams(p);
+    }
+
+    function setTwapPair(address token, address pair) external onlyDelegated onlyRole(DEFAULT_ADMIN_ROLE) {
+        RiskLogic.setTwapPair(VaultStorage.layout().registry, token, pair);
+    }
+
     /// @dev Pausing: guardian or governance. Unpausing: governance only, so a compromised guardian can stop
     ///      deposits and rebalances but never undo governance's pause. No pause reaches the in-kind exit.
     function setDepositsPaused(bool paused) external onlyDelegated {
@@ -304,8 +315,65 @@ contract RiskParityVaultAdmin is ModuleBase {
     }
 
     /*//////////////////////////////////////////////////////////////
+                      RISK MODEL AND CIRCUIT BREAKER
+    //////////////////////////////////////////////////////////////*/
+
+    function riskParams() external view returns (IRiskParityVault.RiskParams memory) {
+        return RiskLogic.params();
+    }
+
+    function twapPair(address token) external view returns (address) {
+        return RiskLogic.pairOf(token);
+    }
+
+    function riskState() external view returns (uint64 lastPokeAt, uint256 observations, bool guardrailActive) {
+        return RiskLogic.state(VaultStorage.layout().registry);
+    }
+
+    function covariancePerSecond() external view returns (int256[] memory) {
+        return RiskLogic.covariance(VaultStorage.layout().registry);
+    }
+
+    function riskContributions()
+        external
+        view
+        returns (uint256[] memory volatilitiesWad, int256[] memory riskContributionsWad, uint256 gapWad)
+    {
+        return _riskView(VaultStorage.layout());
+    }
+
+    function shouldRebalance() external view returns (bool needed, uint256 gapWad, uint256 triggerWad) {
+        VaultStorage.Layout storage l = VaultStorage.layout();
+        (,, bool active) = RiskLogic.state(l.registry);
+        triggerWad = uint256(RiskLogic.params().triggerBps) * 1e14;
+        if (!active) return (false, 0, triggerWad);
+        (,, gapWad) = _riskView(l);
+        uint256 last = l.lastRebalanceAt;
+        bool cooledDown = last == 0 || block.timestamp >= last + l.cooldownSeconds;
+        needed = gapWad > triggerWad && cooledDown && !l.rebalancesPaused;
+    }
+
+    function priceDivergence() external view returns (address token, uint256 divergenceBps, bool tripped) {
+        return RiskLogic.divergence(VaultStorage.layout().registry);
+    }
+
+    /*//////////////////////////////////////////////////////////////
                                 INTERNALS
     //////////////////////////////////////////////////////////////*/
+
+    /// @dev Gross holdings (held plus supplied) under the on-chain covariance.
+    function _riskView(VaultStorage.Layout storage l)
+        private
+        view
+        returns (uint256[] memory vols, int256[] memory rcs, uint256 gapWad)
+    {
+        address registry = l.registry;
+        uint256[] memory balances = Valuation.balancesOf(AssetRegistry.load(registry), address(this));
+        if (address(LeverageLogic.adapter()) != address(0)) {
+            (balances,) = LeverageLogic.addCollateral(registry, balances);
+        }
+        return RiskLogic.riskView(registry, l.sequencerFeed, l.sequencerGraceSeconds, balances, l.riskBudgetsBps);
+    }
 
     /// @dev A risk-increasing call must match a submitted change whose timelock has passed; it is consumed.
     ///      With no timelock set (deployment, before governance hands over) every change applies at once.

@@ -16,6 +16,7 @@ import {VaultStorage} from "../libraries/VaultStorage.sol";
 import {NavLogic} from "../libraries/NavLogic.sol";
 import {DelegateCall} from "../libraries/DelegateCall.sol";
 import {LeverageLogic} from "../libraries/LeverageLogic.sol";
+import {RiskLogic} from "../risk/RiskLogic.sol";
 import {IRiskParityVaultModule} from "./IRiskParityVaultModule.sol";
 import {ModuleBase} from "./ModuleBase.sol";
 
@@ -56,6 +57,7 @@ contract RiskParityVaultModule is ModuleBase, ReentrancyGuardUpgradeable {
     /// @dev Runs inside the core's `redeemWithSwap` (under its reentrancy guard), after the burn.
     function swapExit(IRiskParityVaultModule.SwapExit calldata e) external onlyDelegated returns (uint256 assets) {
         VaultStorage.Layout storage l = VaultStorage.layout();
+        RiskLogic.checkPriceBreaker(l.registry);
         IRiskParityVault.AssetConfig[] memory a = AssetRegistry.load(l.registry);
         uint256[] memory slices = e.slices;
         address base = a[0].token;
@@ -126,6 +128,12 @@ contract RiskParityVaultModule is ModuleBase, ReentrancyGuardUpgradeable {
         _rebalance(params, actions);
     }
 
+    /// @notice See IRiskParityVault.poke: anyone, at most once per interval.
+    function poke() external onlyDelegated nonReentrant returns (bool poked) {
+        VaultStorage.Layout storage l = VaultStorage.layout();
+        return RiskLogic.poke(l.registry, l.sequencerFeed, l.sequencerGraceSeconds);
+    }
+
     /// @dev The loss (slippage plus reward) draws on the rolling loss budget like a rebalance's.
     function deleverage(address token, uint256 amount, uint256 deadline)
         external
@@ -161,8 +169,12 @@ contract RiskParityVaultModule is ModuleBase, ReentrancyGuardUpgradeable {
         PackedBps.checkWeights(c.targets, c.a.length);
 
         c.p = Valuation.prices(c.a, l.sequencerFeed, l.sequencerGraceSeconds);
-        c.before = _navAndDistance(l, c.a, c.p, c.targets);
+        uint256[] memory valuesBefore;
+        (c.before, valuesBefore) = _navAndDistance(l, c.a, c.p, c.targets);
         if (c.before[0] == 0) revert IRiskParityVault.RiskParityVaultEmpty();
+        c.gapBeforeWad = RiskLogic.beforeRebalance(
+            l.registry, l.sequencerFeed, l.sequencerGraceSeconds, valuesBefore, c.targets, l.riskBudgetsBps
+        );
         uint256[] memory minOuts;
         (c.turnover, minOuts) = _checkTrades(l, params.trades, c.a, c.p, c.before[0]);
 
@@ -186,21 +198,24 @@ contract RiskParityVaultModule is ModuleBase, ReentrancyGuardUpgradeable {
         uint16[] targets;
         uint256[2] before; // NAV and distance to the targets
         uint256 turnover;
+        uint256 gapBeforeWad; // RiskLogic's guardrail: max |RC_i - budget_i| before the trades
     }
 
     /// @return r NAV in base units and the distance of the gross composition to `targets` (1e18).
+    /// @return v Gross value per registry entry (held plus supplied), base units.
     function _navAndDistance(
         VaultStorage.Layout storage l,
         IRiskParityVault.AssetConfig[] memory a,
         Valuation.Price[] memory p,
         uint16[] memory targets
-    ) private view returns (uint256[2] memory r) {
+    ) private view returns (uint256[2] memory r, uint256[] memory v) {
         uint256[] memory balances = Valuation.balancesOf(a, address(this));
         uint256 debt;
         if (address(LeverageLogic.adapter()) != address(0)) {
             (balances, debt) = LeverageLogic.addCollateral(l.registry, balances);
         }
-        (uint256[] memory v, uint256 gross) = Valuation.values(balances, p);
+        uint256 gross;
+        (v, gross) = Valuation.values(balances, p);
         r[0] = gross > debt ? gross - debt : 0;
         if (gross != 0) r[1] = Valuation.distanceWad(v, targets, gross);
     }
@@ -212,7 +227,7 @@ contract RiskParityVaultModule is ModuleBase, ReentrancyGuardUpgradeable {
         returns (uint256 navAfter)
     {
         uint256[2] memory before = c.before;
-        uint256[2] memory afterwards = _navAndDistance(l, c.a, c.p, c.targets);
+        (uint256[2] memory afterwards, uint256[] memory valuesAfter) = _navAndDistance(l, c.a, c.p, c.targets);
         navAfter = afterwards[0];
         uint256 maxLossBps = l.maxNavLossBps;
         uint256 minNavAfter = before[0].mulDiv(BPS - maxLossBps, BPS, Math.Rounding.Ceil);
@@ -225,6 +240,7 @@ contract RiskParityVaultModule is ModuleBase, ReentrancyGuardUpgradeable {
             revert IRiskParityVault.RiskParityVaultDistanceGrew(before[1], afterwards[1]);
         }
         if (address(LeverageLogic.adapter()) != address(0)) LeverageLogic.checkRebalance(navAfter);
+        RiskLogic.afterRebalance(l.registry, c.gapBeforeWad, valuesAfter, l.riskBudgetsBps);
         if (navAfter < before[0]) {
             _useLossBudget(l, (before[0] - navAfter).mulDiv(WAD, before[0], Math.Rounding.Ceil));
         }
