@@ -30,6 +30,7 @@ from eth_typing import HexStr
 from eth_utils.abi import function_signature_to_4byte_selector
 from web3 import Web3
 from web3.exceptions import (
+    BadFunctionCallOutput,
     ContractCustomError,
     ContractLogicError,
     TimeExhausted,
@@ -54,7 +55,7 @@ from keeper.errors import (
     TransactionStuckError,
     describe_revert,
 )
-from keeper.snapshot import ZERO_ADDRESS, FeedHistory, ReserveConfig, Snapshot, build_snapshot
+from keeper.snapshot import ZERO_ADDRESS, FeedHistory, ReserveConfig, RiskModel, Snapshot, build_snapshot
 from keeper.units import BPS
 
 log = logging.getLogger(__name__)
@@ -553,6 +554,7 @@ class ChainClient:
             eth_answer = (_signed_word(next(words), 1)[1], _feed_decimals_of(book.eth_usd_feed, configs))
 
         histories = self._histories(feeds, [w[0] for w in latest], book.max_rounds, number)
+        risk = self.risk_model(vault, number)
         return build_snapshot(
             view,
             symbols=self.token_symbols(tokens, number),
@@ -566,7 +568,53 @@ class ChainClient:
             sequencer_down=sequencer_down,
             gas_price_wei=head.base_fee_wei + book.priority_fee_wei,
             eth_answer=eth_answer,
+            risk=risk,
         )
+
+    def risk_model(self, vault: str, block: int) -> RiskModel | None:
+        """The vault's on-chain risk model and breaker at ``block``; None for a vault that has none (a call to a
+        missing function reverts) or whose model governance has not configured (no half-life)."""
+
+        def go(w3: Web3) -> RiskModel | None:
+            c = self.contract("IRiskParityVault", vault, w3).functions
+            try:
+                params = c.riskParams().call(block_identifier=block)
+            except (ContractLogicError, BadFunctionCallOutput):
+                return None
+            interval, half_life, _window, band, _trigger, max_div, _min_obs = (int(x) for x in params)
+            if half_life == 0:
+                return None
+            last, observations, active = c.riskState().call(block_identifier=block)
+            token, divergence, tripped = c.priceDivergence().call(block_identifier=block)
+            return RiskModel(
+                active=bool(active),
+                observations=int(observations),
+                last_poke_at=int(last),
+                poke_interval_s=interval,
+                band_bps=band,
+                covariance=tuple(int(x) for x in c.covariancePerSecond().call(block_identifier=block)),
+                breaker_tripped=bool(tripped),
+                breaker_token=str(token),
+                divergence_bps=int(divergence),
+                max_divergence_bps=max_div,
+            )
+
+        return self.read(go, "vault risk model")
+
+    def poke_due(self, vault: str) -> bool:
+        """Whether a ``poke`` would update the vault's covariance now (its interval has passed)."""
+
+        def go(w3: Web3) -> bool:
+            c = self.contract("IRiskParityVault", vault, w3).functions
+            try:
+                return bool(c.poke().call())
+            except (ContractLogicError, BadFunctionCallOutput):
+                return False
+
+        return self.read(go, "vault poke")
+
+    def poke_calldata(self, vault: str) -> str:
+        return str(self.contract("IRiskParityVault", vault).encode_abi("poke", args=[]))
 
     def feed_history(
         self, feeds: Sequence[str], max_rounds: int, *, batched: bool = True, block: int | None = None

@@ -132,6 +132,9 @@ class LeverageSettings:
 @dataclass(frozen=True)
 class ScheduleSettings:
     interval_s: float = 300.0
+    poke_interval_s: float = 0.0
+    """How often to try the vault's permissionless ``poke`` (its covariance and TWAP checkpoints); it sends only
+    when the vault's own interval has passed. 0: never (others may poke; every rebalance does)."""
     max_consecutive_failures: int = 3
 
 
@@ -360,6 +363,7 @@ def _validate(cfg: KeeperConfig) -> None:
     need(0.0 <= cfg.leverage.min_exposure <= 1.0, "leverage.min_exposure", "must be in [0, 1] (1 = fully invested)")
     need(0.0 <= cfg.leverage.health_factor_margin < 1.0, "leverage.health_factor_margin", "must be in [0, 1)")
     need(cfg.schedule.interval_s > 0, "schedule.interval_s", "must be > 0 seconds")
+    need(cfg.schedule.poke_interval_s >= 0, "schedule.poke_interval_s", "must be >= 0 seconds (0 = no pokes)")
     need(cfg.schedule.max_consecutive_failures >= 1, "schedule.max_consecutive_failures", "must be >= 1")
     if not cfg.dry_run:
         need(

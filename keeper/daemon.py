@@ -244,6 +244,24 @@ class Keeper:
             except KeeperError:
                 pass
 
+    def poke_if_due(self, *, dry_run: bool | None = None) -> TxOutcome | None:
+        """Send the vault's permissionless ``poke`` when its interval has passed (else nothing): the on-chain
+        covariance and the breaker's TWAP checkpoints stay fresh between rebalances. A failed poke is logged,
+        never counted against the failure policy (the next one will do)."""
+        dry = self.cfg.dry_run if dry_run is None else dry_run
+        try:
+            if not self.client.poke_due(self.vault):
+                return None
+            outcome = self.client.send(self.vault, self.client.poke_calldata(self.vault), dry_run=dry)
+        except KeeperError as exc:
+            log.warning("poke failed: %s", exc)
+            return None
+        if outcome is not None:
+            self.metrics.pokes.inc()
+            self.metrics.gas_spent.inc(outcome.gas_used)
+            log.info("poke tx=%s gas=%d", outcome.tx_hash, outcome.gas_used)
+        return outcome
+
     # ------------------------------------------------------------ lifecycle
 
     def check(self) -> None:
@@ -351,6 +369,9 @@ class Keeper:
             job_defaults={"max_instances": 1, "coalesce": True, "misfire_grace_time": None},
         )
         scheduler.add_job(job, "interval", seconds=self.cfg.schedule.interval_s, id="tick", next_run_time=_now())
+        if self.cfg.schedule.poke_interval_s > 0:
+            # The same one-thread executor: a poke never overlaps a tick (one nonce sequence).
+            scheduler.add_job(self.poke_if_due, "interval", seconds=self.cfg.schedule.poke_interval_s, id="poke")
         scheduler.start()
         try:
             while not self._stop.wait(0.2):

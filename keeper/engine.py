@@ -18,12 +18,14 @@ integers for the plan. Market conditions never raise: they become ``SKIP`` or ``
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 import numpy as np
 
 from keeper.config import Estimator, KeeperConfig
 from keeper.errors import InsufficientDataError, KeeperError
+from keeper.guardrail import fit_to_band, onchain_covariance
 from keeper.leverage import LendingAction, plan_leveraged_rebalance
 from keeper.outcomes import Action, Reason, TextEnum
 from keeper.planner import Trade, plan_trades, weights_to_bps
@@ -117,6 +119,12 @@ def _gate(s: Snapshot, cfg: KeeperConfig) -> tuple[Reason, str] | None:
         )
     if s.rebalances_paused:
         return Reason.REBALANCES_PAUSED, ""
+    if s.risk is not None and s.risk.breaker_tripped:
+        return Reason.PRICE_BREAKER, (
+            f"the pool TWAP of {s.risk.breaker_token} is {s.risk.divergence_bps} bps from its feed (vault maximum "
+            f"{s.risk.max_divergence_bps}): deposits, swap exits and rebalances revert until the pool and the feed "
+            "agree again over the TWAP window; check the feed and the pool"
+        )
     if s.total_supply == 0:
         return Reason.EMPTY_VAULT, ""
     if (problem := feed_problem(s)) is not None:
@@ -428,7 +436,9 @@ def propose(
     if not d.rebalance and not (off_target and d.reason is not Reason.COOLDOWN):
         return common
     reason = Reason.DEVIATION_ABOVE_THRESHOLD if d.rebalance else Reason.EXPOSURE_OFF_TARGET
-    w_move = d.weights if d.rebalance else weights + f_max * (target - weights)
+    w_move, refused = _inside_guardrail(s, risky, d.weights if d.rebalance else weights + f_max * (target - weights))
+    if refused is not None:
+        return refused(common)
 
     # Registry-order targets in bps: the chosen move for the risky assets, the rest in the base asset; assets
     # without a budget go to zero.
@@ -477,7 +487,9 @@ def _plan_levered(
         reason = Reason.HEALTH_FACTOR_ALARM
     else:
         reason = Reason.DEVIATION_ABOVE_THRESHOLD if d.rebalance else Reason.LEVERAGE_OFF_TARGET
-    w_move = d.weights if d.rebalance else weights + f_max * (target - weights)
+    w_move, refused = _inside_guardrail(s, risky, d.weights if d.rebalance else weights + f_max * (target - weights))
+    if refused is not None:
+        return refused(common)
     # Gross / NAV: the risky exposures plus the cash buffer when they need borrowing; otherwise the base asset
     # holds the rest and there is no debt (leverage 1).
     gross_over_nav = max(1.0, float(np.clip(w_move, 0.0, None).sum()) + cash)
@@ -515,6 +527,33 @@ def _plan_levered(
     if not plan.trades and not plan.actions:
         return _with(common, Action.HOLD, Reason.TRADES_BELOW_MINIMUM)
     return _with(common, Action.REBALANCE, reason, target_bps=plan.target_bps, trades=plan.trades, actions=plan.actions)
+
+
+def _inside_guardrail(
+    s: Snapshot, risky: list[int], w_move: FloatArray
+) -> tuple[FloatArray, Callable[[Proposal], Proposal] | None]:
+    """The move's risky weights, blended toward the vault's own parity weights when the vault's risk guardrail
+    (its on-chain covariance, ``bandBps``) would refuse the keeper's; or a SKIP that says why none passes."""
+    risk = s.risk
+    if risk is None or not risk.active:
+        return w_move, None
+    cov_all = onchain_covariance(risk.covariance, len(s.assets) - 1)
+    idx = [i - 1 for i in risky]
+    cov = cov_all[np.ix_(idx, idx)]
+    budgets = np.array([s.assets[i].budget_bps / BPS for i in risky], dtype=np.float64)
+    band = risk.band_bps / BPS
+    fit = fit_to_band(np.clip(w_move, 0.0, None), cov, budgets, band)
+    if fit.weights is None:
+        detail = (
+            f"the targets' largest risk-contribution gap under the vault's covariance is {fit.gap:.3f} > band "
+            f"{band:.3f}, and no blend with the vault's own parity weights passes: the vault would revert "
+            "(RiskParityVaultTargetsOffBudget); compare covariancePerSecond() with the keeper's estimate, or have "
+            "governance widen bandBps"
+        )
+        return w_move, lambda common: _with(common, Action.SKIP, Reason.ONCHAIN_GUARDRAIL, detail=detail)
+    if fit.blend > 0:
+        log.info("guardrail blend=%.2f gap=%.4f band=%.4f", fit.blend, fit.gap, band)
+    return fit.weights, None
 
 
 def _with(p: Proposal, action: Action, reason: Reason, **changes: object) -> Proposal:

@@ -43,6 +43,18 @@ class Metrics:
             "rp_vault_loss_budget_used", "Share of the vault's rolling loss budget used (0..1)", registry=r
         )
         self.block = Gauge("rp_chain_block", "Block number the last tick read", registry=r)
+        self.breaker_tripped = Gauge(
+            "rp_vault_price_breaker_tripped",
+            "1 while the vault's DEX-vs-oracle circuit breaker stops deposits, swap exits and rebalances",
+            registry=r,
+        )
+        self.price_divergence = Gauge(
+            "rp_vault_price_divergence_bps", "Largest pool TWAP vs feed divergence the vault measures, bps", registry=r
+        )
+        self.covariance_observations = Gauge(
+            "rp_vault_covariance_observations", "Returns in the vault's on-chain covariance", registry=r
+        )
+        self.pokes = Counter("rp_keeper_pokes", "Covariance pokes the keeper sent", registry=r)
 
     def observe(self, s: Snapshot, p: Proposal | None = None) -> None:
         """Set the gauges from one tick's snapshot (and its proposal's deviation)."""
@@ -52,6 +64,10 @@ class Metrics:
         self.loss_budget_used.set(s.loss_budget_used)
         self.leverage.set(s.gross_leverage)
         self.health_factor.set(s.health_factor)
+        if s.risk is not None:
+            self.breaker_tripped.set(1 if s.risk.breaker_tripped else 0)
+            self.price_divergence.set(s.risk.divergence_bps)
+            self.covariance_observations.set(s.risk.observations)
         if p is not None and p.deviation is not None:
             self.deviation.set(p.deviation)
 

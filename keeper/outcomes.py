@@ -59,6 +59,10 @@ class Reason(TextEnum):
     NO_RISK_BUDGET = "no_risk_budget"
     INSUFFICIENT_HISTORY = "insufficient_history"
     SOLVER_FAILED = "solver"
+    PRICE_BREAKER = "price_breaker"
+    """The vault's DEX-vs-oracle circuit breaker is tripped: deposits, swap exits and rebalances revert."""
+    ONCHAIN_GUARDRAIL = "onchain_guardrail"
+    """No target near the keeper's passes the vault's risk guardrail under its on-chain covariance."""
     # skips decided at send time
     EPOCH_MOVED = "epoch_moved"
     GAS_PRICE_CAP = "gas_price_cap"

@@ -101,6 +101,24 @@ class LeverageParams:
 
 
 @dataclass(frozen=True)
+class RiskModel:
+    """The vault's own risk model and circuit breaker (issue 12), read at the snapshot's block."""
+
+    active: bool
+    """The guardrail checks rebalances (band set and enough returns in)."""
+    observations: int
+    last_poke_at: int
+    poke_interval_s: int
+    band_bps: int
+    covariance: tuple[int, ...]
+    """``covariancePerSecond``: non-base entries, (i, j) at j (j + 1) / 2 + i, per second x 1e22."""
+    breaker_tripped: bool
+    breaker_token: str
+    divergence_bps: int
+    max_divergence_bps: int
+
+
+@dataclass(frozen=True)
 class Snapshot:
     """The vault and its market at one block."""
 
@@ -135,6 +153,8 @@ class Snapshot:
     """Base fee of the block plus the configured priority fee."""
     eth_price_base: float = 0.0
     """One ETH in whole base units (gas costs); 0 when unknown."""
+    risk: RiskModel | None = None
+    """None for a vault without the on-chain risk model."""
 
     @property
     def base(self) -> AssetState:
@@ -206,6 +226,7 @@ def build_snapshot(
     gas_price_wei: int = 0,
     eth_answer: tuple[int, int] | None = None,
     symbols: Sequence[str] | None = None,
+    risk: RiskModel | None = None,
 ) -> Snapshot:
     """Decode the lens's ``keeperView`` tuple and put everything into the keeper's frame.
 
@@ -283,5 +304,6 @@ def build_snapshot(
         sequencer_down=sequencer_down,
         gas_price_wei=gas_price_wei,
         eth_price_base=eth_price_base,
+        risk=risk,
         **lending,
     )

@@ -1,0 +1,121 @@
+"""The keeper's side of the vault's on-chain risk guardrail and circuit breaker (keeper.guardrail, the engine's
+use of it): the keeper's targets pass the vault's band, are blended toward the vault's parity when they would not,
+and a tick that cannot pass, or a tripped breaker, is a skip that says why."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from keeper.engine import propose
+from keeper.guardrail import BAND_MARGIN, contributions, fit_to_band, gap, onchain_covariance
+from keeper.outcomes import Action, Reason
+from keeper.snapshot import RiskModel
+from tests.keeper.test_engine import PRICES, _cfg, _snapshot
+
+YEAR = 31_536_000
+
+
+def _entries(annual_cov: np.ndarray) -> tuple[int, ...]:
+    """The vault's packing: (i, j) at j (j + 1) / 2 + i, per second x 1e22."""
+    m = len(annual_cov)
+    out = [0] * (m * (m + 1) // 2)
+    for j in range(m):
+        for i in range(j + 1):
+            out[j * (j + 1) // 2 + i] = round(annual_cov[i, j] / YEAR * 1e22)
+    return tuple(out)
+
+
+def _risk(annual_cov: np.ndarray, *, band_bps: int = 1_000, tripped: bool = False) -> RiskModel:
+    return RiskModel(
+        active=True,
+        observations=48,
+        last_poke_at=0,
+        poke_interval_s=3600,
+        band_bps=band_bps,
+        covariance=_entries(annual_cov),
+        breaker_tripped=tripped,
+        breaker_token="0x" + "0b" * 20,
+        divergence_bps=812 if tripped else 3,
+        max_divergence_bps=500,
+    )
+
+
+def _diag(*vols: float) -> np.ndarray:
+    return np.diag(np.square(vols))
+
+
+def test_onchain_covariance__unpacks_the_vault_layout_annualized() -> None:
+    cov = np.array([[0.49, 0.1], [0.1, 0.25]])
+    assert onchain_covariance(_entries(cov), 2) == pytest.approx(cov, rel=1e-9)
+
+
+def test_fit_to_band__targets_inside__kept_as_they_are() -> None:
+    cov = _diag(0.7, 0.5)
+    targets = np.array([0.5 / 1.2, 0.7 / 1.2]) * 0.9  # inverse vol: equal risk
+    fit = fit_to_band(targets, cov, np.array([0.5, 0.5]), 0.10)
+    assert fit.blend == 0.0 and fit.weights is not None
+    assert fit.weights == pytest.approx(targets)
+
+
+def test_fit_to_band__targets_outside__least_blend_toward_parity_that_passes() -> None:
+    cov = _diag(0.7, 0.5)
+    budgets = np.array([0.5, 0.5])
+    targets = np.array([0.7, 0.2])  # most of the risk in the 70%-vol asset
+    assert gap(targets, cov, budgets) > 0.10
+    fit = fit_to_band(targets, cov, budgets, 0.10)
+    assert 0.0 < fit.blend <= 1.0 and fit.weights is not None
+    assert gap(fit.weights, cov, budgets) <= 0.10 * BAND_MARGIN
+    assert fit.weights.sum() == pytest.approx(targets.sum())
+
+
+def test_fit_to_band__asset_without_variance__no_blend_passes() -> None:
+    cov = _diag(0.7, 0.0)  # the second asset can carry no risk, whatever its weight
+    fit = fit_to_band(np.array([0.45, 0.45]), cov, np.array([0.5, 0.5]), 0.10)
+    assert fit.weights is None and fit.gap == pytest.approx(0.5)
+
+
+def test_contributions__no_variance__all_zero_like_the_vault() -> None:
+    assert contributions(np.zeros(2), _diag(0.5, 0.5)).tolist() == [0.0, 0.0]
+
+
+def test_propose__breaker_tripped__skips_naming_the_asset() -> None:
+    p = propose(_snapshot(PRICES, risk=_risk(_diag(0.7, 0.5), tripped=True)), _cfg())
+    assert (p.action, p.reason) == (Action.SKIP, Reason.PRICE_BREAKER)
+    assert "0b0b" in p.detail and "812 bps" in p.detail
+
+
+def _target_gap(p, cov: np.ndarray) -> float:
+    w = np.array(p.target_bps[1:], dtype=np.float64) / 10_000
+    return gap(w, cov, np.array([0.5, 0.5]))
+
+
+def test_propose__onchain_covariance_agrees__rebalance_targets_inside_the_band() -> None:
+    cov = _diag(0.7, 0.5)
+    p = propose(_snapshot(PRICES, risk=_risk(cov)), _cfg())
+    assert p.action is Action.REBALANCE
+    assert _target_gap(p, cov) <= 0.10
+
+
+def test_propose__onchain_covariance_disagrees__targets_blended_into_the_band() -> None:
+    own = propose(_snapshot(PRICES), _cfg())
+    cov = _diag(2.0, 0.2)  # the vault sees the first asset far riskier than the keeper's history says
+    p = propose(_snapshot(PRICES, risk=_risk(cov)), _cfg())
+    assert own.action is Action.REBALANCE and p.action is Action.REBALANCE
+    assert _target_gap(own, cov) > 0.10
+    assert _target_gap(p, cov) <= 0.10
+
+
+def test_propose__no_target_can_pass__skips_with_the_guardrail_reason() -> None:
+    p = propose(_snapshot(PRICES, risk=_risk(_diag(0.7, 0.0))), _cfg())
+    assert (p.action, p.reason) == (Action.SKIP, Reason.ONCHAIN_GUARDRAIL)
+    assert "bandBps" in p.detail and "RiskParityVaultTargetsOffBudget" in p.detail
+
+
+def test_propose__guardrail_inactive__the_keeper_own_targets() -> None:
+    inactive = replace(_risk(_diag(2.0, 0.2)), active=False)
+    a = propose(_snapshot(PRICES, risk=inactive), _cfg())
+    b = propose(_snapshot(PRICES), _cfg())
+    assert a.target_bps == b.target_bps
