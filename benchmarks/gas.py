@@ -21,6 +21,12 @@ against the EOA's withdraw + router swap + repay, three transactions. The levere
 the exit's debt share, then the collateral is withdrawn and sold) is set against the EOA's flash-loan-free
 sequence for the same position: repay, withdraw, router swap (it needs the base asset up front).
 
+Risk model rows (issue 12): `vault_poke` adds one return to the on-chain covariance of the five assets and records
+the five pools' TWAP checkpoints (an hour after the last poke). `rebalance_5_trades_guardrail` is
+`rebalance_5_trades` again with the guardrail active (governance lowers `minObservations` to the returns in): the
+difference is the guardrail's risk-contribution checks. Every rebalance row is an hour after the last poke, so each
+also pokes (the config's interval) and runs the breaker's TWAP check.
+
 Governance rows: `vault_submit_change` queues a risk-increasing threshold change, `vault_accept_change` makes it
 after the timelock, `vault_tighten_thresholds` is a risk-reducing change that applies at once.
 """
@@ -255,6 +261,8 @@ def main() -> None:
     gas["rebalance_3_trades"] = _rebalance_buys(world, vault, keeper, symbols[:3], 2_000)
     gas["rebalance_5_trades"] = _rebalance_buys(world, vault, keeper, symbols[:5], 2_000)
 
+    gas.update(_risk_rows(world, cfg, vault, gov, keeper, symbols))
+
     shares = vault.balanceOf(bob) // 10
     gas["vault_redeem"] = vault.redeem(shares, bob, bob, {"from": bob}).gas_used
     gas["vault_redeem_with_swap"] = vault.redeemWithSwap(shares, bob, bob, 0, _deadline(), {"from": bob}).gas_used
@@ -286,6 +294,17 @@ def main() -> None:
     print(f"\nwritten to {RESULTS}")
 
 
+def _risk_rows(world, cfg, vault, gov, keeper, symbols: list[str]) -> dict[str, int]:
+    chain.sleep(3_600)
+    _refresh(world)
+    rows = {"vault_poke": vault.poke({"from": accounts[9]}).gas_used}
+    params = list(cfg.risk.params())
+    params[-1] = max(1, int(vault.riskState()[1]))
+    vault.setRiskParams(params, {"from": gov})
+    rows["rebalance_5_trades_guardrail"] = _rebalance_buys(world, vault, keeper, symbols[:5], 2_000)
+    return rows
+
+
 def _table(gas: dict[str, int]) -> str:
     deposit_ratio = gas["vault_deposit_5_assets"] / gas["oz_erc4626_deposit"]
     rows = [
@@ -305,6 +324,12 @@ def _table(gas: dict[str, int]) -> str:
             f"overhead over the swaps {overhead:,} |"
         )
     rows.append(f"| `rebalance_5_trades_first_buy` | {gas['rebalance_5_trades_first_buy']:,} | vault holds none yet |")
+    rows.append(f"| `vault_poke` | {gas['vault_poke']:,} | covariance of 5 assets + 5 TWAP checkpoints |")
+    guard = gas["rebalance_5_trades_guardrail"] - gas["rebalance_5_trades"]
+    rows.append(
+        f"| `rebalance_5_trades_guardrail` | {gas['rebalance_5_trades_guardrail']:,} "
+        f"| guardrail overhead over `rebalance_5_trades` {guard:,} |"
+    )
     for key in (
         "vault_redeem",
         "vault_redeem_with_swap",
