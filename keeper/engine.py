@@ -18,14 +18,14 @@ integers for the plan. Market conditions never raise: they become ``SKIP`` or ``
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
 
 from keeper.config import Estimator, KeeperConfig
 from keeper.errors import InsufficientDataError, KeeperError
-from keeper.guardrail import fit_to_band, onchain_covariance
+from keeper.guardrail import BAND_MARGIN, fit_to_band, gap, onchain_covariance
 from keeper.leverage import LendingAction, plan_leveraged_rebalance
 from keeper.outcomes import Action, Reason, TextEnum
 from keeper.planner import Trade, plan_trades, weights_to_bps
@@ -441,28 +441,64 @@ def propose(
         return refused(common)
 
     # Registry-order targets in bps: the chosen move for the risky assets, the rest in the base asset; assets
-    # without a budget go to zero.
-    full = np.zeros(len(s.assets))
-    full[risky] = np.clip(w_move, 0.0, None)
-    full[0] = max(0.0, 1.0 - full.sum())
-    target_bps = weights_to_bps(full)
-    plan = plan_trades(
-        tokens=[a.token for a in s.assets],
-        balances=[a.balance for a in s.assets],
-        prices=[a.price for a in s.assets],
-        base_index=0,
-        target_bps=target_bps,
-        pools=[a.pool for a in s.assets],
-        slippage_bps=cfg.policy.slippage_bps,
-        oracle_bound_bps=s.max_slippage_bps,
-        min_trade=min_trade,
-        max_trade=max_trade,
-    )
+    # without a budget go to zero. With the vault's guardrail active, a plan whose fills would leave the holdings
+    # outside it (a trade the planner had to cap, so the holdings miss the targets) is retried with half the move.
+    for shrink in (1.0, 0.5, 0.25) if s.risk is not None and s.risk.active else (1.0,):
+        w_try = weights + shrink * (np.clip(w_move, 0.0, None) - weights)
+        full = np.zeros(len(s.assets))
+        full[risky] = np.clip(w_try, 0.0, None)
+        full[0] = max(0.0, 1.0 - full.sum())
+        target_bps = weights_to_bps(full)
+        plan = plan_trades(
+            tokens=[a.token for a in s.assets],
+            balances=[a.balance for a in s.assets],
+            prices=[a.price for a in s.assets],
+            base_index=0,
+            target_bps=target_bps,
+            pools=[a.pool for a in s.assets],
+            slippage_bps=cfg.policy.slippage_bps,
+            oracle_bound_bps=s.max_slippage_bps,
+            min_trade=min_trade,
+            max_trade=max_trade,
+        )
+        if _fills_inside_guardrail(s, risky, plan.trades):
+            break
+    else:
+        return _with(
+            common,
+            Action.SKIP,
+            Reason.ONCHAIN_GUARDRAIL,
+            detail="the planned fills would leave the holdings outside the vault's guardrail band even at a quarter "
+            "of the move (RiskParityVaultRiskGapGrew): a pool is too shallow for the targets; check the planner's "
+            "skipped trades",
+        )
     for note in plan.skipped:
         log.info("planner skipped %s", note)
     if not plan.trades:
         return _with(common, Action.HOLD, Reason.TRADES_BELOW_MINIMUM)
     return _with(common, Action.REBALANCE, reason, target_bps=target_bps, trades=plan.trades)
+
+
+def _fills_inside_guardrail(s: Snapshot, risky: list[int], trades: Sequence[Trade]) -> bool:
+    """The vault's second check on the holdings the trades leave (each trade at its oracle value): the gap after
+    at most max(gap before, band), with the keeper's margin."""
+    risk = s.risk
+    if risk is None or not risk.active:
+        return True
+    index = {a.token.lower(): i for i, a in enumerate(s.assets)}
+    before = np.array([a.value for a in s.assets], dtype=np.float64)
+    after = before.copy()
+    for t in trades:
+        i, o = index[t.token_in.lower()], index[t.token_out.lower()]
+        moved = s.assets[i].price.value(t.amount_in)
+        after[i] -= moved
+        after[o] += moved
+    cov_all = onchain_covariance(risk.covariance, len(s.assets) - 1)
+    idx = [i - 1 for i in risky]
+    cov = cov_all[np.ix_(idx, idx)]
+    budgets = np.array([s.assets[i].budget_bps / BPS for i in risky], dtype=np.float64)
+    band = risk.band_bps / BPS
+    return gap(after[risky], cov, budgets) <= max(gap(before[risky], cov, budgets), band * BAND_MARGIN)
 
 
 def _plan_levered(
@@ -542,7 +578,14 @@ def _inside_guardrail(
     cov = cov_all[np.ix_(idx, idx)]
     budgets = np.array([s.assets[i].budget_bps / BPS for i in risky], dtype=np.float64)
     band = risk.band_bps / BPS
-    fit = fit_to_band(np.clip(w_move, 0.0, None), cov, budgets, band)
+
+    def as_sent(w: FloatArray) -> FloatArray:
+        full = np.zeros(len(s.assets))
+        full[risky] = w
+        full[0] = max(0.0, 1.0 - full.sum())
+        return np.array(weights_to_bps(full), dtype=np.float64)[risky] / BPS
+
+    fit = fit_to_band(np.clip(w_move, 0.0, None), cov, budgets, band, as_sent)
     if fit.weights is None:
         detail = (
             f"the targets' largest risk-contribution gap under the vault's covariance is {fit.gap:.3f} > band "

@@ -9,7 +9,7 @@ vault's own parity weights just far enough to pass, or says why it cannot.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -66,7 +66,13 @@ class BandFit:
     """The chosen (or, when none passes, the keeper's own) targets' gap under the vault's covariance."""
 
 
-def fit_to_band(targets: FloatArray, cov: FloatArray, budgets: FloatArray, band: float) -> BandFit:
+def fit_to_band(
+    targets: FloatArray,
+    cov: FloatArray,
+    budgets: FloatArray,
+    band: float,
+    quantize: Callable[[FloatArray], FloatArray] | None = None,
+) -> BandFit:
     """The keeper's targets if their risk contributions under the vault's covariance are inside the band (with
     :data:`BAND_MARGIN`), else the least blend toward the vault's parity weights (same exposure) that is.
 
@@ -78,12 +84,16 @@ def fit_to_band(targets: FloatArray, cov: FloatArray, budgets: FloatArray, band:
         :func:`onchain_covariance`.
     band : float
         The vault's ``bandBps`` / 10,000.
+    quantize : callable, optional
+        The weights as the vault will see them (whole bps): checked instead of the floats, since a weight of a
+        few bps moves its risk contribution far when rounded.
     """
-    own = gap(targets, cov, budgets)
+    q = quantize or (lambda w: w)
+    own = gap(q(targets), cov, budgets)
     parity = parity_weights(cov, budgets, float(targets.sum()))
     for blend in BLEND_STEPS:
         w = (1 - blend) * targets + blend * parity
-        g = gap(w, cov, budgets)
+        g = gap(q(w), cov, budgets)
         if g <= band * BAND_MARGIN:
             return BandFit(w, blend, g)
     return BandFit(None, 1.0, own)

@@ -72,9 +72,15 @@ def test_fit_to_band__targets_outside__least_blend_toward_parity_that_passes() -
 
 
 def test_fit_to_band__asset_without_variance__no_blend_passes() -> None:
-    cov = _diag(0.7, 0.0)  # the second asset can carry no risk, whatever its weight
+    cov = _diag(0.7, 0.0)  # the second asset can carry no risk, whatever its weight: RCs are (1, 0)
     fit = fit_to_band(np.array([0.45, 0.45]), cov, np.array([0.5, 0.5]), 0.10)
     assert fit.weights is None and fit.gap == pytest.approx(0.5)
+
+
+def test_fit_to_band__whole_bps_cannot_reach_a_tiny_band__none() -> None:
+    quantize = lambda w: np.round(w * 10_000) / 10_000  # noqa: E731 - the vault's whole bps
+    fit = fit_to_band(np.array([0.0003, 0.0002]), _diag(0.7, 0.5), np.array([0.5, 0.5]), 0.001, quantize)
+    assert fit.weights is None and fit.gap > 0.001
 
 
 def test_contributions__no_variance__all_zero_like_the_vault() -> None:
@@ -109,7 +115,8 @@ def test_propose__onchain_covariance_disagrees__targets_blended_into_the_band() 
 
 
 def test_propose__no_target_can_pass__skips_with_the_guardrail_reason() -> None:
-    p = propose(_snapshot(PRICES, risk=_risk(_diag(0.7, 0.0))), _cfg())
+    # A band of 1 bps: whole-bps targets cannot hit equal risk that closely, blended or not.
+    p = propose(_snapshot(PRICES, risk=_risk(_diag(0.7, 0.5), band_bps=1)), _cfg())
     assert (p.action, p.reason) == (Action.SKIP, Reason.ONCHAIN_GUARDRAIL)
     assert "bandBps" in p.detail and "RiskParityVaultTargetsOffBudget" in p.detail
 

@@ -25,9 +25,12 @@ def isolation(fn_isolation):
 
 @pytest.fixture(scope="module")
 def vault_env(world, deployer, gov, alice, tmp_path_factory):
-    """The deploy script's vault (risk model on, as config/vault.yaml has it), one deposit, and a warm-up during
-    which a stranger pokes after every hourly market step."""
-    deployed = deploy_vault(world, deployer, load_vault_config(), governance=gov)
+    """The deploy script's vault (risk model on, as config/vault.yaml has it; the T-bill as the cash leg outside
+    the budget, as in the demo), one deposit, and a warm-up during which a stranger pokes after every hourly
+    market step."""
+    cfg = load_vault_config()
+    budgets = {"WBTC": 2_500, "WETH": 2_500, "LINK": 2_500, "XAU": 2_500, "TBILL": 0}
+    deployed = deploy_vault(world, deployer, replace(cfg, risk_budgets_bps=budgets), governance=gov)
     vault = deployed.vault
     dep = replace(world.deployment, extra={"vault": {"address": vault.address}})
     path = save_deployment(dep, tmp_path_factory.mktemp("deployments"))

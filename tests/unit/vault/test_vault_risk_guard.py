@@ -188,6 +188,43 @@ def test_guardrail__parity_targets_under_the_onchain_covariance__pass(invested, 
     assert gap / WAD == pytest.approx(max(abs(expected[i] - 0.5) for i in range(2)), abs=1e-4)
 
 
+def _share_for_rc(cov, rc_wbtc: float) -> float:
+    """WBTC's share of the risky sleeve at which its risk contribution is ``rc_wbtc`` (bisection; RC rises with
+    the share)."""
+    lo, hi = 0.0, 1.0
+    for _ in range(60):
+        mid = (lo + hi) / 2
+        if risk_contributions(cov, [mid, 1 - mid])[0] < rc_wbtc:
+            lo = mid
+        else:
+            hi = mid
+    return lo
+
+
+def _weights_bps(share: float) -> list[int]:
+    wbtc = round(8_000 * share)
+    return [2_000, wbtc, 8_000 - wbtc]
+
+
+def test_guardrail__trades_overshoot_honest_targets__refused(mini, invested, keeper):
+    """Targets inside the band, trades that go past them (the distance to the targets still shrinks): the gap
+    after is past both the gap before and the band."""
+    vault = invested
+    cov = plain(vault.covariancePerSecond())
+    below, target = _share_for_rc(cov, 0.45), _share_for_rc(cov, 0.59)
+    over = target + 0.8 * (target - below)
+    assert risk_contributions(cov, [over, 1 - over])[0] - 0.5 > 0.11  # the overshoot's RC is out of the band
+    _send_rebalance(vault, _weights_bps(below), keeper)
+    # An hour with unchanged prices: the rebalance's poke adds a zero return, which scales the covariance and
+    # leaves every risk contribution as it was.
+    chain.sleep(HOUR)
+    chain.mine()
+    refresh_all(mini)
+    trades = plan_trades(vault, _weights_bps(over))
+    with reverts_with("RiskParityVaultRiskGapGrew"):
+        vault.rebalance(rebalance_params(vault, _weights_bps(target), trades), {"from": keeper})
+
+
 def test_should_rebalance__reports_the_gap_against_the_trigger(invested, gov, keeper):
     needed, gap, trigger = invested.shouldRebalance()
     assert trigger == 500 * 10**14
