@@ -189,7 +189,7 @@ interface IRiskParityVault {
     ///        long gets weight 1 - 2^(-dt / halfLife).
     /// @param twapWindowSeconds Least age of the pool checkpoint a TWAP is measured from (when one is that old).
     /// @param bandBps Guardrail band: after a rebalance max |RC_i - budget_i| <= max(that gap before, band), and
-    ///        the target weights' risk contributions must be within the band of the budgets.
+    ///        the target weights' gap must be within the same max(gap before, band).
     /// @param triggerBps `shouldRebalance` answers true once the holdings' gap exceeds this.
     /// @param maxDivergenceBps Largest accepted |TWAP - feed| / feed of any asset with a pool; beyond it deposits,
     ///        swap exits and rebalances stop (in-kind and plain exits still work).
@@ -282,9 +282,11 @@ interface IRiskParityVault {
     /// @notice After the trades the largest gap between an asset's risk contribution (on-chain covariance) and
     ///         its budget is above both the gap before and the band (1e18 = 100%).
     error RiskParityVaultRiskGapGrew(uint256 gapBeforeWad, uint256 gapAfterWad, uint256 bandWad);
-    /// @notice The keeper's target weights give registry entry `index` a risk contribution outside the band of
-    ///         its budget under the on-chain covariance (1e18 = 100%).
-    error RiskParityVaultTargetsOffBudget(uint256 index, int256 riskContributionWad, uint256 budgetWad, uint256 bandWad);
+    /// @notice The keeper's target weights give registry entry `index` a risk contribution further from its budget
+    ///         than allowed: the band, or the holdings' own gap before the trades when that is larger (1e18 = 100%).
+    error RiskParityVaultTargetsOffBudget(
+        uint256 index, int256 riskContributionWad, uint256 budgetWad, uint256 allowedWad
+    );
     /// @notice The circuit breaker: `token`'s pool TWAP (in feed terms, base units per token unit scaled like the
     ///         oracle price) is more than `maxDivergenceBps` away from its feed.
     error RiskParityVaultPriceDivergence(address token, uint256 divergenceBps, uint256 maxDivergenceBps);

@@ -479,6 +479,27 @@ def propose(
     return _with(common, Action.REBALANCE, reason, target_bps=target_bps, trades=plan.trades)
 
 
+def _bps_inside_guardrail(s: Snapshot, risky: list[int], target_bps: Sequence[int]) -> bool:
+    """The vault's first check on whole-bps targets, with the keeper's margin."""
+    risk = s.risk
+    if risk is None or not risk.active:
+        return True
+    cov, budgets, allowed = _onchain_view(s, risky)
+    w = np.array([target_bps[i] for i in risky], dtype=np.float64) / BPS
+    return gap(w, cov, budgets) <= allowed * BAND_MARGIN
+
+
+def _onchain_view(s: Snapshot, risky: list[int]) -> tuple[FloatArray, FloatArray, float]:
+    """The vault's covariance and budgets over ``risky`` and the gap its target check allows: the band, or the
+    holdings' own gap when the market has pushed them further out."""
+    assert s.risk is not None
+    idx = [i - 1 for i in risky]
+    cov = onchain_covariance(s.risk.covariance, len(s.assets) - 1)[np.ix_(idx, idx)]
+    budgets = np.array([s.assets[i].budget_bps / BPS for i in risky], dtype=np.float64)
+    held = np.array([s.assets[i].value for i in risky], dtype=np.float64)
+    return cov, budgets, max(s.risk.band_bps / BPS, gap(held, cov, budgets))
+
+
 def _fills_inside_guardrail(s: Snapshot, risky: list[int], trades: Sequence[Trade]) -> bool:
     """The vault's second check on the holdings the trades leave (each trade at its oracle value): the gap after
     at most max(gap before, band), with the keeper's margin."""
@@ -493,12 +514,8 @@ def _fills_inside_guardrail(s: Snapshot, risky: list[int], trades: Sequence[Trad
         moved = s.assets[i].price.value(t.amount_in)
         after[i] -= moved
         after[o] += moved
-    cov_all = onchain_covariance(risk.covariance, len(s.assets) - 1)
-    idx = [i - 1 for i in risky]
-    cov = cov_all[np.ix_(idx, idx)]
-    budgets = np.array([s.assets[i].budget_bps / BPS for i in risky], dtype=np.float64)
-    band = risk.band_bps / BPS
-    return gap(after[risky], cov, budgets) <= max(gap(before[risky], cov, budgets), band * BAND_MARGIN)
+    cov, budgets, allowed = _onchain_view(s, risky)
+    return gap(after[risky], cov, budgets) <= max(gap(before[risky], cov, budgets), allowed * BAND_MARGIN)
 
 
 def _plan_levered(
@@ -527,29 +544,43 @@ def _plan_levered(
     if refused is not None:
         return refused(common)
     # Gross / NAV: the risky exposures plus the cash buffer when they need borrowing; otherwise the base asset
-    # holds the rest and there is no debt (leverage 1).
-    gross_over_nav = max(1.0, float(np.clip(w_move, 0.0, None).sum()) + cash)
-    composition = np.zeros(len(s.assets))
-    composition[risky] = np.clip(w_move, 0.0, None) / gross_over_nav
-    reserves = [a.reserve for a in s.assets]
-    plan = plan_leveraged_rebalance(
-        tokens=[a.token for a in s.assets],
-        held=[a.balance for a in s.assets],
-        supplied=[a.collateral for a in s.assets],
-        prices=[a.price for a in s.assets],
-        base_index=0,
-        debt=s.debt,
-        risky_weights=composition,
-        leverage=gross_over_nav,
-        liquidation_thresholds=[r.liquidation_threshold if r else 0.0 for r in reserves],
-        collateral_enabled=[bool(r and r.collateral_enabled) for r in reserves],
-        loan_to_values=[r.loan_to_value if r else 0.0 for r in reserves],
-        pools=[a.pool for a in s.assets],
-        slippage_bps=cfg.policy.slippage_bps,
-        oracle_bound_bps=s.max_slippage_bps,
-        min_trade=min_trade,
-        max_trade=max_trade,
-    )
+    # holds the rest and there is no debt (leverage 1). With the vault's guardrail active, the plan's own target
+    # (the composition its fills leave) must be inside the band; a capped trade halves the move.
+    w_full = w_move
+    for shrink in (1.0, 0.5, 0.25) if s.risk is not None and s.risk.active else (1.0,):
+        w_move = weights + shrink * (np.clip(w_full, 0.0, None) - weights)
+        gross_over_nav = max(1.0, float(np.clip(w_move, 0.0, None).sum()) + cash)
+        composition = np.zeros(len(s.assets))
+        composition[risky] = np.clip(w_move, 0.0, None) / gross_over_nav
+        reserves = [a.reserve for a in s.assets]
+        plan = plan_leveraged_rebalance(
+            tokens=[a.token for a in s.assets],
+            held=[a.balance for a in s.assets],
+            supplied=[a.collateral for a in s.assets],
+            prices=[a.price for a in s.assets],
+            base_index=0,
+            debt=s.debt,
+            risky_weights=composition,
+            leverage=gross_over_nav,
+            liquidation_thresholds=[r.liquidation_threshold if r else 0.0 for r in reserves],
+            collateral_enabled=[bool(r and r.collateral_enabled) for r in reserves],
+            loan_to_values=[r.loan_to_value if r else 0.0 for r in reserves],
+            pools=[a.pool for a in s.assets],
+            slippage_bps=cfg.policy.slippage_bps,
+            oracle_bound_bps=s.max_slippage_bps,
+            min_trade=min_trade,
+            max_trade=max_trade,
+        )
+        if _bps_inside_guardrail(s, risky, plan.target_bps):
+            break
+    else:
+        return _with(
+            common,
+            Action.SKIP,
+            Reason.ONCHAIN_GUARDRAIL,
+            detail="the levered plan's composition is outside the vault's guardrail band even at a quarter of the "
+            "move (RiskParityVaultTargetsOffBudget): compare covariancePerSecond() with the keeper's estimate",
+        )
     step_back = plan.debt_after < s.debt and plan.health_factor_after > lever.health_factor
     if plan.debt_after > 0 and plan.health_factor_after < lever.min_health_factor and not step_back:
         # Refused before sending: the vault would revert (HealthFactorTooLow). A plan that repays debt and lifts
@@ -573,11 +604,7 @@ def _inside_guardrail(
     risk = s.risk
     if risk is None or not risk.active:
         return w_move, None
-    cov_all = onchain_covariance(risk.covariance, len(s.assets) - 1)
-    idx = [i - 1 for i in risky]
-    cov = cov_all[np.ix_(idx, idx)]
-    budgets = np.array([s.assets[i].budget_bps / BPS for i in risky], dtype=np.float64)
-    band = risk.band_bps / BPS
+    cov, budgets, band = _onchain_view(s, risky)
 
     def as_sent(w: FloatArray) -> FloatArray:
         full = np.zeros(len(s.assets))

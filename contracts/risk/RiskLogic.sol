@@ -132,18 +132,20 @@ library RiskLogic {
         if (!_active(l, registry)) return INACTIVE;
         int256[] memory cov = CovarianceMath.unpack(l.cov, a.length - 1);
         uint256[] memory budgets = _budgets(budgetsWord, a.length);
-        uint256 bandWad = uint256(l.params.bandBps) * 1e14;
+        gapBeforeWad = CovarianceMath.gapWad(CovarianceMath.riskContributionsWad(cov, _weights(valuesBefore)), budgets);
+        // Inside the band, or no further from the budgets than the holdings already are (a vault the market has
+        // pushed out of the band can still de-lever at its composition, and step back toward parity).
+        uint256 allowedWad = Math.max(uint256(l.params.bandBps) * 1e14, gapBeforeWad);
         int256[] memory rc = CovarianceMath.riskContributionsWad(cov, _targetWeights(targetsBps));
         // Targets all in the base carry no variance and pass (gap zero): de-risking to cash is never refused.
-        if (CovarianceMath.gapWad(rc, budgets) > bandWad) {
+        if (CovarianceMath.gapWad(rc, budgets) > allowedWad) {
             for (uint256 i; i < rc.length; ++i) {
                 int256 d = rc[i] - int256(budgets[i] * 1e14);
-                if (uint256(d < 0 ? -d : d) > bandWad) {
-                    revert IRiskParityVault.RiskParityVaultTargetsOffBudget(i + 1, rc[i], budgets[i] * 1e14, bandWad);
+                if (uint256(d < 0 ? -d : d) > allowedWad) {
+                    revert IRiskParityVault.RiskParityVaultTargetsOffBudget(i + 1, rc[i], budgets[i] * 1e14, allowedWad);
                 }
             }
         }
-        gapBeforeWad = CovarianceMath.gapWad(CovarianceMath.riskContributionsWad(cov, _weights(valuesBefore)), budgets);
     }
 
     /// @notice A rebalance's last check: the gap after the trades may not exceed max(gap before, band).

@@ -34,9 +34,16 @@ def leverage_world(deployer: Any) -> Any:
 
 
 def levered_vault_config(**leverage: Any) -> Any:
-    """config/vault.yaml with leverage on, full turnover allowed (so one rebalance can build the basket)."""
+    """config/vault.yaml with leverage on, full turnover allowed (so one rebalance can build the basket), and the
+    DEX-vs-oracle breaker off: these tests move feeds alone (``shock``), which is exactly what trips it
+    (tests/unit/vault/test_vault_risk_guard.py covers the breaker)."""
     cfg = load_vault_config()
-    return replace(cfg, max_turnover_bps=10_000, leverage=LeverageConfig(enabled=True, **leverage))
+    return replace(
+        cfg,
+        max_turnover_bps=10_000,
+        leverage=LeverageConfig(enabled=True, **leverage),
+        risk=replace(cfg.risk, max_divergence_bps=0),
+    )
 
 
 def deploy_levered(world: Any, deployer: Any, gov: Any, manager: Any, keeper: Any, guardian: Any, **kw: Any) -> Any:

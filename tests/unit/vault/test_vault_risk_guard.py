@@ -168,6 +168,13 @@ def test_guardrail__concentrating_targets__refused(invested, keeper):
         _send_rebalance(invested, targets, keeper, fraction=0.3)
 
 
+def test_guardrail__lending_entry__refuses_the_same_targets(invested, keeper):
+    targets = [1_000, 500, 8_500]
+    params = rebalance_params(invested, targets, plan_trades(invested, targets, fraction=0.3))
+    with reverts_with("RiskParityVaultTargetsOffBudget"):
+        invested.rebalanceWithLending(params, [], {"from": keeper})
+
+
 def test_guardrail__parity_targets_under_the_onchain_covariance__pass(invested, keeper):
     cov = plain(invested.covariancePerSecond())
     inv_vol = [1 / math.sqrt(cov[index(i, i)]) for i in range(2)]
