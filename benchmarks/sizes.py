@@ -29,6 +29,7 @@ DEPLOYED = [
     "LeverageLogic",
     "RegistryLogic",
     "RiskLogic",
+    "FeeLogic",
     "UniswapV2SwapAdapter",
     "AaveV3LendingAdapter",
     "VaultTimelock",

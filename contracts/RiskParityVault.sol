@@ -15,6 +15,7 @@ import {NavLogic} from "./libraries/NavLogic.sol";
 import {DelegateCall} from "./libraries/DelegateCall.sol";
 import {LeverageLogic} from "./libraries/LeverageLogic.sol";
 import {RiskLogic} from "./risk/RiskLogic.sol";
+import {FeeLogic} from "./libraries/FeeLogic.sol";
 import {IRiskParityVaultModule} from "./modules/IRiskParityVaultModule.sol";
 
 /// @title RiskParityVault
@@ -90,11 +91,11 @@ contract RiskParityVault is ERC4626Upgradeable, AccessControlUpgradeable, Reentr
     }
 
     function convertToShares(uint256 assets) public view override returns (uint256) {
-        return _toShares(assets, _viewSnapshot(Math.Rounding.Floor).nav, Math.Rounding.Floor);
+        return _toShares(assets, _viewSnapshot(Math.Rounding.Floor), Math.Rounding.Floor);
     }
 
     function convertToAssets(uint256 shares) public view override returns (uint256) {
-        return _toAssets(shares, _viewSnapshot(Math.Rounding.Floor).nav, Math.Rounding.Floor);
+        return _toAssets(shares, _viewSnapshot(Math.Rounding.Floor), Math.Rounding.Floor);
     }
 
     /// @notice Net of the entry fee.
@@ -111,11 +112,11 @@ contract RiskParityVault is ERC4626Upgradeable, AccessControlUpgradeable, Reentr
     }
 
     function previewWithdraw(uint256 assets) public view override returns (uint256) {
-        return _toShares(assets, _viewSnapshot(Math.Rounding.Floor).nav, Math.Rounding.Ceil);
+        return _toShares(assets, _viewSnapshot(Math.Rounding.Floor), Math.Rounding.Ceil);
     }
 
     function previewRedeem(uint256 shares) public view override returns (uint256) {
-        return _toAssets(shares, _viewSnapshot(Math.Rounding.Floor).nav, Math.Rounding.Floor);
+        return _toAssets(shares, _viewSnapshot(Math.Rounding.Floor), Math.Rounding.Floor);
     }
 
     /// @dev Reverts with the oracle's error when a price is bad (ERC-4626 says MUST NOT revert; pricing shares
@@ -136,7 +137,7 @@ contract RiskParityVault is ERC4626Upgradeable, AccessControlUpgradeable, Reentr
         uint256 maxAssets = maxDeposit(receiver);
         if (maxAssets == 0) return 0;
         NavLogic.Snapshot memory s = _snapshot(Math.Rounding.Ceil);
-        uint256 bound = _maxMintByFee(s.feeBps);
+        uint256 bound = _maxMintByFee(s.feeBps, s.supply);
         if (maxAssets == type(uint256).max) return bound;
         (uint256 shares,) = _sharesForDeposit(maxAssets, s);
         return Math.min(shares, bound);
@@ -148,14 +149,14 @@ contract RiskParityVault is ERC4626Upgradeable, AccessControlUpgradeable, Reentr
     function maxWithdraw(address owner) public view override returns (uint256) {
         NavLogic.Snapshot memory s = _viewSnapshot(Math.Rounding.Floor);
         return Math.min(
-            _toAssets(_unlockedBalance(owner), s.nav, Math.Rounding.Floor), _idleForExits(s.idle, s.nav, s.debt)
+            _toAssets(_unlockedBalance(owner), s, Math.Rounding.Floor), _idleForExits(s.idle, s.nav, s.debt)
         );
     }
 
     function maxRedeem(address owner) public view override returns (uint256) {
         NavLogic.Snapshot memory s = _viewSnapshot(Math.Rounding.Floor);
         return Math.min(
-            _unlockedBalance(owner), _toShares(_idleForExits(s.idle, s.nav, s.debt), s.nav, Math.Rounding.Floor)
+            _unlockedBalance(owner), _toShares(_idleForExits(s.idle, s.nav, s.debt), s, Math.Rounding.Floor)
         );
     }
 
@@ -190,8 +191,8 @@ contract RiskParityVault is ERC4626Upgradeable, AccessControlUpgradeable, Reentr
         nonReentrant
         returns (uint256 shares)
     {
-        NavLogic.Snapshot memory s = _snapshot(Math.Rounding.Floor);
-        shares = _toShares(assets, s.nav, Math.Rounding.Ceil);
+        NavLogic.Snapshot memory s = _snapshotAfterFees(Math.Rounding.Floor);
+        shares = _toShares(assets, s, Math.Rounding.Ceil);
         _exitFromIdle(owner, receiver, assets, shares, s);
     }
 
@@ -201,14 +202,15 @@ contract RiskParityVault is ERC4626Upgradeable, AccessControlUpgradeable, Reentr
         nonReentrant
         returns (uint256 assets)
     {
-        NavLogic.Snapshot memory s = _snapshot(Math.Rounding.Floor);
-        assets = _toAssets(shares, s.nav, Math.Rounding.Floor);
+        NavLogic.Snapshot memory s = _snapshotAfterFees(Math.Rounding.Floor);
+        assets = _toAssets(shares, s, Math.Rounding.Floor);
         _exitFromIdle(owner, receiver, assets, shares, s);
     }
 
     /// @notice See IRiskParityVault.redeemInKind.
     function redeemInKind(uint256 shares, address receiver, address owner)
         external
+        accruesFeesWithoutOracle
         nonReentrant
         returns (uint256[] memory)
     {
@@ -218,6 +220,7 @@ contract RiskParityVault is ERC4626Upgradeable, AccessControlUpgradeable, Reentr
     /// @notice See IRiskParityVault.redeemInKindSkipping.
     function redeemInKindSkipping(uint256 shares, address receiver, address owner, address[] calldata skipTokens)
         external
+        accruesFeesWithoutOracle
         nonReentrant
         returns (uint256[] memory)
     {
@@ -228,6 +231,7 @@ contract RiskParityVault is ERC4626Upgradeable, AccessControlUpgradeable, Reentr
     ///         the flash-loan repay) run in the module.
     function redeemWithSwap(uint256 shares, address receiver, address owner, uint256 minAssetsOut, uint256 deadline)
         external
+        accruesFeesWithoutOracle
         nonReentrant
         returns (uint256 assets)
     {
@@ -247,6 +251,32 @@ contract RiskParityVault is ERC4626Upgradeable, AccessControlUpgradeable, Reentr
             )
         );
         assets = abi.decode(ret, (uint256));
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                                  FEES
+    //////////////////////////////////////////////////////////////*/
+
+    /// @notice See IRiskParityVault.accrueFees (the module and the admin call it before rebalances, the ripcord
+    ///         and the fee setters).
+    function accrueFees() external nonReentrant {
+        _mintFees(true, NavLogic.snapshot(Math.Rounding.Floor).nav);
+    }
+
+    /// @dev For the exits that need no oracle: the full accrual when the oracle NAV can be read, else the
+    ///      management fee alone (the performance fee waits for the next priced accrual). Runs before the exit's
+    ///      own guard, which `accrueFees` takes and leaves.
+    modifier accruesFeesWithoutOracle() {
+        try this.accrueFees() {}
+        catch {
+            _mintFees(false, 0);
+        }
+        _;
+    }
+
+    function _mintFees(bool priced, uint256 nav) private {
+        (address recipient, uint256 shares) = FeeLogic.accrue(priced, nav, totalSupply());
+        if (shares != 0) _mint(recipient, shares);
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -311,11 +341,11 @@ contract RiskParityVault is ERC4626Upgradeable, AccessControlUpgradeable, Reentr
     ///      shares = (assets - fee) x (supply + virtual) / (NAV + fee + 1), rounded down.
     function _sharesForDeposit(uint256 assets, NavLogic.Snapshot memory s)
         private
-        view
+        pure
         returns (uint256 shares, uint256 fee)
     {
         fee = _feeOn(assets, s.feeBps);
-        shares = _toShares(assets - fee, s.nav + fee, Math.Rounding.Floor);
+        shares = (assets - fee).mulDiv(s.supply + VIRTUAL_SHARES, s.nav + fee + 1, Math.Rounding.Floor);
     }
 
     /// @dev The inverse of `_sharesForDeposit` for an exact fee f (bps), rounded up:
@@ -323,27 +353,36 @@ contract RiskParityVault is ERC4626Upgradeable, AccessControlUpgradeable, Reentr
     ///      No mint may bring the denominator to zero (`_maxMintByFee`).
     function _assetsForMint(address receiver, uint256 shares, NavLogic.Snapshot memory s)
         private
-        view
+        pure
         returns (uint256)
     {
         uint256 f = s.feeBps;
-        uint256 bound = _maxMintByFee(f);
+        uint256 bound = _maxMintByFee(f, s.supply);
         if (shares > bound) revert ERC4626ExceededMaxMint(receiver, shares, bound);
-        uint256 den = (BPS - f) * (totalSupply() + VIRTUAL_SHARES) - shares * f;
+        uint256 den = (BPS - f) * (s.supply + VIRTUAL_SHARES) - shares * f;
         return shares.mulDiv((s.nav + 1) * BPS, den, Math.Rounding.Ceil);
     }
 
-    function _maxMintByFee(uint256 feeBps) private view returns (uint256) {
+    function _maxMintByFee(uint256 feeBps, uint256 supply) private pure returns (uint256) {
         if (feeBps == 0) return type(uint256).max;
-        return ((BPS - feeBps) * (totalSupply() + VIRTUAL_SHARES) - 1) / feeBps;
+        return ((BPS - feeBps) * (supply + VIRTUAL_SHARES) - 1) / feeBps;
     }
 
-    function _toShares(uint256 assets, uint256 nav, Math.Rounding rounding) private view returns (uint256) {
-        return assets.mulDiv(totalSupply() + VIRTUAL_SHARES, nav + 1, rounding);
+    /// @dev Priced over `s.supply`: the shares outstanding once the fees due now are minted.
+    function _toShares(uint256 assets, NavLogic.Snapshot memory s, Math.Rounding rounding)
+        private
+        pure
+        returns (uint256)
+    {
+        return assets.mulDiv(s.supply + VIRTUAL_SHARES, s.nav + 1, rounding);
     }
 
-    function _toAssets(uint256 shares, uint256 nav, Math.Rounding rounding) private view returns (uint256) {
-        return shares.mulDiv(nav + 1, totalSupply() + VIRTUAL_SHARES, rounding);
+    function _toAssets(uint256 shares, NavLogic.Snapshot memory s, Math.Rounding rounding)
+        private
+        pure
+        returns (uint256)
+    {
+        return shares.mulDiv(s.nav + 1, s.supply + VIRTUAL_SHARES, rounding);
     }
 
     function _viewSnapshot(Math.Rounding rounding) private view returns (NavLogic.Snapshot memory) {
@@ -355,18 +394,31 @@ contract RiskParityVault is ERC4626Upgradeable, AccessControlUpgradeable, Reentr
         if (_reentrancyGuardEntered()) revert IRiskParityVault.RiskParityVaultReentrantView();
     }
 
-    /// @dev No fee while the vault has no holders: there is nobody for a first depositor to take from, and a
-    ///      fee paid to the virtual shares alone would break the decimals offset's share scale.
+    /// @dev For the views: the supply counts the holder fees due now, not yet minted. No entry fee while the
+    ///      vault has no holders: there is nobody for a first depositor to take from, and a fee paid to the
+    ///      virtual shares alone would break the decimals offset's share scale.
     function _snapshot(Math.Rounding rounding) private view returns (NavLogic.Snapshot memory s) {
         s = NavLogic.snapshot(rounding);
-        if (totalSupply() == 0) s.feeBps = 0;
+        uint256 supply = totalSupply();
+        (uint256 m, uint256 p) = FeeLogic.pendingShares(s.nav, supply);
+        s.supply = supply + m + p;
+        if (supply == 0) s.feeBps = 0;
+    }
+
+    /// @dev For deposits and exits: the holder fees due now are minted first, at the NAV the call prices with
+    ///      (minting moves no asset, so the snapshot stays valid).
+    function _snapshotAfterFees(Math.Rounding rounding) private returns (NavLogic.Snapshot memory s) {
+        s = NavLogic.snapshot(rounding);
+        _mintFees(true, s.nav);
+        s.supply = totalSupply();
+        if (s.supply == 0) s.feeBps = 0;
     }
 
     /// @dev The DEX-vs-oracle circuit breaker runs after the NAV read, whose own feed checks come first.
-    function _snapshotForDeposit() private view returns (NavLogic.Snapshot memory s) {
+    function _snapshotForDeposit() private returns (NavLogic.Snapshot memory s) {
         VaultStorage.Layout storage l = VaultStorage.layout();
         if (l.depositsPaused) revert IRiskParityVault.RiskParityVaultDepositsPaused();
-        s = _snapshot(Math.Rounding.Ceil);
+        s = _snapshotAfterFees(Math.Rounding.Ceil);
         RiskLogic.checkPriceBreaker(l.registry);
     }
 
@@ -392,7 +444,7 @@ contract RiskParityVault is ERC4626Upgradeable, AccessControlUpgradeable, Reentr
             _withdraw(_msgSender(), receiver, owner, assets, shares);
             return;
         }
-        uint256 debtShare = s.debt.mulDiv(shares, totalSupply() + VIRTUAL_SHARES, Math.Rounding.Ceil);
+        uint256 debtShare = s.debt.mulDiv(shares, s.supply + VIRTUAL_SHARES, Math.Rounding.Ceil);
         if (assets + debtShare > s.idle) {
             revert IRiskParityVault.RiskParityVaultInsufficientIdle(assets + debtShare, s.idle);
         }

@@ -204,6 +204,22 @@ interface IRiskParityVault {
         uint16 minObservations;
     }
 
+    /// @notice The holder fees and their state (FeeLogic). Both fees are paid as new shares to `recipient`.
+    /// @param managementFeeBps Per year, streamed: each accrual dilutes every share by managementFeeBps x elapsed /
+    ///        (10,000 x 365 days), so the recipient gets that share of NAV (at most MAX_MANAGEMENT_FEE_BPS, 500).
+    /// @param performanceFeeBps Of the gain of the share price over `highWaterMarkWad`, per accrual (at most
+    ///        MAX_PERFORMANCE_FEE_BPS, 3,000).
+    /// @param highWaterMarkWad The highest share price after fees seen at an accrual: base units per share unit,
+    ///        x 1e18 ((NAV + 1) x 1e18 / (supply + 10^6)). Only moves up.
+    /// @param lastAccrualAt Unix seconds of the last accrual.
+    struct FeeState {
+        address recipient;
+        uint16 managementFeeBps;
+        uint16 performanceFeeBps;
+        uint256 highWaterMarkWad;
+        uint64 lastAccrualAt;
+    }
+
     /*//////////////////////////////////////////////////////////////
                                  ERRORS
     //////////////////////////////////////////////////////////////*/
@@ -292,6 +308,10 @@ interface IRiskParityVault {
     error RiskParityVaultPriceDivergence(address token, uint256 divergenceBps, uint256 maxDivergenceBps);
     /// @notice The pair does not trade `token` against the base asset (or `token` is not a registered non-base asset).
     error RiskParityVaultInvalidTwapPair(address token, address pair);
+    error RiskParityVaultManagementFeeTooHigh(uint256 feeBps, uint256 maxBps);
+    error RiskParityVaultPerformanceFeeTooHigh(uint256 feeBps, uint256 maxBps);
+    /// @notice A non-zero fee needs a fee recipient: set one first (`setFeeRecipient`), or set the fees to zero.
+    error RiskParityVaultNoFeeRecipient();
 
     /*//////////////////////////////////////////////////////////////
                                  EVENTS
@@ -356,6 +376,19 @@ interface IRiskParityVault {
     event CovariancePoked(uint256 observations, uint256 elapsedSeconds);
     /// @notice A rebalance passed the risk guardrail: the largest |RC_i - budget_i| before and after (1e18).
     event RiskGuardrailChecked(uint256 gapBeforeWad, uint256 gapAfterWad, uint256 bandWad);
+    /// @notice Fee shares minted to `recipient` at an accrual (before the call's own mint or burn).
+    /// @param navBaseUnits The NAV the accrual priced at; 0 when an exit that needs no oracle could not read it
+    ///        (then only the management fee accrued).
+    /// @param highWaterMarkWad The mark after this accrual (see FeeState).
+    event FeesAccrued(
+        address indexed recipient,
+        uint256 managementFeeShares,
+        uint256 performanceFeeShares,
+        uint256 navBaseUnits,
+        uint256 highWaterMarkWad
+    );
+    event FeesUpdated(uint16 managementFeeBps, uint16 performanceFeeBps);
+    event FeeRecipientUpdated(address indexed previousRecipient, address indexed newRecipient);
 
     /*//////////////////////////////////////////////////////////////
                                  EXITS
@@ -421,6 +454,31 @@ interface IRiskParityVault {
     function deleverage(address token, uint256 amount, uint256 deadline)
         external
         returns (uint256 repaidBaseUnits, uint256 rewardBaseUnits);
+
+    /*//////////////////////////////////////////////////////////////
+                                 FEES
+    //////////////////////////////////////////////////////////////*/
+
+    /// @notice Anyone: mint the management and performance fee shares due now (see FeeState) at the oracle NAV.
+    ///         Every deposit, mint, withdraw and redeem accrues first at the NAV it prices with; `redeemInKind`,
+    ///         `redeemInKindSkipping` and `redeemWithSwap` accrue through this call, and only the management fee
+    ///         when it fails (they need no oracle); rebalances, `deleverage` and the fee setters call it first.
+    ///         The ERC-4626 previews, `convertTo*` and `max*` count the fee shares due now, so they equal what the
+    ///         call does in the same block. Reverts on a bad oracle.
+    function accrueFees() external;
+
+    /// @notice Governance (the TimelockController). Accrues at the old rates first. Each at most its hard bound
+    ///         (management 500 bps a year, performance 3,000 bps of the gain); non-zero fees need a recipient.
+    function setFees(uint16 managementFeeBps, uint16 performanceFeeBps) external;
+
+    /// @notice Governance. Accrues first (the old recipient keeps what accrued before); address(0) only while
+    ///         both fees are zero.
+    function setFeeRecipient(address recipient) external;
+
+    function feeState() external view returns (FeeState memory);
+
+    /// @notice The fee shares an accrual would mint now, at the oracle NAV (reverts on a bad oracle).
+    function pendingFeeShares() external view returns (uint256 managementShares, uint256 performanceShares);
 
     /*//////////////////////////////////////////////////////////////
                                  VIEWS

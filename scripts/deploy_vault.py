@@ -27,6 +27,7 @@ import yaml
 from brownie import (  # type: ignore[attr-defined]
     AaveV3LendingAdapter,
     Contract,
+    FeeLogic,
     LeverageLogic,
     RegistryLogic,
     RiskLogic,
@@ -74,6 +75,16 @@ class ProtectionConfig:
 
     def params(self) -> tuple[int, int, int, int]:
         return (self.entry_fee_floor_bps, self.share_lock_s, self.loss_budget_bps, self.loss_period_s)
+
+
+@dataclass(frozen=True)
+class FeeConfig:
+    """Holder fees (``fees:`` in config/vault.yaml), paid as shares to ``recipient``: an account index, an address,
+    or ``governance`` (the TimelockController, or the governance account in tests). Zero fees: no recipient needed."""
+
+    management_bps: int = 0
+    performance_bps: int = 0
+    recipient: int | str = "governance"
 
 
 @dataclass(frozen=True)
@@ -182,6 +193,7 @@ class VaultConfig:
     roles: dict[str, int | str]
     leverage: LeverageConfig = LeverageConfig()
     protection: ProtectionConfig = ProtectionConfig()
+    fees: FeeConfig = FeeConfig()
     risk_timelock_s: int = 0
     """Delay of the manager's risk-increasing changes (0: they apply at once; tests)."""
     governance_mode: GovernanceMode = GovernanceMode.TIMELOCK
@@ -223,6 +235,7 @@ def load_vault_config(path: str | Path = DEFAULT_CONFIG) -> VaultConfig:
             roles=dict(raw["roles"]),
             leverage=LeverageConfig(**(raw.get("leverage") or {})),
             protection=ProtectionConfig(**(raw.get("protection") or {})),
+            fees=FeeConfig(**(raw.get("fees") or {})),
             risk_timelock_s=int(raw["governance"].get("risk_timelock_s", 0)),
             governance_mode=_governance_mode(path, raw["governance"].get("mode", GovernanceMode.TIMELOCK.value)),
             governor=GovernorConfig(
@@ -279,8 +292,9 @@ def _library(container: Any, tx: dict[str, Any]) -> Any:
 
 def deploy_libraries(tx: dict[str, Any]) -> None:
     """The vault's external libraries and its shared stateless contracts, in link order (the admin links the
-    three libraries, the module LeverageLogic, RiskLogic and the admin, the core LeverageLogic and RiskLogic)."""
-    for container in (LeverageLogic, RegistryLogic, RiskLogic, RiskParityVaultAdmin, RiskParityVaultLens):
+    four libraries, the module LeverageLogic, RiskLogic, FeeLogic and the admin, the core LeverageLogic, RiskLogic
+    and FeeLogic)."""
+    for container in (LeverageLogic, RegistryLogic, RiskLogic, FeeLogic, RiskParityVaultAdmin, RiskParityVaultLens):
         _library(container, tx)
     admin = RiskParityVaultAdmin[-1]
     if not (
@@ -303,6 +317,7 @@ def vault_abi() -> list[dict[str, Any]]:
         LeverageLogic.abi,
         RegistryLogic.abi,
         RiskLogic.abi,
+        FeeLogic.abi,
     )
     for abi in abis:
         for e in abi:
@@ -310,7 +325,7 @@ def vault_abi() -> list[dict[str, Any]]:
                 e["type"] in ("constructor", "fallback", "receive") or e.get("name") == "admin"
             ):
                 continue
-            if abi in (LeverageLogic.abi, RegistryLogic.abi, RiskLogic.abi) and e["type"] == "function":
+            if abi in (LeverageLogic.abi, RegistryLogic.abi, RiskLogic.abi, FeeLogic.abi) and e["type"] == "function":
                 continue
             key = (e["type"], e.get("name", ""), ",".join(i["type"] for i in e.get("inputs", [])))
             if key not in seen:
@@ -428,6 +443,7 @@ def deploy_vault(
             cfg.timelock_delay_s, [_account(cfg.proposer)], [_account(cfg.executor)], ZERO_ADDRESS, tx
         )
         governance = timelock
+    _set_fees(vault, cfg.fees, governance, tx)
     admin_role = vault.DEFAULT_ADMIN_ROLE()
     if governance != deployer:
         vault.grantRole(admin_role, governance, tx)
@@ -450,6 +466,15 @@ def _deploy_governor(vault: Any, cfg: VaultConfig, guardian: Any, tx: dict[str, 
     timelock.grantRole(timelock.CANCELLER_ROLE(), guardian, tx)
     timelock.renounceRole(timelock.DEFAULT_ADMIN_ROLE(), deployer, tx)
     return timelock, governor, votes
+
+
+def _set_fees(vault: Any, fees: FeeConfig, governance: Any, tx: dict[str, Any]) -> None:
+    """Recipient, then rates, while the deployer still holds governance: later changes wait out the timelock."""
+    if not (fees.management_bps or fees.performance_bps):
+        return
+    recipient = governance if fees.recipient == "governance" else _account(fees.recipient)
+    vault.setFeeRecipient(recipient, tx)
+    vault.setFees(fees.management_bps, fees.performance_bps, tx)
 
 
 def _enable_leverage(world: Any, vault: Any, lev: LeverageConfig, tx: dict[str, Any]) -> Any:

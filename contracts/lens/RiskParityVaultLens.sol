@@ -62,4 +62,25 @@ contract RiskParityVaultLens {
         if (v.navOk) v.entryFeeBps = rp.entryFeeBps();
         v.lossBudgetUsedWad = rp.lossBudgetUsedWad();
     }
+
+    /// @notice The vault's holder fees: settings and high-water mark, the fee shares an accrual would mint now
+    ///         (zero when an oracle check fails) and the shares the recipient holds (fees minted so far, unless it
+    ///         moved them).
+    function feeView(address vault)
+        external
+        view
+        returns (
+            IRiskParityVault.FeeState memory state,
+            uint256 pendingManagementShares,
+            uint256 pendingPerformanceShares,
+            uint256 recipientShares
+        )
+    {
+        IRiskParityVault rp = IRiskParityVault(vault);
+        state = rp.feeState();
+        try rp.pendingFeeShares() returns (uint256 m, uint256 p) {
+            (pendingManagementShares, pendingPerformanceShares) = (m, p);
+        } catch {}
+        if (state.recipient != address(0)) recipientShares = IERC20(vault).balanceOf(state.recipient);
+    }
 }

@@ -22,6 +22,7 @@ library NavLogic {
         uint256 idle; // base asset held
         uint256 debt; // base units owed to the lending market
         uint256 feeBps; // entry fee a deposit pays now
+        uint256 supply; // shares outstanding with the holder fees due now (FeeLogic); set by the core only
     }
 
     /// @notice NAV, idle base, debt and entry fee. Assets the vault holds nothing of (held or supplied) are not

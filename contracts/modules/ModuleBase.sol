@@ -31,6 +31,13 @@ abstract contract ModuleBase {
         _;
     }
 
+    /// @dev The holder fees due now are minted first, through the core's `accrueFees` (a self-call, so it must
+    ///      come before this call's own `nonReentrant`).
+    modifier accruesFees() {
+        IRiskParityVault(address(this)).accrueFees();
+        _;
+    }
+
     function _checkDelegated() internal view {
         if (address(this) == _self) revert IRiskParityVault.RiskParityVaultModuleOnlyDelegated();
     }

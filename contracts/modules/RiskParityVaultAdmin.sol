@@ -10,6 +10,7 @@ import {LeverageLogic} from "../libraries/LeverageLogic.sol";
 import {RegistryLogic} from "../libraries/RegistryLogic.sol";
 import {Valuation} from "../libraries/Valuation.sol";
 import {RiskLogic} from "../risk/RiskLogic.sol";
+import {FeeLogic} from "../libraries/FeeLogic.sol";
 import {ModuleBase} from "./ModuleBase.sol";
 
 /// @title RiskParityVaultAdmin
@@ -35,6 +36,8 @@ contract RiskParityVaultAdmin is ModuleBase {
     uint32 public constant MIN_LOSS_PERIOD_SECONDS = 1 hours;
     uint32 public constant MAX_LOSS_PERIOD_SECONDS = 30 days;
     uint32 public constant MAX_TIMELOCK_SECONDS = 30 days;
+    uint256 public constant MAX_MANAGEMENT_FEE_BPS = FeeLogic.MAX_MANAGEMENT_FEE_BPS; // 5% a year
+    uint256 public constant MAX_PERFORMANCE_FEE_BPS = FeeLogic.MAX_PERFORMANCE_FEE_BPS; // 30% of the gain
 
     /// @notice The vault constructor's one call (IRiskParityVaultModule.initialize; the vault's fallback refuses it).
     function initialize(IRiskParityVault.InitParams calldata p) external onlyDelegated {
@@ -212,6 +215,20 @@ contract RiskParityVaultAdmin is ModuleBase {
         RiskLogic.setTwapPair(VaultStorage.layout().registry, token, pair);
     }
 
+    /// @dev Accrues at the old rates first, so a change never applies to the time before it.
+    function setFees(uint16 managementFeeBps, uint16 performanceFeeBps)
+        external
+        onlyDelegated
+        onlyRole(DEFAULT_ADMIN_ROLE)
+        accruesFees
+    {
+        FeeLogic.setFees(managementFeeBps, performanceFeeBps);
+    }
+
+    function setFeeRecipient(address recipient) external onlyDelegated onlyRole(DEFAULT_ADMIN_ROLE) accruesFees {
+        FeeLogic.setRecipient(recipient);
+    }
+
     /// @dev Pausing: guardian or governance. Unpausing: governance only, so a compromised guardian can stop
     ///      deposits and rebalances but never undo governance's pause. No pause reaches the in-kind exit.
     function setDepositsPaused(bool paused) external onlyDelegated {
@@ -308,6 +325,10 @@ contract RiskParityVaultAdmin is ModuleBase {
         uint256 packed = VaultStorage.layout().shareLocks[owner];
         unlocksAt = packed >> 192;
         if (block.timestamp < unlocksAt) shares = uint192(packed);
+    }
+
+    function feeState() external view returns (IRiskParityVault.FeeState memory) {
+        return FeeLogic.state();
     }
 
     function lossBudgetUsedWad() external view returns (uint256) {

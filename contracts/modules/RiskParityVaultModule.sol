@@ -17,6 +17,7 @@ import {NavLogic} from "../libraries/NavLogic.sol";
 import {DelegateCall} from "../libraries/DelegateCall.sol";
 import {LeverageLogic} from "../libraries/LeverageLogic.sol";
 import {RiskLogic} from "../risk/RiskLogic.sol";
+import {FeeLogic} from "../libraries/FeeLogic.sol";
 import {IRiskParityVaultModule} from "./IRiskParityVaultModule.sol";
 import {ModuleBase} from "./ModuleBase.sol";
 
@@ -110,6 +111,7 @@ contract RiskParityVaultModule is ModuleBase, ReentrancyGuardUpgradeable {
     function rebalance(IRiskParityVault.RebalanceParams calldata params)
         external
         onlyDelegated
+        accruesFees
         nonReentrant
         onlyRole(KEEPER_ROLE)
     {
@@ -124,7 +126,7 @@ contract RiskParityVaultModule is ModuleBase, ReentrancyGuardUpgradeable {
     function rebalanceWithLending(
         IRiskParityVault.RebalanceParams calldata params,
         IRiskParityVault.LendingAction[] calldata actions
-    ) external onlyDelegated nonReentrant onlyRole(KEEPER_ROLE) {
+    ) external onlyDelegated accruesFees nonReentrant onlyRole(KEEPER_ROLE) {
         _rebalance(params, actions);
     }
 
@@ -138,6 +140,7 @@ contract RiskParityVaultModule is ModuleBase, ReentrancyGuardUpgradeable {
     function deleverage(address token, uint256 amount, uint256 deadline)
         external
         onlyDelegated
+        accruesFees
         nonReentrant
         returns (uint256 repaidBaseUnits, uint256 rewardBaseUnits)
     {
@@ -387,5 +390,11 @@ contract RiskParityVaultModule is ModuleBase, ReentrancyGuardUpgradeable {
         if (_reentrancyGuardEntered()) revert IRiskParityVault.RiskParityVaultReentrantView();
         if (IERC20(address(this)).totalSupply() == 0) return 0;
         return NavLogic.snapshot(Math.Rounding.Ceil).feeBps;
+    }
+
+    /// @notice See IRiskParityVault.pendingFeeShares.
+    function pendingFeeShares() external view returns (uint256 managementShares, uint256 performanceShares) {
+        if (_reentrancyGuardEntered()) revert IRiskParityVault.RiskParityVaultReentrantView();
+        return FeeLogic.pendingShares(NavLogic.snapshot(Math.Rounding.Floor).nav, IERC20(address(this)).totalSupply());
     }
 }
