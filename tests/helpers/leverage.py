@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from scripts.deploy_vault import LeverageConfig, deploy_vault, keeper_view, load_vault_config
+from scripts.deploy_vault import FeeConfig, LeverageConfig, deploy_vault, keeper_view, load_vault_config
 from scripts.world import deploy_world
 from tests.helpers.vault import (
     BPS,
@@ -34,15 +34,18 @@ def leverage_world(deployer: Any) -> Any:
 
 
 def levered_vault_config(**leverage: Any) -> Any:
-    """config/vault.yaml with leverage on, full turnover allowed (so one rebalance can build the basket), and the
+    """config/vault.yaml with leverage on, full turnover allowed (so one rebalance can build the basket), the
     DEX-vs-oracle breaker off: these tests move feeds alone (``shock``), which is exactly what trips it
-    (tests/unit/vault/test_vault_risk_guard.py covers the breaker)."""
+    (tests/unit/vault/test_vault_risk_guard.py covers the breaker), and no holder fees: the levered exits are
+    followed to the unit, down to the last holder (with fees on, the recipient always holds shares;
+    tests/unit/vault/test_vault_fees.py and tests/integration/leverage/test_leverage_fees.py cover fees)."""
     cfg = load_vault_config()
     return replace(
         cfg,
         max_turnover_bps=10_000,
         leverage=LeverageConfig(enabled=True, **leverage),
         risk=replace(cfg.risk, max_divergence_bps=0),
+        fees=FeeConfig(),
     )
 
 

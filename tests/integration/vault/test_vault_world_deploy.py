@@ -5,8 +5,14 @@ from __future__ import annotations
 import pytest
 from brownie import chain  # type: ignore[attr-defined]
 
-from scripts.deploy_vault import deploy_vault
-from tests.helpers.vault import plain, reverts_with
+from scripts.deploy_vault import deploy_vault, load_vault_config
+from tests.helpers.vault import plain, reverts_with, sleep_and_refresh
+
+
+@pytest.fixture(scope="module")
+def vault_cfg():
+    """config/vault.yaml as shipped, holder fees included."""
+    return load_vault_config()
 
 
 @pytest.fixture(scope="module")
@@ -50,3 +56,30 @@ def test_swap_adapter__called_by_stranger__reverts(timelocked, world, alice):
         timelocked.adapter.swapExactIn(
             world.base, world.tokens["WBTC"], 1, 0, alice, chain.time() + 60, {"from": alice}
         )
+
+
+def test_deploy_vault__config_fees__set_before_the_handover_and_paid_to_the_timelock(timelocked, vault_cfg):
+    state = timelocked.vault.feeState()
+    assert vault_cfg.fees.management_bps > 0 and vault_cfg.fees.performance_bps > 0
+    assert state["recipient"] == timelocked.timelock
+    assert (state["managementFeeBps"], state["performanceFeeBps"]) == (
+        vault_cfg.fees.management_bps,
+        vault_cfg.fees.performance_bps,
+    )
+
+
+def test_fees__changed_only_through_the_timelock(timelocked, gov, vault_cfg, world, deployer):
+    vault, timelock = timelocked.vault, timelocked.timelock
+    for who in (gov, deployer):
+        with reverts_with("AccessControlUnauthorizedAccount"):
+            vault.setFees(0, 0, {"from": who})
+        with reverts_with("AccessControlUnauthorizedAccount"):
+            vault.setFeeRecipient(who, {"from": who})
+    data = vault.setFees.encode_input(50, 500)
+    zero = "0x" + "00" * 32
+    timelock.schedule(vault, 0, data, zero, zero, vault_cfg.timelock_delay_s, {"from": gov})
+    sleep_and_refresh(vault_cfg.timelock_delay_s + 1, world.feeds, world.deployer)  # the setter accrues at NAV
+    tx = timelock.execute(vault, 0, data, zero, zero, {"from": gov})
+    assert "FeesUpdated" in tx.events
+    state = vault.feeState()
+    assert (state["managementFeeBps"], state["performanceFeeBps"]) == (50, 500)
