@@ -348,6 +348,11 @@ def keeper_view(vault: Any) -> Any:
     return lens_of(vault).keeperView(vault)
 
 
+def fee_view(vault: Any) -> Any:
+    """``lens.feeView(vault)``: fee settings and high-water mark, the fee shares due now, the recipient's shares."""
+    return lens_of(vault).feeView(vault)
+
+
 def _account(ref: int | str | Any) -> Any:
     """``accounts[i]`` for an index, the account or address itself otherwise."""
     return accounts[ref] if isinstance(ref, int) else ref

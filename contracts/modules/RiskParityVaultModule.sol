@@ -111,6 +111,7 @@ contract RiskParityVaultModule is ModuleBase, ReentrancyGuardUpgradeable {
     function rebalance(IRiskParityVault.RebalanceParams calldata params)
         external
         onlyDelegated
+        windowOpen(params)
         accruesFees
         nonReentrant
         onlyRole(KEEPER_ROLE)
@@ -126,7 +127,7 @@ contract RiskParityVaultModule is ModuleBase, ReentrancyGuardUpgradeable {
     function rebalanceWithLending(
         IRiskParityVault.RebalanceParams calldata params,
         IRiskParityVault.LendingAction[] calldata actions
-    ) external onlyDelegated accruesFees nonReentrant onlyRole(KEEPER_ROLE) {
+    ) external onlyDelegated windowOpen(params) accruesFees nonReentrant onlyRole(KEEPER_ROLE) {
         _rebalance(params, actions);
     }
 
@@ -156,6 +157,13 @@ contract RiskParityVaultModule is ModuleBase, ReentrancyGuardUpgradeable {
             deadline
         );
         if (lossBaseUnits != 0) _useLossBudget(l, lossBaseUnits.mulDiv(WAD, navBefore, Math.Rounding.Ceil));
+    }
+
+    /// @dev A rebalance refused anyway (paused, past its deadline, a stale epoch, in the cooldown) is refused before
+    ///      the fee accrual reads the NAV, so the keeper that loses a race pays little gas. `_rebalance` checks again.
+    modifier windowOpen(IRiskParityVault.RebalanceParams calldata params) {
+        _checkRebalanceWindow(VaultStorage.layout(), params.expectedEpoch, params.deadline);
+        _;
     }
 
     /// @dev Values are gross (held plus supplied, debt not subtracted): target weights describe the composition

@@ -10,6 +10,7 @@ import brownie
 import pytest
 from brownie import PreviewProbe, chain  # type: ignore[attr-defined]
 
+from scripts.deploy_vault import fee_view
 from tests.helpers.fee_model import FeeState, accrue
 from tests.helpers.vault import deadline, plan_trades, rebalance_params, refresh_feeds, reverts_with
 
@@ -385,3 +386,22 @@ def test_reference_model__a_year_of_accruals__matches_to_the_wei(charging, alice
         assert model_state(vault) == want.state
         state = want.state
     assert hours >= 365 * 24
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Lens
+# --------------------------------------------------------------------------------------------------------------
+
+
+def test_lens_fee_view__pending_and_minted__and_no_revert_on_a_bad_oracle(charging, alice, mini, deployer):
+    vault = charging
+    sleep_days(20, mini, deployer)
+    vault.accrueFees({"from": alice})
+    sleep_days(10, mini, deployer)
+    state, pending_m, pending_p, held = fee_view(vault)
+    assert [pending_m, pending_p] == [int(x) for x in vault.pendingFeeShares()] and pending_m > 0
+    assert held == vault.balanceOf(FEE_RECIPIENT) > 0
+    assert state[0] == FEE_RECIPIENT and state[3] == vault.feeState()["highWaterMarkWad"]
+    mini.feeds["WBTC"].submit(-1, {"from": deployer})
+    state, pending_m, pending_p, held = fee_view(vault)
+    assert (pending_m, pending_p) == (0, 0) and held == vault.balanceOf(FEE_RECIPIENT)
