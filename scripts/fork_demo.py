@@ -182,6 +182,8 @@ def main() -> None:
         "held_after_tick": held,
         "routes": {a.symbol: list(a.route) for a in book.risky if a.route},
         "total_supply_after": vault.totalSupply(),
+        # The holder fees' shares (config/vault.yaml's `fees:`) stay with their recipient after the users leave.
+        "fee_recipient_shares_after": vault.balanceOf(vault.feeState()[0]),
         "users": {
             n: {k: v for k, v in u.items() if k != "account"} | {"address": u["account"].address}
             for n, u in users.items()
