@@ -68,11 +68,14 @@ def book_world(book: AddressBook, check: BookCheck) -> Any:
     tokens = {s: Contract.from_abi(s, a.token, abi("WorldToken")) for s, a in book.assets.items()}
     feeds = {s: Contract.from_abi(f"{s} feed", a.feed, abi("PriceFeed")) for s, a in book.assets.items()}
     router = Contract.from_abi("UniswapV2Router02", book.router, abi("UniswapV2Router02"))
+    factory = Contract.from_abi("UniswapV2Factory", book.factory, abi("UniswapV2Factory"))
     hubs = {a.symbol: hub for a in book.risky if (hub := book.hub_of(a.symbol))}
     aave = SimpleNamespace(pool=check.aave_pool) if check.aave_pool else None
+    # factory: the risk guard's TWAP breaker reads each asset's direct pair with the base (a routed asset has none
+    # and is left out of the breaker).
     return SimpleNamespace(
         cfg=SimpleNamespace(base=book.base), base=tokens[book.base], tokens=tokens, feeds=feeds, router=router,
-        routes=hubs, aave=aave,
+        factory=factory, routes=hubs, aave=aave,
     )  # fmt: skip
 
 
