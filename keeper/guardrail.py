@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from keeper.errors import KeeperError
+from keeper.risk.solver import risk_budget_weights
 from keeper.risk.types import FloatArray
 
 SECONDS_PER_YEAR = 31_536_000
@@ -49,11 +51,22 @@ def gap(weights: FloatArray, cov: FloatArray, budgets: FloatArray) -> float:
 
 
 def parity_weights(cov: FloatArray, budgets: FloatArray, exposure: float) -> FloatArray:
-    """Budget-proportional inverse-volatility weights summing to ``exposure``: the vault's own notion of parity
-    to first order (exact for uncorrelated assets)."""
-    vols = np.sqrt(np.clip(np.diag(cov), 1e-18, None))
-    raw = np.where(budgets > 0, np.sqrt(budgets) / vols, 0.0)
-    return raw / raw.sum() * exposure if raw.sum() > 0 else raw
+    """The risk-budget weights under the vault's own covariance (the keeper's solver), summing to ``exposure``:
+    their risk contributions equal the budgets, so a full blend toward them passes the vault's band whatever the
+    correlations. Assets without a budget get no weight. Falls back to budget-proportional inverse volatility
+    (exact only when the correlations are all equal) if the vault's matrix cannot be solved."""
+    w = np.zeros_like(budgets)
+    held = budgets > 0
+    if not held.any():
+        return w
+    sub = cov[np.ix_(held, held)]
+    try:
+        w[held] = risk_budget_weights(sub, budgets[held] / budgets[held].sum())
+    except (KeeperError, ValueError, np.linalg.LinAlgError):
+        vols = np.sqrt(np.clip(np.diag(sub), 1e-18, None))
+        raw = np.sqrt(budgets[held]) / vols
+        w[held] = raw / raw.sum()
+    return np.asarray(w / w.sum() * exposure, dtype=np.float64)
 
 
 @dataclass(frozen=True)

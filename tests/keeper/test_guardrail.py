@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from keeper.engine import propose
-from keeper.guardrail import BAND_MARGIN, contributions, fit_to_band, gap, onchain_covariance
+from keeper.guardrail import BAND_MARGIN, contributions, fit_to_band, gap, onchain_covariance, parity_weights
 from keeper.outcomes import Action, Reason
 from keeper.snapshot import RiskModel
 from tests.keeper.test_engine import PRICES, _cfg, _snapshot
@@ -131,3 +131,24 @@ def test_propose__guardrail_inactive__the_keeper_own_targets() -> None:
     a = propose(_snapshot(PRICES, risk=inactive), _cfg())
     b = propose(_snapshot(PRICES), _cfg())
     assert a.target_bps == b.target_bps
+
+
+def test_parity_weights__stress_correlations__exact_parity_where_inverse_vol_misses_the_band() -> None:
+    # A stress-like matrix: BTC and ETH 0.95 correlated, both 0.6 with LINK, gold apart. Inverse volatility is
+    # parity only when every correlation is equal; the solver's weights are parity under any matrix.
+    vols = np.array([0.8, 0.7, 1.1, 0.15])
+    corr = np.array([[1.0, 0.95, 0.6, 0.1], [0.95, 1.0, 0.6, 0.1], [0.6, 0.6, 1.0, 0.1], [0.1, 0.1, 0.1, 1.0]])
+    cov = corr * np.outer(vols, vols)
+    budgets = np.full(4, 0.25)
+    w = parity_weights(cov, budgets, 0.6)
+    assert w.sum() == pytest.approx(0.6) and gap(w, cov, budgets) < 1e-6
+    inverse_vol = (1 / vols) / (1 / vols).sum()
+    assert gap(inverse_vol, cov, budgets) > 0.10  # what the old approximation gave: outside a 10 pp band
+    fit = fit_to_band(np.array([0.15, 0.15, 0.15, 0.15]), cov, budgets, 0.10)
+    assert fit.weights is not None and fit.gap <= 0.10 * BAND_MARGIN
+
+
+def test_parity_weights__zero_budget_asset__gets_no_weight() -> None:
+    cov = np.diag([0.04, 0.09, 0.01])
+    w = parity_weights(cov, np.array([0.5, 0.5, 0.0]), 1.0)
+    assert w[2] == 0.0 and w.sum() == pytest.approx(1.0) and gap(w, cov, np.array([0.5, 0.5, 0.0])) < 1e-6
