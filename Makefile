@@ -27,7 +27,7 @@ test-deep: $(STAMP)
 
 # tools/run_script.py is `brownie run` that also works under a folder with a dot in its name.
 demo: $(STAMP)
-	@$(PY) tools/run_script.py scripts/demo.py --network $(NETWORK) --silent
+	@$(PY) tools/run_script.py scripts/demo.py --network $(NETWORK) --silent --own-chain
 
 # Deploy the world on a local chain started by the project and leave it running (Ctrl-C stops it).
 world: $(STAMP)

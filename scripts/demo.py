@@ -6,7 +6,8 @@
 
 Deploys the world and the vault, deposits from three users, runs the market simulator and the real keeper (the
 daemon's own tick under its failure policy, as `rp-keeper run` runs it) over the simulated days, then the users
-leave through the three exits. Writes out/demo/: report.json, report.md and PNG plots.
+leave through the three exits. Writes out/demo/<UTC time>/ (out/demo/latest links to it): report.json, report.md,
+the keeper's journal and PNG plots.
 """
 
 from __future__ import annotations
@@ -71,8 +72,13 @@ def main() -> None:
     days = _env_int("DEMO_DAYS", 180)
     seed = _env_int("DEMO_SEED", 7)
     stress_day = _env_int("DEMO_STRESS_DAY", max(1, days // 2))
-    out = Path(os.environ.get("DEMO_OUT", ROOT / "out" / "demo"))
+    # One folder per run (out/demo/<UTC time>/), and out/demo/latest pointing at it; DEMO_OUT names one instead.
+    out = Path(os.environ.get("DEMO_OUT") or ROOT / "out" / "demo" / time.strftime("%Y%m%d-%H%M%S", time.gmtime()))
     out.mkdir(parents=True, exist_ok=True)
+    if not os.environ.get("DEMO_OUT"):
+        latest = out.parent / "latest"
+        latest.unlink(missing_ok=True)
+        latest.symlink_to(out.name)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s %(message)s")
     started = time.monotonic()
 

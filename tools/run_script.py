@@ -23,6 +23,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("script", help="a file under scripts/, e.g. scripts/demo.py")
     parser.add_argument("--network", default="anvil", help="a brownie network id (default anvil)")
     parser.add_argument("--silent", action="store_true", help="do not print every transaction")
+    parser.add_argument(
+        "--own-chain",
+        action="store_true",
+        help="refuse to attach to a chain already listening on the network's port (start a fresh one)",
+    )
     args = parser.parse_args(argv)
     script = (ROOT / args.script).resolve() if not Path(args.script).is_absolute() else Path(args.script)
     if script.parent != ROOT / "scripts" or script.suffix != ".py" or not script.is_file():
@@ -36,6 +41,18 @@ def main(argv: list[str] | None = None) -> int:
     active.load_config()
     active._add_to_main_namespace()  # what `brownie run` does, so `from brownie import <Contract>` works
     CONFIG.argv["silent"] = args.silent
+    if args.own_chain:
+        from devworld.devnet import brownie_ports, port_in_use
+
+        port = brownie_ports().get(args.network)
+        if port is not None and port_in_use("127.0.0.1", port):
+            print(
+                f"error: a chain already listens on 127.0.0.1:{port} (brownie network '{args.network}'), probably "
+                "`make world` or another demo: this run would attach to it and change its state. Stop it first, "
+                "or run on the other chain (make demo NETWORK=ganache-cli)",
+                file=sys.stderr,
+            )
+            return 2
     network.connect(args.network)
     try:
         importlib.import_module(f"scripts.{script.stem}").main()

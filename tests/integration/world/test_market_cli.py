@@ -56,3 +56,17 @@ def test_market__bad_input__exit_2_one_line(deployment_file, args, message):
     assert out.returncode == 2
     assert out.stderr.strip().splitlines() == [f"error: {out.stderr.strip()[7:]}"] and message in out.stderr
     assert "Traceback" not in out.stderr
+
+
+def test_make_demo__a_chain_already_on_its_port__refuses_to_attach_exit_2():
+    # `make demo` runs tools/run_script.py with --own-chain: the chain this test session runs on is such a chain.
+    from brownie import network  # type: ignore[attr-defined]
+
+    out = subprocess.run(
+        [sys.executable, "tools/run_script.py", "scripts/demo.py", "--network", network.show_active(), "--own-chain"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert out.returncode == 2
+    assert out.stderr.startswith("error: a chain already listens on 127.0.0.1:") and "Traceback" not in out.stderr
