@@ -18,6 +18,7 @@ Tests call ``deploy_vault`` directly, optionally with a plain account as governa
 
 from __future__ import annotations
 
+import difflib
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -206,57 +207,208 @@ class VaultConfig:
         return (self.max_slippage_bps, self.max_nav_loss_bps, self.max_turnover_bps, self.cooldown_s)
 
 
+BOUNDS = {
+    # field: (low, high, the contract constant it mirrors); checked before anything is deployed.
+    "thresholds.max_slippage_bps": (0, 500, "RiskParityVaultAdmin.MAX_SLIPPAGE_BPS"),
+    "thresholds.max_nav_loss_bps": (0, 200, "RiskParityVaultAdmin.MAX_NAV_LOSS_BPS"),
+    "thresholds.max_turnover_bps": (1, 10_000, "RiskParityVaultAdmin.MAX_TURNOVER_BPS"),
+    "thresholds.cooldown_s": (900, 30 * 86_400, "RiskParityVaultAdmin.MIN_/MAX_COOLDOWN_SECONDS"),
+    "risk_budgets_bps.*": (0, 5_000, "RiskParityVaultAdmin.MAX_RISK_BUDGET_BPS"),
+    "oracles.*.heartbeat_s": (60, 7 * 86_400, "AssetRegistry.MIN_/MAX_HEARTBEAT_SECONDS"),
+    "oracles.*.deviation_bps": (0, 1_000, "AssetRegistry.MAX_DEVIATION_BPS"),
+    "sequencer.grace_s": (0, 86_400, "RiskParityVaultAdmin.MAX_SEQUENCER_GRACE_SECONDS"),
+    "governance.risk_timelock_s": (0, 30 * 86_400, "RiskParityVaultAdmin.MAX_TIMELOCK_SECONDS"),
+    "protection.entry_fee_floor_bps": (0, 200, "RiskParityVaultAdmin.MAX_ENTRY_FEE_FLOOR_BPS"),
+    "protection.share_lock_s": (0, 86_400, "RiskParityVaultAdmin.MAX_SHARE_LOCK_SECONDS"),
+    "protection.loss_budget_bps": (0, 500, "RiskParityVaultAdmin.MAX_LOSS_BUDGET_BPS"),
+    "protection.loss_period_s": (3_600, 30 * 86_400, "RiskParityVaultAdmin.MIN_/MAX_LOSS_PERIOD_SECONDS"),
+    "fees.management_bps": (0, 500, "RiskParityVaultAdmin.MAX_MANAGEMENT_FEE_BPS"),
+    "fees.performance_bps": (0, 3_000, "RiskParityVaultAdmin.MAX_PERFORMANCE_FEE_BPS"),
+    "leverage.max_leverage": (1.0, 3.0, "LeverageLogic.MIN_/MAX_MAX_LEVERAGE_BPS"),
+    "leverage.ripcord_reward_bps": (0, 100, "LeverageLogic.MAX_RIPCORD_REWARD_BPS"),
+    "leverage.ripcord_cooldown_s": (60, 86_400, "LeverageLogic.MIN_/MAX_RIPCORD_COOLDOWN_SECONDS"),
+    "risk.poke_interval_s": (60, 86_400, "RiskLogic.MIN_/MAX_POKE_INTERVAL_SECONDS"),
+    "risk.half_life_s": (3_600, 365 * 86_400, "RiskLogic.MIN_/MAX_HALF_LIFE_SECONDS"),
+    "risk.twap_window_s": (60, 86_400, "RiskLogic.MIN_/MAX_TWAP_WINDOW_SECONDS"),
+    "risk.band_bps": (0, 5_000, "RiskLogic.MAX_BAND_BPS"),
+    "risk.max_divergence_bps": (0, 5_000, "RiskLogic.MAX_DIVERGENCE_BPS"),
+}
+"""The contract's hard bounds on what config/vault.yaml sets (tests compare them with the deployed constants)."""
+MAX_RISKY_ASSETS = 15
+"""AssetRegistry.MAX_ASSETS (16) less the base asset."""
+
+
+class _Reader:
+    """Fields of config/vault.yaml by dotted name, each error naming the field, the value and the fix."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = path
+
+    def fail(self, name: str, problem: str) -> ConfigError:
+        return ConfigError(f"{self.path}: field '{name}' {problem} (compare with config/vault.yaml)")
+
+    def section(self, raw: Any, name: str, *, optional: bool = False) -> dict[str, Any]:
+        value = raw.get(name) if isinstance(raw, dict) else None
+        if value is None and optional:
+            return {}
+        if not isinstance(value, dict):
+            raise self.fail(name, "is missing" if value is None else f"must be a mapping, got {value!r}")
+        return value
+
+    def get(self, data: dict[str, Any], key: str, name: str, kind: type, default: Any = ...) -> Any:
+        if key not in data or data[key] is None:
+            if default is ...:
+                raise self.fail(name, "is missing")
+            return default
+        value = data[key]
+        if kind is float and isinstance(value, int) and not isinstance(value, bool):
+            return float(value)
+        if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
+            raise self.fail(name, f"must be {kind.__name__}, got {value!r}")
+        return value
+
+    def dataclass(self, cls: type, data: Any, name: str) -> Any:
+        """``cls(**data)`` with unknown keys named (and the known key each most looks like) and types checked."""
+        if data is None:
+            return cls()
+        if not isinstance(data, dict):
+            raise self.fail(name, f"must be a mapping, got {data!r}")
+        fields = cls.__dataclass_fields__  # type: ignore[attr-defined]
+        for key in data:
+            if key not in fields:
+                close = difflib.get_close_matches(str(key), list(fields), n=1)
+                hint = f" (did you mean {name}.{close[0]}?)" if close else ""
+                raise ConfigError(f"{self.path}: unknown field '{name}.{key}'{hint}; known: {', '.join(fields)}")
+        values = {}
+        for key, value in data.items():
+            default = fields[key].default
+            # Numbers and switches are type-checked; the rest (addresses, "governance", account indexes) is kept.
+            kind = next((t for t in (bool, int, float) if type(default) is t), None)
+            values[key] = self.get(data, key, f"{name}.{key}", kind) if kind else value
+        return cls(**values)
+
+    def bound(self, name: str, value: float, bound_key: str | None = None) -> None:
+        low, high, constant = BOUNDS[bound_key or name]
+        if not low <= value <= high:
+            raise self.fail(name, f"is {value:g}, outside the vault's bounds [{low:g}, {high:g}] ({constant})")
+
+
 def load_vault_config(path: str | Path = DEFAULT_CONFIG) -> VaultConfig:
-    """Read and check ``config/vault.yaml``; a ``ConfigError`` says which field to fix."""
+    """Read and check ``config/vault.yaml`` before anything is deployed: every problem is a ``ConfigError`` naming
+    the field, the value and the fix; values the vault would refuse are refused here against its bounds."""
+    r = _Reader(path)
     try:
         raw = yaml.safe_load(Path(path).read_text())
-        oracles = {
-            s: OracleGuard(
-                int(o["heartbeat_s"]), float(o["min_usd"]), float(o["max_usd"]), int(o.get("deviation_bps", 0))
-            )
-            for s, o in raw["oracles"].items()
-        }
-        cfg = VaultConfig(
-            name=str(raw["name"]),
-            symbol=str(raw["symbol"]),
-            assets=[str(s) for s in raw["assets"]],
-            oracles=oracles,
-            risk_budgets_bps={str(s): int(b) for s, b in raw["risk_budgets_bps"].items()},
-            max_slippage_bps=int(raw["thresholds"]["max_slippage_bps"]),
-            max_nav_loss_bps=int(raw["thresholds"]["max_nav_loss_bps"]),
-            max_turnover_bps=int(raw["thresholds"]["max_turnover_bps"]),
-            cooldown_s=int(raw["thresholds"]["cooldown_s"]),
-            deposit_cap_usd=None if raw.get("deposit_cap_usd") is None else float(raw["deposit_cap_usd"]),
-            sequencer_feed=(raw.get("sequencer") or {}).get("feed"),
-            sequencer_grace_s=int((raw.get("sequencer") or {}).get("grace_s", 0)),
-            timelock_delay_s=int(raw["governance"]["timelock_delay_s"]),
-            proposer=raw["governance"]["proposer"],
-            executor=raw["governance"]["executor"],
-            roles=dict(raw["roles"]),
-            leverage=LeverageConfig(**(raw.get("leverage") or {})),
-            protection=ProtectionConfig(**(raw.get("protection") or {})),
-            fees=FeeConfig(**(raw.get("fees") or {})),
-            risk_timelock_s=int(raw["governance"].get("risk_timelock_s", 0)),
-            governance_mode=_governance_mode(path, raw["governance"].get("mode", GovernanceMode.TIMELOCK.value)),
-            governor=GovernorConfig(
-                voting_delay_s=int(raw["governance"].get("voting_delay_s", GovernorConfig.voting_delay_s)),
-                voting_period_s=int(raw["governance"].get("voting_period_s", GovernorConfig.voting_period_s)),
-                quorum_pct=int(raw["governance"].get("quorum_pct", GovernorConfig.quorum_pct)),
-                proposal_threshold_shares=float(
-                    raw["governance"].get("proposal_threshold_shares", GovernorConfig.proposal_threshold_shares)
-                ),
-            ),
-            risk=RiskConfig(**(raw.get("risk") or {})),
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the vault config ({exc}); config/vault.yaml is the example") from exc
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML ({exc}); fix the syntax") from exc
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: the top level must be a mapping (name, symbol, assets, ...)")
+    assets = raw.get("assets")
+    if not isinstance(assets, list) or not assets or not all(isinstance(a, str) for a in assets):
+        raise r.fail("assets", f"must be a list of the world's symbols, got {assets!r}")
+    if len(assets) > MAX_RISKY_ASSETS:
+        raise r.fail(
+            "assets", f"lists {len(assets)} assets; the vault holds at most {MAX_RISKY_ASSETS} besides the base"
         )
-    except (OSError, KeyError, TypeError, ValueError, yaml.YAMLError) as exc:
-        raise ConfigError(f"{path}: invalid vault config ({exc!r}); compare with config/vault.yaml") from exc
+    oracles = {}
+    for s, o in r.section(raw, "oracles").items():
+        where = f"oracles.{s}"
+        if not isinstance(o, dict):
+            raise r.fail(where, f"must be a mapping (heartbeat_s, min_usd, max_usd), got {o!r}")
+        guard = OracleGuard(
+            r.get(o, "heartbeat_s", f"{where}.heartbeat_s", int),
+            r.get(o, "min_usd", f"{where}.min_usd", float),
+            r.get(o, "max_usd", f"{where}.max_usd", float),
+            r.get(o, "deviation_bps", f"{where}.deviation_bps", int, 0),
+        )
+        r.bound(f"{where}.heartbeat_s", guard.heartbeat_s, "oracles.*.heartbeat_s")
+        r.bound(f"{where}.deviation_bps", guard.deviation_bps, "oracles.*.deviation_bps")
+        if not 0 < guard.min_usd < guard.max_usd:
+            raise r.fail(where, f"needs 0 < min_usd < max_usd, got {guard.min_usd:g} and {guard.max_usd:g}")
+        oracles[str(s)] = guard
+    budgets = r.section(raw, "risk_budgets_bps")
+    for s, b in budgets.items():
+        r.get(budgets, s, f"risk_budgets_bps.{s}", int)
+        r.bound(f"risk_budgets_bps.{s}", b, "risk_budgets_bps.*")
+    thresholds = r.section(raw, "thresholds")
+    gov = r.section(raw, "governance")
+    sequencer = r.section(raw, "sequencer", optional=True)
+    roles = r.section(raw, "roles")
+    cfg = VaultConfig(
+        name=r.get(raw, "name", "name", str),
+        symbol=r.get(raw, "symbol", "symbol", str),
+        assets=list(assets),
+        oracles=oracles,
+        risk_budgets_bps={str(s): int(b) for s, b in budgets.items()},
+        max_slippage_bps=r.get(thresholds, "max_slippage_bps", "thresholds.max_slippage_bps", int),
+        max_nav_loss_bps=r.get(thresholds, "max_nav_loss_bps", "thresholds.max_nav_loss_bps", int),
+        max_turnover_bps=r.get(thresholds, "max_turnover_bps", "thresholds.max_turnover_bps", int),
+        cooldown_s=r.get(thresholds, "cooldown_s", "thresholds.cooldown_s", int),
+        deposit_cap_usd=r.get(raw, "deposit_cap_usd", "deposit_cap_usd", float, None),
+        sequencer_feed=r.get(sequencer, "feed", "sequencer.feed", str, None),
+        sequencer_grace_s=r.get(sequencer, "grace_s", "sequencer.grace_s", int, 0),
+        timelock_delay_s=r.get(gov, "timelock_delay_s", "governance.timelock_delay_s", int),
+        proposer=gov.get("proposer"),
+        executor=gov.get("executor"),
+        roles=dict(roles),
+        leverage=r.dataclass(LeverageConfig, raw.get("leverage"), "leverage"),
+        protection=r.dataclass(ProtectionConfig, raw.get("protection"), "protection"),
+        fees=r.dataclass(FeeConfig, raw.get("fees"), "fees"),
+        risk_timelock_s=r.get(gov, "risk_timelock_s", "governance.risk_timelock_s", int, 0),
+        governance_mode=_governance_mode(path, gov.get("mode", GovernanceMode.TIMELOCK.value)),
+        governor=GovernorConfig(
+            voting_delay_s=r.get(
+                gov, "voting_delay_s", "governance.voting_delay_s", int, GovernorConfig.voting_delay_s
+            ),
+            voting_period_s=r.get(
+                gov, "voting_period_s", "governance.voting_period_s", int, GovernorConfig.voting_period_s
+            ),
+            quorum_pct=r.get(gov, "quorum_pct", "governance.quorum_pct", int, GovernorConfig.quorum_pct),
+            proposal_threshold_shares=r.get(
+                gov,
+                "proposal_threshold_shares",
+                "governance.proposal_threshold_shares",
+                float,
+                GovernorConfig.proposal_threshold_shares,
+            ),
+        ),
+        risk=r.dataclass(RiskConfig, raw.get("risk"), "risk"),
+    )
+    for name, value in (
+        ("thresholds.max_slippage_bps", cfg.max_slippage_bps),
+        ("thresholds.max_nav_loss_bps", cfg.max_nav_loss_bps),
+        ("thresholds.max_turnover_bps", cfg.max_turnover_bps),
+        ("thresholds.cooldown_s", cfg.cooldown_s),
+        ("sequencer.grace_s", cfg.sequencer_grace_s),
+        ("governance.risk_timelock_s", cfg.risk_timelock_s),
+        ("protection.entry_fee_floor_bps", cfg.protection.entry_fee_floor_bps),
+        ("protection.share_lock_s", cfg.protection.share_lock_s),
+        ("protection.loss_budget_bps", cfg.protection.loss_budget_bps),
+        ("protection.loss_period_s", cfg.protection.loss_period_s),
+        ("fees.management_bps", cfg.fees.management_bps),
+        ("fees.performance_bps", cfg.fees.performance_bps),
+        ("leverage.max_leverage", cfg.leverage.max_leverage),
+        ("leverage.ripcord_reward_bps", cfg.leverage.ripcord_reward_bps),
+        ("leverage.ripcord_cooldown_s", cfg.leverage.ripcord_cooldown_s),
+        ("risk.poke_interval_s", cfg.risk.poke_interval_s),
+        ("risk.half_life_s", cfg.risk.half_life_s),
+        ("risk.twap_window_s", cfg.risk.twap_window_s),
+        ("risk.band_bps", cfg.risk.band_bps),
+        ("risk.max_divergence_bps", cfg.risk.max_divergence_bps),
+    ):
+        r.bound(name, value)
     if set(cfg.risk_budgets_bps) != set(cfg.assets) or sum(cfg.risk_budgets_bps.values()) != 10_000:
-        raise ConfigError(f"{path}: risk_budgets_bps must name every asset in `assets` and sum to 10000")
+        raise ConfigError(
+            f"{path}: field 'risk_budgets_bps' must name every asset in `assets` and sum to 10000, got "
+            f"{sum(cfg.risk_budgets_bps.values())} over {sorted(cfg.risk_budgets_bps)} for assets {cfg.assets}"
+        )
     missing = [s for s in cfg.assets if s not in cfg.oracles]
     if missing:
-        raise ConfigError(f"{path}: `oracles` has no entry for {missing}")
+        raise ConfigError(f"{path}: field 'oracles' has no entry for {missing}: add heartbeat_s, min_usd, max_usd")
     if not {"manager", "keeper", "guardian"} <= set(cfg.roles):
-        raise ConfigError(f"{path}: `roles` needs manager, keeper and guardian")
+        raise ConfigError(f"{path}: field 'roles' needs manager, keeper and guardian, got {sorted(cfg.roles)}")
     return cfg
 
 
