@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import re
 import sys
 from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
@@ -505,6 +506,27 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+AMOUNT_WORDS = ("max", "all")
+
+
+def _check_amounts(args: argparse.Namespace) -> None:
+    """The amounts given on the command line are positive numbers (any unit suffix aside); their decimals are
+    checked against the token once it is read."""
+    for attr, what in (("amount", "amount"), ("min_out", "--min-out"), ("deposit", "--deposit")):
+        text = getattr(args, attr, None)
+        if not isinstance(text, str) or text.strip().lower() in AMOUNT_WORDS:
+            continue
+        number = re.sub(r"\s*[A-Za-z]+$", "", text.strip()).replace(",", "").replace("_", "")
+        try:
+            value = Decimal(number)
+        except InvalidOperation:
+            value = Decimal("NaN")
+        if not value.is_finite():
+            raise UsageError(f"{what} {text!r} is not a number: write it like 1000 or 1,000.50")
+        if value <= 0:
+            raise UsageError(f"{what} {text!r} must be more than 0")
+
+
 def main(argv: list[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
@@ -516,6 +538,7 @@ def main(argv: list[str] | None = None) -> int:
         stream=sys.stderr,
     )
     try:
+        _check_amounts(args)  # before any node is contacted: a typo never waits on a connection
         return int(args.fn(args) or 0)
     except RefusedError as exc:
         print(f"refused: {' '.join(str(exc).split())}", file=sys.stderr)
