@@ -322,6 +322,11 @@ def _leverage(
     if alarm:
         # Before the ripcord: bring the health factor back to the target, whatever the vol target says.
         lev = min(lev, 1.0 + (now - 1.0) * hf / p.target_health_factor)
+        # In steps the lending market allows: collateral is withdrawn and sold before the debt is repaid, and the
+        # market checks its health factor after the withdrawal. Withdrawing a share f of collateral C leaves
+        # hf (1 - f); gross leverage falls by f C / NAV = f now, so f <= 1 - (1 + margin) / hf keeps it above
+        # 1 + margin. Further steps follow on later ticks.
+        lev = max(lev, now * (1.0 + cfg.leverage.health_factor_margin) / hf)
     return _Lever(
         now=now,
         target=max(1.0, lev + cash),
