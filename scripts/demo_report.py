@@ -59,7 +59,7 @@ class DemoLog:
         )
         # The tick that ran after this step read the holdings this step's prices left (before its own trades).
         tick, self._last_tick = self._last_tick, None
-        for key in ("weights", "exposure", "leverage", "health_factor"):
+        for key in ("weights", "exposure", "leverage", "health_factor", "budget"):
             if tick is not None and key in tick:
                 self.market_rows[-1][key] = tick[key]
 
@@ -76,6 +76,11 @@ class DemoLog:
             full_w[0] = max(0.0, 1.0 - full_w.sum())
             row["weights"] = full_w.tolist()
             row["exposure"] = float(np.sum(p.weights))
+            if p.budget is not None:  # the budgets this tick read (a governance vote may change them mid-run)
+                full_b = np.zeros(len(self.symbols))
+                for j, i in enumerate(p.risky):
+                    full_b[i] = p.budget[j]
+                row["budget"] = (full_b / full_b.sum()).tolist() if full_b.sum() > 0 else None
             row["rc"] = full_rc.tolist()
         if p is not None and p.leverage is not None:
             state = result.state
@@ -183,13 +188,21 @@ def _realized_rc(log: DemoLog) -> dict[str, Any]:
     windows, rc = realized_risk_contributions(returns, exposures, starts)
     if not windows:
         return {}
-    budget = np.array([log.budgets_bps[i] for i in cols], dtype=np.float64) / 10_000
+    start_budget = np.array([log.budgets_bps[i] for i in cols], dtype=np.float64) / 10_000
+    # Each window against the budgets in force during it (read by the tick that ended its first step).
+    budget = np.array(
+        [
+            [rows[w + 1]["budget"][i] for i in cols] if rows[w + 1].get("budget") else start_budget.tolist()
+            for w in windows
+        ]
+    )
     gap = np.abs(rc - budget)
     days = [rows[w]["day"] for w in windows]
     settled = [k for k, d in enumerate(days) if d >= SETTLE_DAYS]
     return {
         "symbols": [log.symbols[i] for i in cols],
-        "budget": budget.tolist(),
+        "budget": start_budget.tolist(),
+        "window_budgets": budget.tolist(),
         "window_start_days": days,
         "rc": rc.tolist(),
         "mean_abs_gap": float(gap.mean()),

@@ -5,7 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from scripts.demo_report import held_exposures, realized_risk_contributions, turnover_and_costs
+from scripts.demo_report import (
+    DemoLog,
+    _realized_rc,
+    held_exposures,
+    realized_risk_contributions,
+    turnover_and_costs,
+)
 
 
 def _returns(n: int, vols: list[float], seed: int = 1) -> np.ndarray:
@@ -72,3 +78,21 @@ def test_turnover_and_costs__per_year__each_rebalance_against_its_own_nav():
 
 def test_turnover_and_costs__no_rebalances__empty():
     assert turnover_and_costs([], [], days=180) == {}
+
+
+def test_realized_rc_summary__budgets_change_mid_run__each_window_judged_by_its_own():
+    log = DemoLog(symbols=["USDC", "A", "B"], budgets_bps=[0, 5_000, 5_000], threshold=0.05)
+    rng = np.random.default_rng(3)
+    prices = np.array([1.0, 10.0, 10.0])
+    for step in range(200):
+        prices = prices * np.exp(np.r_[0.0, rng.standard_normal(2) * 0.01])
+        row = {"day": step / 6, "prices": tuple(prices), "weights": [0.0, 0.5, 0.5]}
+        if step > 100:
+            row["budget"] = [0.0, 0.25, 0.75]  # a vote moved half of A's budget to B
+        log.market_rows.append(row)
+    log.rebalances += [{"step": 0, "block": 1}, {"step": 100, "block": 2}]
+    summary = _realized_rc(log)
+    assert summary["window_start_days"] == [0.0, 100 / 6]
+    assert summary["window_budgets"] == [[0.5, 0.5], [0.25, 0.75]]
+    gap = np.abs(np.array(summary["rc"]) - np.array(summary["window_budgets"])).mean()
+    assert summary["mean_abs_gap"] == pytest.approx(gap)
