@@ -581,7 +581,7 @@ class ChainClient:
                 params = c.riskParams().call(block_identifier=block)
             except (ContractLogicError, BadFunctionCallOutput):
                 return None
-            interval, half_life, _window, band, _trigger, max_div, _min_obs = (int(x) for x in params)
+            interval, half_life, _window, band, _trigger, max_div, min_obs = (int(x) for x in params)
             if half_life == 0:
                 return None
             last, observations, active = c.riskState().call(block_identifier=block)
@@ -597,6 +597,7 @@ class ChainClient:
                 breaker_token=str(token),
                 divergence_bps=int(divergence),
                 max_divergence_bps=max_div,
+                min_observations=min_obs,
             )
 
         return self.read(go, "vault risk model")

@@ -148,6 +148,12 @@ class Keeper:
         """One pass down the pipeline. Market conditions become journaled holds/skips; errors propagate."""
         dry = self.cfg.dry_run if dry_run is None else dry_run
         s, p = self.decide()
+        if p.action is Action.REBALANCE and not dry and s.risk is not None and s.risk.return_pending(s.timestamp):
+            # The rebalance would poke before the vault's guardrail check and judge the targets under a covariance
+            # one return newer than the snapshot's (a low-vol asset's risk contribution can move past the band on
+            # one return). Poke first and decide again, under the covariance the vault will use.
+            if self.poke_if_due(dry_run=False) is not None:
+                s, p = self.decide()
         for note in p.notes:
             log.warning("tick note block=%d %s", s.block, note)
         if p.action is not Action.REBALANCE:

@@ -448,7 +448,7 @@ def propose(
     # Registry-order targets in bps: the chosen move for the risky assets, the rest in the base asset; assets
     # without a budget go to zero. With the vault's guardrail active, a plan whose fills would leave the holdings
     # outside it (a trade the planner had to cap, so the holdings miss the targets) is retried with half the move.
-    for shrink in (1.0, 0.5, 0.25) if s.risk is not None and s.risk.active else (1.0,):
+    for shrink in (1.0, 0.5, 0.25) if s.risk is not None and s.risk.guards_next_rebalance else (1.0,):
         w_try = weights + shrink * (np.clip(w_move, 0.0, None) - weights)
         full = np.zeros(len(s.assets))
         full[risky] = np.clip(w_try, 0.0, None)
@@ -487,7 +487,7 @@ def propose(
 def _bps_inside_guardrail(s: Snapshot, risky: list[int], target_bps: Sequence[int]) -> bool:
     """The vault's first check on whole-bps targets, with the keeper's margin."""
     risk = s.risk
-    if risk is None or not risk.active:
+    if risk is None or not risk.guards_next_rebalance:
         return True
     cov, budgets, allowed = _onchain_view(s, risky)
     w = np.array([target_bps[i] for i in risky], dtype=np.float64) / BPS
@@ -509,7 +509,7 @@ def _fills_inside_guardrail(s: Snapshot, risky: list[int], trades: Sequence[Trad
     """The vault's second check on the holdings the trades leave (each trade at its oracle value): the gap after
     at most max(gap before, band), with the keeper's margin."""
     risk = s.risk
-    if risk is None or not risk.active:
+    if risk is None or not risk.guards_next_rebalance:
         return True
     index = {a.token.lower(): i for i, a in enumerate(s.assets)}
     before = np.array([a.value for a in s.assets], dtype=np.float64)
@@ -552,7 +552,7 @@ def _plan_levered(
     # holds the rest and there is no debt (leverage 1). With the vault's guardrail active, the plan's own target
     # (the composition its fills leave) must be inside the band; a capped trade halves the move.
     w_full = w_move
-    for shrink in (1.0, 0.5, 0.25) if s.risk is not None and s.risk.active else (1.0,):
+    for shrink in (1.0, 0.5, 0.25) if s.risk is not None and s.risk.guards_next_rebalance else (1.0,):
         w_move = weights + shrink * (np.clip(w_full, 0.0, None) - weights)
         gross_over_nav = max(1.0, float(np.clip(w_move, 0.0, None).sum()) + cash)
         composition = np.zeros(len(s.assets))
@@ -607,7 +607,7 @@ def _inside_guardrail(
     """The move's risky weights, blended toward the vault's own parity weights when the vault's risk guardrail
     (its on-chain covariance, ``bandBps``) would refuse the keeper's; or a SKIP that says why none passes."""
     risk = s.risk
-    if risk is None or not risk.active:
+    if risk is None or not risk.guards_next_rebalance:
         return w_move, None
     cov, budgets, band = _onchain_view(s, risky)
 

@@ -116,6 +116,20 @@ class RiskModel:
     breaker_token: str
     divergence_bps: int
     max_divergence_bps: int
+    min_observations: int = 0
+    """Returns the model needs before the guardrail checks (``riskParams``); 0 when unknown."""
+
+    @property
+    def guards_next_rebalance(self) -> bool:
+        """The guardrail will check the next rebalance: it is active, or one return short of its minimum, which
+        the rebalance's own poke (sent before the vault's check) may add. Inactive with enough returns means no
+        band or a restarted model, which that poke cannot activate."""
+        return self.active or (self.band_bps > 0 and self.observations + 1 == self.min_observations)
+
+    def return_pending(self, at: int) -> bool:
+        """Whether a poke (or a rebalance, which pokes before its guardrail check) at chain time ``at`` adds a
+        return to the covariance: the vault's interval has passed since its last poke."""
+        return self.last_poke_at > 0 and at >= self.last_poke_at + self.poke_interval_s
 
 
 @dataclass(frozen=True)

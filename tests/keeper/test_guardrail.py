@@ -133,6 +133,25 @@ def test_propose__guardrail_inactive__the_keeper_own_targets() -> None:
     assert a.target_bps == b.target_bps
 
 
+def test_propose__guardrail_one_return_short__checked_as_if_active() -> None:
+    # The rebalance pokes before the vault's check: with one return to go, that poke turns the guardrail on, and
+    # unchecked targets revert (RiskParityVaultTargetsOffBudget) although the snapshot said inactive.
+    cov = np.array([[0.36, -0.288], [-0.288, 0.36]])
+    one_short = replace(_risk(cov), active=False, observations=23, min_observations=24)
+    assert one_short.guards_next_rebalance
+    p = propose(_snapshot(PRICES, risk=one_short), _cfg())
+    assert p.action is Action.REBALANCE
+    assert _target_gap(p, cov) <= 0.10
+    assert p.target_bps == propose(_snapshot(PRICES, risk=_risk(cov)), _cfg()).target_bps
+
+
+def test_guards_next_rebalance__inactive_model_further_off_or_without_band__not_guarding() -> None:
+    model = replace(_risk(_diag(0.7, 0.5)), active=False, min_observations=24)
+    assert not replace(model, observations=10).guards_next_rebalance
+    assert not replace(model, observations=23, band_bps=0).guards_next_rebalance
+    assert not replace(model, observations=48).guards_next_rebalance  # restarted or no band: a poke cannot activate
+
+
 def test_parity_weights__stress_correlations__exact_parity_where_inverse_vol_misses_the_band() -> None:
     # A stress-like matrix: BTC and ETH 0.95 correlated, both 0.6 with LINK, gold apart. Inverse volatility is
     # parity only when every correlation is equal; the solver's weights are parity under any matrix.
