@@ -4,7 +4,7 @@ Nothing is compiled: every contract is the package's hardhat artifact (solc 0.8.
 shanghai chain too), with the Pool's and the configurator's logic libraries linked in by ``link_bytecode``. The
 order is the one Aave's own deploy scripts use: addresses provider -> ACL -> libraries -> Pool -> configurator ->
 AaveOracle over the world's feeds -> data provider -> token implementations -> rate strategies -> reserves ->
-risk parameters; then a lender supplies the opening liquidity. Six reserves take 54 transactions and about 66M gas
+risk parameters; then a lender supplies the opening liquidity. Seven reserves take 61 transactions and about 69M gas
 (initReserves alone ~2.3M per reserve), 1-2 s on anvil and 3 s on Ganache.
 
     market = deploy_aave(world, deployer, lender=accounts[1])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -13,13 +14,20 @@ import matplotlib
 matplotlib.use("Agg")  # files only; the demo runs on machines without a display
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+import numpy.typing as npt  # noqa: E402
+from web3 import Web3  # noqa: E402
 
 from devworld.sim.market import STRESS  # noqa: E402
 from devworld.sim.runner import StepReport  # noqa: E402
 from keeper.backtest import STRATEGIES, BacktestConfig, backtest  # noqa: E402
 from keeper.daemon import Keeper, TickResult  # noqa: E402
 
+FloatArray = npt.NDArray[np.float64]
+
 SETTLE_DAYS = 7
+RC_MIN_STEPS = 42
+"""Fewest market steps (a week of 4-hour steps) a realized risk contribution is measured on: a window shorter than
+that (the next rebalance came sooner) is extended past it, as the keeper's backtest does (``rc_min_rows``)."""
 
 
 @dataclass
@@ -32,6 +40,7 @@ class DemoLog:
     market_rows: list[dict[str, Any]] = field(default_factory=list)
     rebalances: list[dict[str, Any]] = field(default_factory=list)
     _t0: int | None = None
+    _last_tick: dict[str, Any] | None = None
 
     def _day(self, ts: int) -> float:
         if self._t0 is None:
@@ -48,6 +57,11 @@ class DemoLog:
                 "stress": report.regime == STRESS,
             }
         )
+        # The tick that ran after this step read the holdings this step's prices left (before its own trades).
+        tick, self._last_tick = self._last_tick, None
+        for key in ("weights", "exposure", "leverage", "health_factor", "budget"):
+            if tick is not None and key in tick:
+                self.market_rows[-1][key] = tick[key]
 
     def tick(self, result: TickResult, ts: int) -> None:
         p, rec = result.proposal, result.record
@@ -61,22 +75,32 @@ class DemoLog:
                 full_rc[i] = p.risk_contributions[j]
             full_w[0] = max(0.0, 1.0 - full_w.sum())
             row["weights"] = full_w.tolist()
+            row["exposure"] = float(np.sum(p.weights))
+            if p.budget is not None:  # the budgets this tick read (a governance vote may change them mid-run)
+                full_b = np.zeros(len(self.symbols))
+                for j, i in enumerate(p.risky):
+                    full_b[i] = p.budget[j]
+                row["budget"] = (full_b / full_b.sum()).tolist() if full_b.sum() > 0 else None
             row["rc"] = full_rc.tolist()
         if p is not None and p.leverage is not None:
             state = result.state
             row["leverage"] = float(p.leverage)
             row["leverage_target"] = float(p.leverage_target or 1.0)
+            row["exposure_target"] = float(p.exposure_target) if p.exposure_target is not None else float("nan")
             row["health_factor"] = min(state.health_factor_wad / 1e18, 99.0) if state is not None else float("nan")
             lev = state.leverage if state is not None else None
             row["min_health_factor"] = lev.min_health_factor if lev is not None else float("nan")
             row["ripcord_health_factor"] = lev.ripcord_health_factor if lev is not None else float("nan")
         self.rows.append(row)
+        self._last_tick = row
         if rec.decision == "rebalance" and result.outcome is not None:
             self.rebalances.append(
                 {
                     "epoch": rec.epoch,
                     "block": result.outcome.block,
                     "day": row["day"],
+                    "step": len(self.market_rows),
+                    "gas_price_wei": result.outcome.effective_gas_price,
                     "deviation_before": rec.deviation,
                     "deviation_after_expected": rec.deviation_after,
                     "gas": result.outcome.gas_used,
@@ -94,7 +118,181 @@ class DemoLog:
             self.rebalances[-1]["deviation_after"] = row["deviation"]
 
 
-def write_report(out: Path, log: DemoLog, users: dict[str, Any], keeper: Keeper, **meta: Any) -> dict[str, Any]:
+def held_exposures(exposures_after: FloatArray, returns: FloatArray) -> FloatArray:
+    """The exposures held through each step, from those read at its end.
+
+    Parameters
+    ----------
+    exposures_after : (T, N) each risky asset's value / NAV read after step t (the step's returns included).
+    returns : (T, N) simple returns of step t.
+
+    A position worth ``v`` of the starting NAV ends worth ``v (1 + r)`` and the NAV ends at ``1 + Σ v r`` (cash and
+    debt earn nothing within a step), so ``v = e / (1 + r) / (1 - Σ e r / (1 + r))`` for the exposures ``e`` read at
+    the end.
+    """
+    moved = exposures_after / (1.0 + returns)
+    return moved / (1.0 - (moved * returns).sum(axis=1, keepdims=True))
+
+
+def realized_risk_contributions(
+    returns: FloatArray, exposures: FloatArray, starts: Sequence[int], min_steps: int = RC_MIN_STEPS
+) -> tuple[list[int], FloatArray]:
+    """Risk contributions the vault's holdings realized between rebalances.
+
+    Parameters
+    ----------
+    returns : (T, N) simple returns of the risky assets, step t.
+    exposures : (T, N) value / NAV of each risky asset held through step t (:func:`held_exposures`).
+    starts : steps at which rebalances took effect (a rebalance on the prices of row j holds from step j), ascending.
+    min_steps : fewest steps a window spans; a window the next rebalance would cut shorter runs on past it.
+
+    Returns
+    -------
+    (windows, rc) : the start step of every measured window and its (K, N) realized contributions. Asset i's
+    return contribution in step t is ``x_it = v_it r_it`` and the portfolio's ``p_t = Σ_i x_it``; over a window
+    ``RC_i = cov(x_i, p) / var(p)``, summing to 1 (the Euler split of realized variance, with the weights the vault
+    really held, drift included). Windows with fewer than two steps, no risky holdings or no variance are left out.
+    """
+    t_total = returns.shape[0]
+    kept: list[int] = []
+    out: list[FloatArray] = []
+    for k, start in enumerate(starts):
+        nxt = starts[k + 1] if k + 1 < len(starts) else t_total
+        end = min(max(nxt, start + min_steps), t_total)
+        if end - start < 2:
+            continue
+        x = exposures[start:end] * returns[start:end]
+        if not np.any(exposures[start:end] > 0):
+            continue
+        xc = x - x.mean(axis=0)
+        pc = xc.sum(axis=1)
+        var = float(pc @ pc)
+        if var <= 0:
+            continue
+        kept.append(start)
+        out.append(xc.T @ pc / var)
+    return kept, np.array(out).reshape(len(out), returns.shape[1])
+
+
+def _realized_rc(log: DemoLog) -> dict[str, Any]:
+    """Realized risk contributions between rebalances against the budget (see :func:`realized_risk_contributions`)."""
+    cols = [i for i, b in enumerate(log.budgets_bps) if b > 0]
+    rows = log.market_rows
+    if len(rows) < 3 or not cols:
+        return {}
+    prices = np.array([[m["prices"][i] for i in cols] for m in rows])
+    returns = prices[1:] / prices[:-1] - 1.0
+    after = np.array([[m["weights"][i] for i in cols] if "weights" in m else [0.0] * len(cols) for m in rows[1:]])
+    exposures = held_exposures(after, returns)
+    starts = sorted({int(r["step"]) for r in log.rebalances if "step" in r and r["step"] < len(returns)})
+    windows, rc = realized_risk_contributions(returns, exposures, starts)
+    if not windows:
+        return {}
+    start_budget = np.array([log.budgets_bps[i] for i in cols], dtype=np.float64) / 10_000
+    # Each window against the budgets in force during it (read by the tick that ended its first step).
+    budget = np.array(
+        [
+            [rows[w + 1]["budget"][i] for i in cols] if rows[w + 1].get("budget") else start_budget.tolist()
+            for w in windows
+        ]
+    )
+    gap = np.abs(rc - budget)
+    days = [rows[w]["day"] for w in windows]
+    settled = [k for k, d in enumerate(days) if d >= SETTLE_DAYS]
+    return {
+        "symbols": [log.symbols[i] for i in cols],
+        "budget": start_budget.tolist(),
+        "window_budgets": budget.tolist(),
+        "window_start_days": days,
+        "rc": rc.tolist(),
+        "mean_abs_gap": float(gap.mean()),
+        "mean_abs_gap_after_first_week": float(gap[settled].mean()) if settled else None,
+        "mean_max_gap": float(gap.max(axis=1).mean()),
+        "min_steps": RC_MIN_STEPS,
+    }
+
+
+def rebalanced_events(w3: Web3, vault: str, vault_abi: list[dict[str, Any]]) -> list[dict[str, int]]:
+    """The vault's ``Rebalanced`` events (NAV before and after at the same prices, turnover; base units) by block."""
+    contract = w3.eth.contract(address=Web3.to_checksum_address(vault), abi=vault_abi)
+    return [
+        {
+            "block": int(e["blockNumber"]),
+            "nav_before": int(e["args"]["navBeforeBaseUnits"]),
+            "nav_after": int(e["args"]["navAfterBaseUnits"]),
+            "turnover": int(e["args"]["turnoverBaseUnits"]),
+        }
+        for e in contract.events.Rebalanced().get_logs(from_block=0)
+    ]
+
+
+def turnover_and_costs(
+    events: Sequence[dict[str, int]],
+    gas_usd: Sequence[float],
+    days: float,
+    base_decimals: int = 6,
+) -> dict[str, float]:
+    """Turnover and costs per year, each rebalance's as a share of its own NAV (deposits do not dilute them).
+
+    ``events`` are :func:`rebalanced_events`; ``gas_usd`` the gas each one paid, in USD. The trading cost is the NAV
+    a rebalance lost at unchanged prices (pool fees and price impact), the rest is gas; Aave's interest is a
+    financing cost and not counted here.
+    """
+    years = days / 365.0
+    if not events or years <= 0:
+        return {}
+    one = 10.0**base_decimals
+    turnover = sum(e["turnover"] / e["nav_before"] for e in events if e["nav_before"] > 0)
+    trading = sum((e["nav_before"] - e["nav_after"]) / e["nav_before"] for e in events if e["nav_before"] > 0)
+    gas = sum(g / (e["nav_before"] / one) for g, e in zip(gas_usd, events, strict=True) if e["nav_before"] > 0)
+    return {
+        "turnover_per_year": turnover / years,
+        "trading_cost_bps_per_year": trading / years * 10_000,
+        "gas_cost_bps_per_year": gas / years * 10_000,
+        "cost_bps_per_year": (trading + gas) / years * 10_000,
+        "trading_cost_usd": sum((e["nav_before"] - e["nav_after"]) / one for e in events),
+        "gas_cost_usd": float(sum(gas_usd)),
+    }
+
+
+def _stress_response(log: DemoLog, stress_day: float) -> dict[str, Any]:
+    """Leverage, health factor and the basket's weights in the month before the scripted stress and within it."""
+    rows = [m for m in log.market_rows if "leverage" in m]
+    before = [m for m in rows if stress_day - 30 <= m["day"] < stress_day and not m["stress"]]
+    during = [m for m in rows if m["day"] >= stress_day and m["stress"]]
+    if not before or not during:
+        return {}
+    cols = [i for i, b in enumerate(log.budgets_bps) if b > 0]
+
+    def mean_weights(sel: list[dict[str, Any]]) -> dict[str, float]:
+        w = np.array([[m["weights"][i] for i in cols] for m in sel if "weights" in m])
+        return {log.symbols[i]: float(v) for i, v in zip(cols, w.mean(axis=0), strict=True)} if w.size else {}
+
+    return {
+        "calm_month_before": {
+            "mean_leverage": float(np.mean([m["leverage"] for m in before])),
+            "min_health_factor": float(min(m["health_factor"] for m in before)),
+            "mean_weights": mean_weights(before),
+        },
+        "stress": {
+            "min_leverage": float(min(m["leverage"] for m in during)),
+            "mean_leverage": float(np.mean([m["leverage"] for m in during])),
+            "min_health_factor": float(min(m["health_factor"] for m in during)),
+            "max_health_factor": float(max(m["health_factor"] for m in during)),
+            "mean_weights": mean_weights(during),
+        },
+    }
+
+
+def write_report(
+    out: Path,
+    log: DemoLog,
+    users: dict[str, Any],
+    keeper: Keeper,
+    *,
+    rebalanced: Sequence[dict[str, int]] = (),
+    **meta: Any,
+) -> dict[str, Any]:
     devs = [r["deviation"] for r in log.rows if "deviation" in r]
     # The first week builds the positions from cash within the vault's turnover cap; judge tracking after it.
     settled = [r["deviation"] for r in log.rows if "deviation" in r and r["day"] >= SETTLE_DAYS]
@@ -132,6 +330,9 @@ def write_report(out: Path, log: DemoLog, users: dict[str, Any], keeper: Keeper,
         else 0,
     }
     report["share_price"] = _share_price_stats(log)
+    report["realized_rc"] = _realized_rc(log)
+    report["costs"] = _costs(log, rebalanced, meta.get("days", 0))
+    report["stress_response"] = _stress_response(log, meta.get("stress_day", 0))
     baselines = _baselines(log) if len(log.market_rows) > 1 else {}
     levs = [r for r in log.rows if "leverage" in r]
     if levs:
@@ -143,7 +344,7 @@ def write_report(out: Path, log: DemoLog, users: dict[str, Any], keeper: Keeper,
             "ripcord_health_factor": levs[-1]["ripcord_health_factor"],
         }
     (out / "report.json").write_text(json.dumps(report, indent=2, default=float) + "\n")
-    _plots(out, log, baselines)
+    _plots(out, log, baselines, report["realized_rc"])
     if baselines:
         start = baselines["days"][0]
         vault = [m["share_price"] for m in log.market_rows if m["day"] >= start]
@@ -154,6 +355,18 @@ def write_report(out: Path, log: DemoLog, users: dict[str, Any], keeper: Keeper,
         }
     (out / "report.md").write_text(_markdown(report))
     return report
+
+
+def _costs(log: DemoLog, events: Sequence[dict[str, int]], days: float) -> dict[str, float]:
+    by_block = {r["block"]: r for r in log.rebalances}
+    weth = log.symbols.index("WETH") if "WETH" in log.symbols else None
+    gas_usd = []
+    for e in events:
+        r = by_block.get(e["block"], {})
+        step = min(int(r.get("step", 0)), len(log.market_rows) - 1) if log.market_rows else None
+        eth_usd = log.market_rows[step]["prices"][weth] if weth is not None and step is not None else 0.0
+        gas_usd.append(r.get("gas", 0) * r.get("gas_price_wei", 0) / 1e18 * eth_usd)
+    return turnover_and_costs(events, gas_usd, days)
 
 
 BASELINE_WINDOW = 30
@@ -255,6 +468,7 @@ def _markdown(r: dict[str, Any]) -> str:
             if r.get("share_price")
             else []
         ),
+        *_markdown_risk(r),
         "",
         *(
             [
@@ -295,6 +509,46 @@ def _markdown(r: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _markdown_risk(r: dict[str, Any]) -> list[str]:
+    """Summary rows: realized risk contributions, turnover and costs, and what the stress regime moved."""
+    lines = []
+    rc = r.get("realized_rc") or {}
+    if rc:
+        after = rc["mean_abs_gap_after_first_week"]
+        lines.append(
+            f"| realized risk contributions between rebalances: mean \\|RC - budget\\| | "
+            f"{rc['mean_abs_gap'] * 100:.1f} pp over {len(rc['rc'])} windows"
+            + (f" ({after * 100:.1f} pp after the first week)" if after is not None else "")
+            + f"; the largest asset's gap averages {rc['mean_max_gap'] * 100:.1f} pp |"
+        )
+    c = r.get("costs") or {}
+    if c:
+        lines.append(
+            f"| turnover / costs per year | {c['turnover_per_year']:.1f}x NAV / {c['cost_bps_per_year']:.0f} bps "
+            f"({c['trading_cost_bps_per_year']:.0f} bps pool fees and price impact, {c['gas_cost_bps_per_year']:.1f} "
+            f"bps gas) |"
+        )
+    sr = r.get("stress_response") or {}
+    if sr:
+        before, during = sr["calm_month_before"], sr["stress"]
+        lines.append(
+            f"| leverage: month before the stress / in it | mean {before['mean_leverage']:.2f}x / mean "
+            f"{during['mean_leverage']:.2f}x, down to {during['min_leverage']:.2f}x |"
+        )
+        lines.append(
+            f"| health factor: month before the stress / in it | at least {_hf(before['min_health_factor'])} / "
+            f"{_hf(during['min_health_factor'])} to {_hf(during['max_health_factor'])} |"
+        )
+        pairs = [f"{s} {before['mean_weights'].get(s, 0.0):.0%} -> {w:.0%}" for s, w in during["mean_weights"].items()]
+        lines.append(f"| mean weights (of NAV): month before the stress -> in it | {', '.join(pairs)} |")
+    return lines
+
+
+def _hf(value: float) -> str:
+    """A health factor as the report prints it (the log caps "no debt", Aave's uint max, at 99)."""
+    return "no debt" if value >= 99.0 else f"{value:.2f}"
+
+
 def _shade_stress(ax: Any, log: DemoLog) -> None:
     days = [m["day"] for m in log.market_rows]
     stress = [m["stress"] for m in log.market_rows]
@@ -309,7 +563,9 @@ def _shade_stress(ax: Any, log: DemoLog) -> None:
         ax.axvspan(start, days[-1], color="tab:red", alpha=0.08, lw=0, label="stress regime")
 
 
-def _plots(out: Path, log: DemoLog, baselines: dict[str, Any] | None = None) -> None:
+def _plots(
+    out: Path, log: DemoLog, baselines: dict[str, Any] | None = None, realized: dict[str, Any] | None = None
+) -> None:
     days = np.array([m["day"] for m in log.market_rows])
     price = np.array([m["share_price"] for m in log.market_rows])
     fig, (ax, ax_dd) = plt.subplots(2, 1, figsize=(9, 6), sharex=True, height_ratios=(2, 1))
@@ -353,16 +609,28 @@ def _plots(out: Path, log: DemoLog, baselines: dict[str, Any] | None = None) -> 
     fig.savefig(out / "weights.png", dpi=110)
     plt.close(fig)
 
-    fig, ax = plt.subplots(figsize=(9, 4))
+    fig, (ax, ax_real) = plt.subplots(2, 1, figsize=(9, 7), sharex=True)
     budgets = np.array(log.budgets_bps) / 10_000
     for i, s in enumerate(log.symbols):
         if budgets[i] == 0:
             continue
         (line,) = ax.plot(t, rc[:, i], label=s)
         ax.axhline(budgets[i], color=line.get_color(), ls="--", lw=0.8)
+        if realized and s in realized["symbols"]:
+            j = realized["symbols"].index(s)
+            days_r = realized["window_start_days"]
+            ax_real.step(days_r, [r[j] for r in realized["rc"]], where="post", color=line.get_color(), lw=1)
+            ax_real.axhline(budgets[i], color=line.get_color(), ls="--", lw=0.8)
     _shade_stress(ax, log)
-    ax.set(title="Risk contributions (solid) against the budget (dashed)", xlabel="day", ylabel="share of risk")
+    ax.set(title="Risk contributions the keeper forecasts (solid) against the budget (dashed)", ylabel="share of risk")
     ax.legend(loc="upper right", fontsize=8, ncol=3)
+    _shade_stress(ax_real, log)
+    gap = f"; mean |RC - budget| {realized['mean_abs_gap']:.1%}" if realized else ""
+    ax_real.set(
+        title=f"Realized between rebalances (windows of at least {RC_MIN_STEPS} steps){gap}",
+        xlabel="day",
+        ylabel="share of risk",
+    )
     fig.tight_layout()
     fig.savefig(out / "risk_contributions.png", dpi=110)
     plt.close(fig)
@@ -372,8 +640,10 @@ def _plots(out: Path, log: DemoLog, baselines: dict[str, Any] | None = None) -> 
         tl = np.array([r["day"] for r in levs])
         fig, (ax1, ax2) = plt.subplots(2, 1, figsize=(9, 6), sharex=True)
         ax1.plot(tl, [r["leverage"] for r in levs], label="leverage (gross / NAV)")
-        ax1.plot(tl, [r["leverage_target"] for r in levs], ls="--", label="keeper's target")
-        ax1.set(title="Leverage and health factor", ylabel="x")
+        ax1.plot(tl, [r["leverage_target"] for r in levs], ls="--", label="keeper's leverage target")
+        ax1.plot(tl, [r.get("exposure", np.nan) for r in levs], lw=1, label="risky exposure / NAV (rest in USDC)")
+        ax1.plot(tl, [r.get("exposure_target", np.nan) for r in levs], lw=1, ls=":", label="exposure target")
+        ax1.set(title="Leverage, exposure and health factor", ylabel="x")
         ax1.legend(loc="upper left", fontsize=8)
         _shade_stress(ax1, log)
         ax2.plot(tl, [r["health_factor"] for r in levs], color="tab:green", label="health factor (Aave)")

@@ -5,8 +5,17 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from devworld.sim.config import load_world_config
-from devworld.sim.market import CALM, SECONDS_PER_YEAR, STRESS, MarketModel, ReplayModel, regime_params, simulate_path
+from devworld.sim.config import WorldConfig, load_world_config, parse_world_config
+from devworld.sim.market import (
+    CALM,
+    RISKY_VOL_FLOOR,
+    SECONDS_PER_YEAR,
+    STRESS,
+    MarketModel,
+    ReplayModel,
+    regime_params,
+    simulate_path,
+)
 
 CFG = load_world_config("config/world.yaml")
 HOUR = 3600
@@ -44,7 +53,7 @@ def test_market_model__calm_regime__realizes_configured_vols_and_correlations():
 def test_market_model__stress_regime__raises_risky_vols_and_correlations():
     calm_vols, calm_corr = _realized(MarketModel(CFG, seed=4), CALM, 20_000)
     stress_vols, stress_corr = _realized(MarketModel(CFG, seed=4), STRESS, 20_000)
-    risky = [CFG.symbols.index(s) for s in ("WBTC", "WETH", "LINK", "XAU")]
+    risky = [CFG.symbols.index(s) for s in ("WBTC", "WETH", "LINK", "XAU", "BOND")]
     np.testing.assert_allclose(stress_vols[risky] / calm_vols[risky], 2.5, rtol=0.05)
     i, j = CFG.symbols.index("WBTC"), CFG.symbols.index("XAU")
     assert stress_corr[i, j] > calm_corr[i, j] + 0.4
@@ -93,3 +102,55 @@ def test_replay_model__recorded_path__assets_move_by_its_returns_from_spot():
 def test_replay_model__bad_path__refused_saying_why(times, prices, names, message):
     with pytest.raises(ValueError, match=message):
         ReplayModel(CFG, times, prices, names)
+
+
+def _two_asset_world(drift_a: float, drift_b: float) -> WorldConfig:
+    feed = {"deviation_bps": 50, "heartbeat_s": 3600}
+    return parse_world_config(
+        {
+            "base": "USDC",
+            "assets": [
+                {"symbol": "USDC", "decimals": 6, "price_usd": 1.0, "vol": 0.0, "feed": feed},
+                {
+                    "symbol": "A",
+                    "decimals": 18,
+                    "price_usd": 10.0,
+                    "vol": 0.0,
+                    "drift": drift_a,
+                    "feed": feed,
+                    "pool_depth_usd": 1e6,
+                },
+                {
+                    "symbol": "B",
+                    "decimals": 18,
+                    "price_usd": 10.0,
+                    "vol": 0.0,
+                    "drift": drift_b,
+                    "feed": feed,
+                    "pool_depth_usd": 1e6,
+                },
+            ],
+            "regimes": {
+                "stress_vol_multiplier": 2.5,
+                "stress_correlation_pull": 0.6,
+                "calm_to_stress_per_day": 0.0,
+                "stress_to_calm_per_day": 0.0,
+            },
+            "simulator": {"step_s": HOUR},
+        }
+    )
+
+
+def test_market_model__per_asset_drifts__each_asset_grows_at_its_own_rate():
+    model = MarketModel(_two_asset_world(0.10, -0.05), seed=1)
+    for _ in range(24 * 365):
+        model.step(HOUR)
+    # Without volatility a drift is exact growth: exp(drift * years), and the base keeps its price.
+    np.testing.assert_allclose(model.prices, [1.0, 10.0 * np.exp(0.10), 10.0 * np.exp(-0.05)], rtol=1e-9)
+
+
+def test_world_config__shipped_drifts__pay_every_risky_asset_about_the_same_for_its_risk():
+    cash = CFG.asset("TBILL").drift
+    sharpe = {a.symbol: (a.drift - cash) / a.vol for a in CFG.risky if a.vol >= RISKY_VOL_FLOOR}
+    assert set(sharpe) == {"WBTC", "WETH", "LINK", "XAU", "BOND"}
+    assert all(0.3 <= s <= 0.4 for s in sharpe.values()), sharpe

@@ -19,7 +19,7 @@ def _with(mutate) -> dict:
     return raw
 
 
-def test_load_world_config__shipped_file__has_six_assets_with_real_decimals():
+def test_load_world_config__shipped_file__has_seven_assets_with_real_decimals():
     cfg = load_world_config("config/world.yaml")
     assert {a.symbol: a.decimals for a in cfg.assets} == {
         "USDC": 6,
@@ -28,8 +28,9 @@ def test_load_world_config__shipped_file__has_six_assets_with_real_decimals():
         "LINK": 18,
         "XAU": 18,
         "TBILL": 6,
+        "BOND": 18,
     }
-    assert cfg.base == "USDC" and [a.symbol for a in cfg.risky] == ["WBTC", "WETH", "LINK", "XAU", "TBILL"]
+    assert cfg.base == "USDC" and [a.symbol for a in cfg.risky] == ["WBTC", "WETH", "LINK", "XAU", "TBILL", "BOND"]
 
 
 def test_load_world_config__missing_file__names_path():

@@ -25,7 +25,7 @@ def _with(path: str, value):
 
 def test_load_aave_config__project_file__covers_every_world_asset():
     cfg = load_aave_config()
-    assert set(cfg.reserves) == {"USDC", "WBTC", "WETH", "LINK", "XAU", "TBILL"}
+    assert set(cfg.reserves) == {"USDC", "WBTC", "WETH", "LINK", "XAU", "TBILL", "BOND"}
     for r in cfg.reserves.values():
         assert r.ltv_bps <= r.liquidation_threshold_bps < 10_000
         assert r.liquidation_threshold_bps * r.liquidation_bonus_bps <= 10_000 * 10_000

@@ -14,7 +14,7 @@ def isolation(fn_isolation):
 
 
 def test_deploy_world__tokens__have_real_decimals(world):
-    expected = {"USDC": 6, "WBTC": 8, "WETH": 18, "LINK": 18, "XAU": 18, "TBILL": 6}
+    expected = {"USDC": 6, "WBTC": 8, "WETH": 18, "LINK": 18, "XAU": 18, "TBILL": 6, "BOND": 18}
     assert {s: t.decimals() for s, t in world.tokens.items()} == expected
 
 

@@ -11,7 +11,7 @@ def isolation(fn_isolation):
     pass
 
 
-@pytest.mark.parametrize("symbol", ["WBTC", "WETH", "LINK", "XAU", "TBILL"])
+@pytest.mark.parametrize("symbol", ["WBTC", "WETH", "LINK", "XAU", "TBILL", "BOND"])
 def test_router_swap__small_sell__fills_at_feed_price_minus_fee(world, trader, symbol):
     a = world.cfg.asset(symbol)
     # 0.01% of the pool: the price impact is ~1 bp, far below the 30 bp fee.
