@@ -25,7 +25,7 @@ from brownie import accounts, chain, network, web3  # type: ignore[attr-defined]
 from eth_account import Account
 
 from devworld.devnet import MNEMONIC
-from devworld.sim.market import CALM, STRESS, ReplayModel
+from devworld.sim.market import CALM, STRESS, ReplayModel, regime_params
 from devworld.sim.runner import MarketSimulator, regime_name
 from keeper.artifacts import ROOT
 from keeper.config import parse_keeper_config
@@ -211,6 +211,7 @@ def main() -> None:
         users,
         keeper,
         rebalanced=rebalanced_events(web3, vault.address, vault.abi),
+        true_covariances=None if model is not None else _true_covariances(world.cfg),
         days=days,
         seed=seed,
         stress_day=stress_day,
@@ -238,6 +239,12 @@ def main() -> None:
 def _nav(keeper: Keeper) -> float:
     s = keeper.client.vault_state(keeper.vault)
     return s.nav / 10**s.base.token_decimals if s.nav_ok else float("nan")
+
+
+def _true_covariances(cfg: Any) -> tuple[Any, ...]:
+    """The simulator's own covariance of log returns in each regime (calm, stress), over every world asset."""
+    p = regime_params(cfg)
+    return tuple(np.outer(v, v) * c for v, c in zip(p.vols, p.corrs, strict=True))
 
 
 def _replay(cfg: Any, path: str | None) -> ReplayModel | None:

@@ -9,6 +9,8 @@ from scripts.demo_report import (
     DemoLog,
     _realized_rc,
     held_exposures,
+    perfect_forecast_gap,
+    rc_windows,
     realized_risk_contributions,
     turnover_and_costs,
 )
@@ -96,3 +98,51 @@ def test_realized_rc_summary__budgets_change_mid_run__each_window_judged_by_its_
     assert summary["window_budgets"] == [[0.5, 0.5], [0.25, 0.75]]
     gap = np.abs(np.array(summary["rc"]) - np.array(summary["window_budgets"])).mean()
     assert summary["mean_abs_gap"] == pytest.approx(gap)
+
+
+def _correlated(n: int, cov: np.ndarray, seed: int) -> np.ndarray:
+    return np.random.default_rng(seed).standard_normal((n, len(cov))) @ np.linalg.cholesky(cov).T
+
+
+COV = np.array([[0.04, 0.01, 0.0], [0.01, 0.09, 0.02], [0.0, 0.02, 0.01]])
+
+
+def test_perfect_forecast_gap__long_window__vanishes():
+    returns = _correlated(50_000, COV, seed=5)
+    budget = np.array([[0.5, 0.3, 0.2]])
+    assert perfect_forecast_gap(returns, [(0, 50_000)], budget, [COV]) < 0.005
+
+
+def test_perfect_forecast_gap__week_long_windows__is_the_sampling_noise_of_the_measure():
+    returns = _correlated(4_200, COV, seed=5)
+    windows = rc_windows(list(range(0, 4_200, 42)), len(returns), min_steps=42)
+    budgets = np.tile([1 / 3, 1 / 3, 1 / 3], (len(windows), 1))
+    floor = perfect_forecast_gap(returns, windows, budgets, [COV] * len(windows))
+    # 42 returns per window: the known-covariance portfolio's realized split is off by several points per window.
+    assert 0.02 < floor < 0.15
+    assert len(windows) == 100 and windows[-1] == (4_158, 4_200)
+
+
+def test_realized_rc_summary__true_covariances__reports_the_floor_on_the_same_windows():
+    cov = np.diag([0.0, 0.01, 0.04])  # over every world asset, the base first
+    log = DemoLog(symbols=["USDC", "A", "B"], budgets_bps=[0, 5_000, 5_000], threshold=0.05)
+    returns = _correlated(300, cov[1:, 1:] / 10_000, seed=7)
+    prices = np.array([1.0, 10.0, 10.0])
+    log.market_rows.append({"day": 0.0, "prices": tuple(prices), "weights": [0.0, 0.5, 0.5], "stress": False})
+    for step, r in enumerate(returns, start=1):
+        prices = prices * np.r_[1.0, 1.0 + r]
+        log.market_rows.append({"day": step / 6, "prices": tuple(prices), "weights": [0.0, 0.5, 0.5], "stress": False})
+    log.rebalances += [{"step": 0, "block": 1}, {"step": 150, "block": 2}]
+    summary = _realized_rc(log, (cov, cov * 4))
+    held = np.array([2 / 3, 1 / 3])  # inverse vol: equal risk for independent assets
+    expected = np.mean(
+        [np.abs(euler - 0.5).mean() for euler in (_split(held * returns[:150]), _split(held * returns[150:]))]
+    )
+    assert summary["perfect_forecast_gap"] == pytest.approx(expected, rel=1e-6)
+    assert _realized_rc(log)["perfect_forecast_gap"] is None
+
+
+def _split(x: np.ndarray) -> np.ndarray:
+    xc = x - x.mean(axis=0)
+    p = xc.sum(axis=1)
+    return xc.T @ p / (p @ p)
