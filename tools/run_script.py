@@ -59,16 +59,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.port is not None:
         CONFIG.networks[args.network]["cmd_settings"]["port"] = args.port
     if args.own_chain:
-        from devworld.devnet import brownie_ports, port_in_use
+        from devworld.devnet import chain_on_port
 
-        port = args.port or brownie_ports().get(args.network)
-        if port is not None and port_in_use("127.0.0.1", port):
-            print(
-                f"error: a chain already listens on 127.0.0.1:{port} (brownie network '{args.network}'), probably "
-                "`make world` or another demo: this run would attach to it and change its state. Stop it first, "
-                "or run on the other chain (make demo NETWORK=ganache-cli)",
-                file=sys.stderr,
-            )
+        refusal = chain_on_port(args.network, doing="this run", port=args.port)
+        if refusal:
+            other = ", or run on the other chain (make demo NETWORK=ganache-cli)" if args.network == "anvil" else ""
+            print(f"error: {refusal}{other}", file=sys.stderr)
             return 2
     if args.silent:
         # Not brownie's own switch (CONFIG.argv["silent"]): it reaches plain transfers only (see scripts.brownie_log)
