@@ -164,6 +164,22 @@ def port_in_use(host: str, port: int) -> bool:
         return s.connect_ex((host, port)) == 0
 
 
+def chain_on_port(
+    network: str, *, doing: str, port: int | None = None, config: Path | None = None, host: str = "127.0.0.1"
+) -> str | None:
+    """A one-line refusal when a chain already listens on ``network``'s port (``port``, else brownie-config.yaml's),
+    else None. brownie attaches to whatever answers on its network's port instead of launching its own chain, so
+    ``doing`` (the tests, a demo) would run on that chain's state and change it."""
+    port = port or brownie_ports(config or ROOT / "brownie-config.yaml").get(network)
+    if port is None or not port_in_use(host, port):
+        return None
+    stop = "pkill -f ganache" if "ganache" in network or network == "mainnet-fork" else "pkill anvil"
+    return (
+        f"a chain already listens on {host}:{port} (brownie network '{network}'), probably `make world` or a demo: "
+        f"{doing} would attach to it and change its state. Stop it first (Ctrl-C where it runs, or `{stop}`)"
+    )
+
+
 class LocalChain:
     """A chain process owned by the caller; use as a context manager or call start()/stop()."""
 
@@ -293,6 +309,19 @@ def _serve_chain(args: argparse.Namespace, spec: ChainSpec, port: int, fork: str
     return 0
 
 
+def _check_ports(args: argparse.Namespace) -> int:
+    for network in args.networks:
+        refusal = chain_on_port(network, doing=args.doing, config=args.config)
+        if refusal:
+            print(
+                f"error: {refusal}, or move this checkout's chains to free ports "
+                f"(networks.{network}.cmd_settings.port in {args.config.name})",
+                file=sys.stderr,
+            )
+            return 2
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m devworld.devnet", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -303,7 +332,15 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--deploy-world", action="store_true")
     serve.add_argument("--book", default=None, help="deploy the vault from this address book (deploy_book.py)")
     serve.add_argument("--fork-demo", action="store_true", help="with --book: run the fork demo, then stop")
+    check = sub.add_parser(
+        "check-ports", help="exit 2 with one line if a chain already listens on one of these networks' ports"
+    )
+    check.add_argument("networks", nargs="+", help="brownie network ids, e.g. anvil ganache-cli")
+    check.add_argument("--doing", default="this run", help="what would attach, for the message (e.g. 'make test')")
+    check.add_argument("--config", type=Path, default=ROOT / "brownie-config.yaml", help="brownie-config.yaml to read")
     args = parser.parse_args(argv)
+    if args.command == "check-ports":
+        return _check_ports(args)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s %(message)s")
     try:
         return _serve(args)

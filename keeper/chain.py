@@ -336,6 +336,7 @@ class ChainClient:
         """
         attempts = self.read_retries * max(1, len(self.urls))
         last: Exception | None = None
+        fault: str | None = None
         for attempt in range(attempts):
             try:
                 return fn(self._w3)
@@ -355,7 +356,8 @@ class ChainClient:
             self._failover()
             self._sleep(self.backoff_s * 2 ** (attempt // max(1, len(self.urls))))
         raise NodeUnreachableError(
-            f"reading {what} failed {attempts} times on {', '.join(self.urls)} ({last!r}): check the node(s)"
+            f"reading {what} failed {attempts} times on {', '.join(self.urls)} ({describe_fault(fault, last)}): "
+            "check the node is running and the URL is right"
         )
 
     def check_chain(self) -> int:
@@ -1184,6 +1186,24 @@ def node_fault(exc: BaseException) -> str | None:
             return None
         return f"rpc_error_{code}"
     return None
+
+
+def describe_fault(fault: str | None, exc: BaseException | None) -> str:
+    """A few words on a node fault for a person (the exception's repr nests three libraries' messages)."""
+    text = " ".join(str(e) for e in _chain(exc)) if exc is not None else ""
+    if "Connection refused" in text:
+        return "connection refused: nothing listens there"
+    if any(s in text for s in ("Name or service not known", "nodename nor servname", "Failed to resolve")):
+        return "unknown host name"
+    if fault == "timeout":
+        return "no answer within the request timeout"
+    if fault == "rate_limited":
+        return "HTTP 429: rate limited"
+    if fault and fault.startswith("http_"):
+        return f"HTTP {fault[5:]}"
+    if fault and fault.startswith("rpc_error_") and exc is not None:
+        return f"JSON-RPC error {fault[10:]}: {' '.join(str(exc).split())[:120]}"
+    return type(exc).__name__ if exc is not None else "no answer"
 
 
 def _faults_raised(responses: Any) -> list[Any]:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from keeper.config import KeeperConfig, load_keeper_config
-from keeper.errors import ConfigError, KeeperError, SignerError
+from keeper.errors import ConfigError, KeeperError, NodeUnreachableError, SignerError
 from keeper.outcomes import Action, Reason
 
 if TYPE_CHECKING:
@@ -238,6 +238,15 @@ def _log_to_file(args: argparse.Namespace) -> list[logging.Handler]:
 
 
 _LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
+ONE_SHOT = frozenset({"once", "plan", "status"})
+"""Commands that print their own answer: they log errors only unless -v (a node that is down is one error line,
+not a warning per retry before it). ``run`` and ``dashboard`` are services and log at INFO for their journal."""
+
+
+def _log_level(args: argparse.Namespace) -> int:
+    if args.verbose:
+        return logging.DEBUG
+    return logging.ERROR if args.command in ONE_SHOT else logging.INFO
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -248,10 +257,13 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "backtest" and not args.verbose:
             handlers = _log_to_file(args)
         else:
-            logging.basicConfig(
-                level=logging.DEBUG if args.verbose else logging.INFO, format=_LOG_FORMAT, stream=sys.stderr
-            )
+            logging.basicConfig(level=_log_level(args), format=_LOG_FORMAT, stream=sys.stderr)
         return int(args.fn(args) or 0)
+    except NodeUnreachableError as exc:
+        where = f"chain.rpc_urls in {args.config}" if getattr(args, "config", None) else "chain.rpc_urls"
+        hint = f"{where} (or RP_KEEPER_RPC_URLS) names the node, 'make world' starts the local one"
+        print(f"error: {' '.join(str(exc).split())}: {hint}", file=sys.stderr)
+        return 2
     except KeeperError as exc:
         print(f"error: {' '.join(str(exc).split())}", file=sys.stderr)
         return 2

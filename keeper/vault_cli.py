@@ -31,7 +31,15 @@ from web3 import Web3
 from keeper.chain import ChainClient, TxOutcome, load_signer
 from keeper.deployments import WorldDeployment, load_deployment
 from keeper.depositor import LOCAL_CHAIN_ID, Depositor, ExitQuote, Position, Slice, dev_account, faucet
-from keeper.errors import ConfigError, KeeperError, RefusedError, SignerError, TransactionRevertedError, UsageError
+from keeper.errors import (
+    ConfigError,
+    KeeperError,
+    NodeUnreachableError,
+    RefusedError,
+    SignerError,
+    TransactionRevertedError,
+    UsageError,
+)
 from keeper.vault_advice import fmt_time, fmt_units
 
 log = logging.getLogger("keeper.vault_cli")
@@ -442,7 +450,9 @@ def _common() -> _Parser:
         "(5 alice, 6 bob, 7 mallory)",
     )
     key.add_argument("--address", type=_address, help="read-only: whose position or quote to show")
-    c.add_argument("-v", "--verbose", action="store_true", help="log the node calls and transactions to stderr")
+    c.add_argument(
+        "-v", "--verbose", action="store_true", help="log the node calls, retries and transactions to stderr"
+    )
     return c
 
 
@@ -532,8 +542,9 @@ def main(argv: list[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
     except SystemExit as exc:  # a bad argument (one line already printed) or --help
         return int(exc.code or 0)
+    # Quiet unless -v: a node that is down is one error line, not a warning per retry before it.
     logging.basicConfig(
-        level=logging.INFO if args.verbose else logging.WARNING,
+        level=logging.INFO if args.verbose else logging.ERROR,
         format="%(asctime)s %(levelname)s %(name)s %(message)s",
         stream=sys.stderr,
     )
@@ -546,6 +557,10 @@ def main(argv: list[str] | None = None) -> int:
     except TransactionRevertedError as exc:  # the state moved between the simulation and the block
         print(f"failed: {' '.join(str(exc).split())}", file=sys.stderr)
         return 1
+    except NodeUnreachableError as exc:
+        hint = "--rpc-url (or RP_VAULT_RPC_URL) names the node, 'make world' starts the local one"
+        print(f"error: {' '.join(str(exc).split())}: {hint}", file=sys.stderr)
+        return 2
     except KeeperError as exc:
         print(f"error: {' '.join(str(exc).split())}", file=sys.stderr)
         return 2

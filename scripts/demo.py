@@ -7,7 +7,7 @@
 Deploys the world and the vault, deposits from three users, runs the market simulator and the real keeper (the
 daemon's own tick under its failure policy, as `rp-keeper run` runs it) over the simulated days, then the users
 leave through the three exits. Writes out/demo/<UTC time>/ (out/demo/latest links to it): report.json, report.md,
-the keeper's journal and PNG plots.
+the keeper's journal, PNG plots and brownie.log (brownie's transactions and warnings).
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from keeper.config import parse_keeper_config
 from keeper.daemon import Keeper
 from keeper.deployments import save_deployment
 from keeper.prices import load_prices_csv
+from scripts import brownie_log
 from scripts.demo_governance import DemoVote, append_to_report, with_governor
 from scripts.demo_onchain import markdown as onchain_markdown
 from scripts.demo_onchain import onchain_summary
@@ -82,6 +83,7 @@ def main() -> None:
         latest = out.parent / "latest"
         latest.unlink(missing_ok=True)
         latest.symlink_to(out.name)
+    brownie_log.attach(out / "brownie.log")  # brownie's transaction blocks and warnings (make demo's --silent)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s %(message)s")
     started = time.monotonic()
 

@@ -3,6 +3,9 @@
 # Prints one combined closing line at the end.
 set -uo pipefail
 cd "$(dirname "$0")/.."
+# brownie attaches to a chain already on its network's port (`make world`, a demo) instead of launching its own:
+# the tests would run on that chain's state and change it. Refuse before anything starts.
+.venv/bin/python -m devworld.devnet check-ports anvil ganache-cli --doing "make test" || exit 2
 mkdir -p reports
 rm -f reports/junit-*.xml
 BROWNIE=.venv/bin/brownie

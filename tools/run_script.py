@@ -6,6 +6,9 @@ brownie 1.22's `run` imports a script under a module name built from its absolut
 demo`), which fails with `ModuleNotFoundError` as soon as a folder on that path has a dot in its name. This loads
 the project and the network the way `brownie run` does, then imports the script as `scripts.<name>` from the
 repository root. `make demo` and the fork tests go through it.
+
+With `--silent` brownie's output (transaction blocks, the chain it launches, warnings) goes to the log file the
+script names with `scripts.brownie_log.attach` (the demo: out/demo/<UTC>/brownie.log), not to the terminal.
 """
 
 from __future__ import annotations
@@ -22,11 +25,20 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("script", help="a file under scripts/, e.g. scripts/demo.py")
     parser.add_argument("--network", default="anvil", help="a brownie network id (default anvil)")
-    parser.add_argument("--silent", action="store_true", help="do not print every transaction")
+    parser.add_argument(
+        "--silent",
+        action="store_true",
+        help="keep brownie's transaction blocks and warnings off the terminal (in the log file the script names)",
+    )
     parser.add_argument(
         "--own-chain",
         action="store_true",
         help="refuse to attach to a chain already listening on the network's port (start a fresh one)",
+    )
+    parser.add_argument(
+        "--port",
+        type=int,
+        help="launch (or attach to) the chain on this port instead of the network's port in brownie-config.yaml",
     )
     args = parser.parse_args(argv)
     script = (ROOT / args.script).resolve() if not Path(args.script).is_absolute() else Path(args.script)
@@ -37,28 +49,36 @@ def main(argv: list[str] | None = None) -> int:
     from brownie import network, project  # type: ignore[attr-defined]
     from brownie._config import CONFIG
 
+    from scripts import brownie_log
+
     active = project.load(ROOT)
     active.load_config()
     active._add_to_main_namespace()  # what `brownie run` does, so `from brownie import <Contract>` works
-    CONFIG.argv["silent"] = args.silent
+    if args.network not in CONFIG.networks:
+        parser.error(f"--network {args.network}: not a brownie network (brownie networks list names them)")
+    if args.port is not None:
+        CONFIG.networks[args.network]["cmd_settings"]["port"] = args.port
     if args.own_chain:
-        from devworld.devnet import brownie_ports, port_in_use
+        from devworld.devnet import chain_on_port
 
-        port = brownie_ports().get(args.network)
-        if port is not None and port_in_use("127.0.0.1", port):
-            print(
-                f"error: a chain already listens on 127.0.0.1:{port} (brownie network '{args.network}'), probably "
-                "`make world` or another demo: this run would attach to it and change its state. Stop it first, "
-                "or run on the other chain (make demo NETWORK=ganache-cli)",
-                file=sys.stderr,
-            )
+        refusal = chain_on_port(args.network, doing="this run", port=args.port)
+        if refusal:
+            other = ", or run on the other chain (make demo NETWORK=ganache-cli)" if args.network == "anvil" else ""
+            print(f"error: {refusal}{other}", file=sys.stderr)
             return 2
-    network.connect(args.network)
+    if args.silent:
+        # Not brownie's own switch (CONFIG.argv["silent"]): it reaches plain transfers only (see scripts.brownie_log)
+        # and would leave them out of the log.
+        brownie_log.install()
     try:
+        network.connect(args.network)
         importlib.import_module(f"scripts.{script.stem}").main()
     finally:
         if network.is_connected():
             network.disconnect()
+        log_file = brownie_log.uninstall()
+        if log_file is not None:
+            print(f"   brownie's transactions and warnings: {log_file}")
     return 0
 
 

@@ -10,8 +10,9 @@ import sys
 import time
 
 import pytest
+import yaml
 
-from devworld.devnet import ChainSpec, LocalChain, brownie_ports, port_in_use, rpc_call
+from devworld.devnet import ChainSpec, LocalChain, brownie_ports, chain_on_port, main, port_in_use, rpc_call
 from keeper.errors import NodeUnreachableError, ToolchainError
 
 
@@ -66,3 +67,43 @@ def test_brownie_ports__config_moves_a_network__launcher_port_follows(tmp_path):
         "  anvil-fork:\n    cmd_settings:\n      port: 9547\n      fork: $FORK_URL\n"
     )
     assert brownie_ports(config) == {"anvil": 9545, "anvil-fork": 9547}
+
+
+@pytest.fixture
+def listener():
+    """Something listening on a free port, as a chain left running would."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        yield int(s.getsockname()[1])
+
+
+def test_chain_on_port__a_chain_listens__refusal_names_the_port_and_how_to_stop_it(listener):
+    refusal = chain_on_port("anvil", doing="make test", port=listener)
+    assert refusal is not None
+    assert refusal.startswith(f"a chain already listens on 127.0.0.1:{listener} (brownie network 'anvil')")
+    assert "make test would attach to it" in refusal and "`pkill anvil`" in refusal
+
+
+def test_chain_on_port__port_free__no_refusal():
+    assert chain_on_port("ganache-cli", doing="make test", port=_free_port()) is None
+
+
+def test_check_ports__a_network_port_taken__exit_2_one_line(listener, tmp_path, capsys):
+    """What tools/run-tests.sh runs before `make test` starts: the ports come from brownie-config.yaml."""
+    config = tmp_path / "brownie-config.yaml"
+    networks = {"anvil": {"cmd_settings": {"port": _free_port()}}, "ganache-cli": {"cmd_settings": {"port": listener}}}
+    config.write_text(yaml.safe_dump({"networks": networks}))
+
+    code = main(["check-ports", "anvil", "ganache-cli", "--doing", "make test", "--config", str(config)])
+
+    assert code == 2
+    [line] = capsys.readouterr().err.splitlines()
+    assert line.startswith(f"error: a chain already listens on 127.0.0.1:{listener} (brownie network 'ganache-cli')")
+    assert "`pkill -f ganache`" in line and "networks.ganache-cli.cmd_settings.port in brownie-config.yaml" in line
+
+
+def test_check_ports__ports_free__exit_0(tmp_path):
+    config = tmp_path / "brownie-config.yaml"
+    config.write_text(yaml.safe_dump({"networks": {"anvil": {"cmd_settings": {"port": _free_port()}}}}))
+    assert main(["check-ports", "anvil", "--config", str(config)]) == 0
