@@ -9,7 +9,7 @@ write to the terminal (brownie's own switch stays off, so plain transfers are lo
 (brownie's, web3's) go to the log as well.
 
 Until the script names its file (:func:`attach`, once it knows its run folder) brownie's output is held in memory;
-a script that names none loses it, which is what ``--silent`` asks for.
+a script that names none gets ``out/logs/<script>.brownie.log`` from ``tools/run_script.py`` (:func:`attach_default`).
 """
 
 from __future__ import annotations
@@ -131,6 +131,13 @@ def attach(path: str | Path) -> Path | None:
         return None
     _sink.attach(Path(path))
     return _sink.path
+
+
+def attach_default(path: str | Path) -> Path | None:
+    """:func:`attach` unless the script already named its file: brownie's output is never dropped."""
+    if _sink is None or _sink.path is not None:
+        return None
+    return attach(path)
 
 
 def uninstall() -> Path | None:

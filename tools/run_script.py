@@ -76,6 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if network.is_connected():
             network.disconnect()
+        brownie_log.attach_default(ROOT / "out" / "logs" / f"{script.stem}.brownie.log")
         log_file = brownie_log.uninstall()
         if log_file is not None:
             print(f"   brownie's transactions and warnings: {log_file}")

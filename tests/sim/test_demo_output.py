@@ -43,6 +43,19 @@ def test_brownie_log__writes_from_brownie_modules__go_to_the_log_not_the_termina
     assert log.endswith("  Vault.redeem confirmed\n")
 
 
+def test_brownie_log__script_names_no_file__default_log_keeps_the_output(tmp_path, capsys):
+    default, named = tmp_path / "logs" / "world.brownie.log", tmp_path / "named.log"
+    brownie_log.install()
+    try:
+        exec(compile("print('  World.deploy confirmed')", "brownie/x.py", "exec"), {"__name__": "brownie.network.x"})
+        assert brownie_log.attach_default(default) == default
+        assert brownie_log.attach_default(named) is None  # a file is already named: no second one
+    finally:
+        assert brownie_log.uninstall() == default
+    assert capsys.readouterr().out == ""
+    assert default.read_text() == "  World.deploy confirmed\n" and not named.exists()
+
+
 def test_brownie_log__not_installed__attach_does_nothing(tmp_path):
     assert brownie_log.attach(tmp_path / "brownie.log") is None
     assert not (tmp_path / "brownie.log").exists()
