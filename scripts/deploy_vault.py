@@ -434,6 +434,26 @@ class DeployedVault:
     """VaultVotes, the governor's votes token (the vault's shares wrapped)."""
 
 
+def deployment_section(deployed: DeployedVault, cfg: VaultConfig, base: str, block: int) -> dict[str, Any]:
+    """The ``vault`` section of a deployment file (what the keeper, the demos and ``rp-vault`` read): the vault, its
+    adapters, lens and module, its governance, the registry's symbols (``base`` first) and the block it was
+    deployed by. Written by this script and by ``scripts/deploy_book.py``."""
+    vault = deployed.vault
+    return {
+        "address": vault.address,
+        "adapter": deployed.adapter.address,
+        "lending_adapter": deployed.lending_adapter.address if deployed.lending_adapter else None,
+        "lens": vault.lens(),
+        "module": vault.module(),
+        "timelock": deployed.timelock.address if deployed.timelock else None,
+        "governance_mode": cfg.governance_mode.value,
+        "governor": deployed.governor.address if deployed.governor else None,
+        "votes": deployed.votes.address if deployed.votes else None,
+        "assets": [base, *cfg.assets],
+        "block": block,
+    }
+
+
 def _library(container: Any, tx: dict[str, Any]) -> Any:
     """The newest deployment of a linked library still on this chain, else a new one. brownie links a contract
     against ``container[-1]``, and a reverted test chain can leave a stale entry there."""
@@ -667,19 +687,7 @@ def main() -> None:
     deployed = deploy_vault(world, accounts[0], cfg)
     vault = deployed.vault
     dep = load_deployment(network.show_active())
-    section = {
-        "address": vault.address,
-        "adapter": deployed.adapter.address,
-        "lending_adapter": deployed.lending_adapter.address if deployed.lending_adapter else None,
-        "lens": vault.lens(),
-        "module": vault.module(),
-        "timelock": deployed.timelock.address if deployed.timelock else None,
-        "governance_mode": cfg.governance_mode.value,
-        "governor": deployed.governor.address if deployed.governor else None,
-        "votes": deployed.votes.address if deployed.votes else None,
-        "assets": [world.cfg.base, *cfg.assets],
-        "block": network.web3.eth.block_number,
-    }
+    section = deployment_section(deployed, cfg, world.cfg.base, network.web3.eth.block_number)
     save_deployment(replace(dep, extra={**dep.extra, "vault": section}))
     print(f"\nRiskParityVault {vault.address} on '{network.show_active()}'")
     print(f"  adapter {deployed.adapter.address}  timelock {section['timelock']} (delay {cfg.timelock_delay_s} s)")
