@@ -239,7 +239,16 @@ MAX_RISKY_ASSETS = 15
 
 
 class _Reader:
-    """Fields of config/vault.yaml by dotted name, each error naming the field, the value and the fix."""
+    """Fields of config/vault.yaml by dotted name, each error naming the field, the value and the fix.
+
+    Not merged with keeper/config.py's readers (``_typed``, ``_refuse_unknown``, ``_section``): they are private
+    functions of the keeper's config module, and what overlaps is a type check and a "did you mean" hint with
+    different messages and rules (the keeper lists every unknown key of a section, types string fields and treats
+    ``*_usd`` defaults of None as numbers; this reader names the first unknown key, keeps strings and account
+    indexes as given, checks the vault's bounds, and points at config/vault.yaml). One shared reader would mean a
+    public module both import and a change to keeper/config.py, which another session owns; the tests pin both
+    sets of messages (tests/integration/vault/test_vault_config_validation.py, tests/service/test_config.py).
+    """
 
     def __init__(self, path: str | Path) -> None:
         self.path = path
