@@ -97,8 +97,9 @@ def cmd_status(args: argparse.Namespace) -> int:
         from keeper.present import vault_lines
 
         keeper = Keeper(cfg, journal=journal)
+        share_decimals = int(keeper.client.call("RiskParityVault", keeper.vault, "decimals"))
         print(f"\nvault {keeper.vault}")
-        print("\n".join(vault_lines(keeper.client.vault_state(keeper.vault))))
+        print("\n".join(vault_lines(keeper.client.vault_state(keeper.vault), share_decimals)))
     return 0
 
 

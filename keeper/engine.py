@@ -20,13 +20,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from typing import Protocol, TypeVar
 
 import numpy as np
 
 from keeper.config import Estimator, KeeperConfig
 from keeper.errors import InsufficientDataError, KeeperError
 from keeper.guardrail import BAND_MARGIN, fit_to_band, gap, onchain_covariance
-from keeper.leverage import LendingAction, plan_leveraged_rebalance
+from keeper.leverage import LendingAction, LeveragedPlan, plan_leveraged_rebalance
 from keeper.outcomes import Action, Reason, TextEnum
 from keeper.planner import Trade, plan_trades, weights_to_bps
 from keeper.policy import Decision, PolicyConfig, decide
@@ -446,10 +447,8 @@ def propose(
         return refused(common)
 
     # Registry-order targets in bps: the chosen move for the risky assets, the rest in the base asset; assets
-    # without a budget go to zero. With the vault's guardrail active, a plan whose fills would leave the holdings
-    # outside it (a trade the planner had to cap, so the holdings miss the targets) is retried with half the move.
-    for shrink in (1.0, 0.5, 0.25) if s.risk is not None and s.risk.guards_next_rebalance else (1.0,):
-        w_try = weights + shrink * (np.clip(w_move, 0.0, None) - weights)
+    # without a budget go to zero.
+    def swaps(w_try: FloatArray) -> _Swaps:
         full = np.zeros(len(s.assets))
         full[risky] = np.clip(w_try, 0.0, None)
         full[0] = max(0.0, 1.0 - full.sum())
@@ -466,32 +465,46 @@ def propose(
             min_trade=min_trade,
             max_trade=max_trade,
         )
-        if _fills_inside_guardrail(s, risky, plan.trades):
-            break
-    else:
+        return _Swaps(target_bps, plan.trades, plan.skipped)
+
+    plan = _plan_inside_guardrail(
+        s, risky, weights, w_move, min_trade, swaps, lambda p: _fills_inside_guardrail(s, risky, p.trades)
+    )
+    if plan is None:
         return _with(
             common,
             Action.SKIP,
             Reason.ONCHAIN_GUARDRAIL,
-            detail="the planned fills would leave the holdings outside the vault's guardrail band even at a quarter "
-            "of the move (RiskParityVaultRiskGapGrew): a pool is too shallow for the targets; check the planner's "
-            "skipped trades",
+            detail="the planned fills would leave the holdings outside the vault's guardrail band even with the move "
+            "scaled to what the shallowest pool fills (RiskParityVaultRiskGapGrew): a pool is too shallow for the "
+            "targets; check the planner's skipped trades",
         )
     for note in plan.skipped:
         log.info("planner skipped %s", note)
     if not plan.trades:
         return _with(common, Action.HOLD, Reason.TRADES_BELOW_MINIMUM)
-    return _with(common, Action.REBALANCE, reason, target_bps=target_bps, trades=plan.trades)
+    return _with(common, Action.REBALANCE, reason, target_bps=plan.target_bps, trades=plan.trades)
 
 
 def _bps_inside_guardrail(s: Snapshot, risky: list[int], target_bps: Sequence[int]) -> bool:
-    """The vault's first check on whole-bps targets, with the keeper's margin."""
+    """The vault's first check on whole-bps targets (the levered plan's are the composition its fills leave), with
+    the keeper's margin: see :func:`_keeper_allows`."""
     risk = s.risk
     if risk is None or not risk.guards_next_rebalance:
         return True
-    cov, budgets, allowed = _onchain_view(s, risky)
+    cov, budgets, _ = _onchain_view(s, risky)
     w = np.array([target_bps[i] for i in risky], dtype=np.float64) / BPS
-    return gap(w, cov, budgets) <= allowed * BAND_MARGIN
+    return gap(w, cov, budgets) <= _keeper_allows(s, risky, cov, budgets)
+
+
+def _keeper_allows(s: Snapshot, risky: list[int], cov: FloatArray, budgets: FloatArray) -> float:
+    """The largest gap the keeper plans a rebalance's holdings to: :data:`BAND_MARGIN` of the band, or the
+    holdings' own gap when the market has pushed them further out (the vault's rule: no further from the budgets
+    than before). The margin is on the band only: outside it, a capped trade that steps back toward parity is the
+    way back, and a margin on the holdings' own gap would refuse every step shorter than a tenth of it."""
+    assert s.risk is not None
+    held = np.array([s.assets[i].value for i in risky], dtype=np.float64)
+    return max(s.risk.band_bps / BPS * BAND_MARGIN, gap(held, cov, budgets))
 
 
 def _onchain_view(s: Snapshot, risky: list[int]) -> tuple[FloatArray, FloatArray, float]:
@@ -505,12 +518,9 @@ def _onchain_view(s: Snapshot, risky: list[int]) -> tuple[FloatArray, FloatArray
     return cov, budgets, max(s.risk.band_bps / BPS, gap(held, cov, budgets))
 
 
-def _fills_inside_guardrail(s: Snapshot, risky: list[int], trades: Sequence[Trade]) -> bool:
-    """The vault's second check on the holdings the trades leave (each trade at its oracle value): the gap after
-    at most max(gap before, band), with the keeper's margin."""
-    risk = s.risk
-    if risk is None or not risk.guards_next_rebalance:
-        return True
+def _values_after(s: Snapshot, trades: Sequence[Trade]) -> tuple[FloatArray, FloatArray]:
+    """Each registry entry's value (base raw units) before and after the trades, each trade at the oracle value of
+    its input on both legs (as the vault's guardrail measures holdings)."""
     index = {a.token.lower(): i for i, a in enumerate(s.assets)}
     before = np.array([a.value for a in s.assets], dtype=np.float64)
     after = before.copy()
@@ -519,8 +529,85 @@ def _fills_inside_guardrail(s: Snapshot, risky: list[int], trades: Sequence[Trad
         moved = s.assets[i].price.value(t.amount_in)
         after[i] -= moved
         after[o] += moved
-    cov, budgets, allowed = _onchain_view(s, risky)
-    return gap(after[risky], cov, budgets) <= max(gap(before[risky], cov, budgets), allowed * BAND_MARGIN)
+    return before, after
+
+
+def _fills_inside_guardrail(s: Snapshot, risky: list[int], trades: Sequence[Trade]) -> bool:
+    """The vault's second check on the holdings the trades leave: the gap after at most max(gap before, band),
+    with the keeper's margin (:func:`_keeper_allows`)."""
+    risk = s.risk
+    if risk is None or not risk.guards_next_rebalance:
+        return True
+    _, after = _values_after(s, trades)
+    cov, budgets, _ = _onchain_view(s, risky)
+    return gap(after[risky], cov, budgets) <= _keeper_allows(s, risky, cov, budgets)
+
+
+class _Planned(Protocol):
+    @property
+    def target_bps(self) -> list[int]: ...
+    @property
+    def trades(self) -> tuple[Trade, ...]: ...
+
+
+@dataclass(frozen=True)
+class _Swaps:
+    """An unlevered plan: the targets sent and the planner's trades."""
+
+    target_bps: list[int]
+    trades: tuple[Trade, ...]
+    skipped: tuple[str, ...]
+
+
+P = TypeVar("P", bound=_Planned)
+
+
+def _plan_inside_guardrail(
+    s: Snapshot,
+    risky: list[int],
+    weights: FloatArray,
+    w_move: FloatArray,
+    min_trade: int,
+    plan_for: Callable[[FloatArray], P],
+    inside: Callable[[P], bool],
+) -> P | None:
+    """``plan_for(w_move)``, or, when the vault's guardrail guards the next rebalance and ``inside`` refuses that
+    plan, the largest of the same move scaled down toward the holdings that passes: None when none does.
+
+    A plan misses the band it was fitted to when the planner had to cap a trade (a pool too shallow for the move
+    within the oracle bound): that asset falls short while the others fill, and the composition tilts away from
+    the targets. Blending the targets further toward the vault's parity does not help then (parity asks the
+    capped asset for as much). The scaled moves tried are a half and a quarter, and the share of its move the
+    most-capped asset's trades reached: at that scale every asset moves the same share of the way, so the
+    composition stays on the line from the holdings to the targets.
+    """
+    risk = s.risk
+
+    def scaled(shrink: float) -> P:
+        return plan_for(weights + shrink * (np.clip(w_move, 0.0, None) - weights))
+
+    plan = scaled(1.0)
+    if risk is None or not risk.guards_next_rebalance or inside(plan):
+        return plan
+    reach = _reach(s, risky, np.clip(w_move, 0.0, None) - weights, min_trade, plan.trades)
+    for shrink in sorted({0.5, 0.25} | ({reach} if 0.0 < reach < 1.0 else set()), reverse=True):
+        plan = scaled(shrink)
+        if inside(plan):
+            return plan
+    return None
+
+
+def _reach(s: Snapshot, risky: list[int], change: FloatArray, min_trade: int, trades: Sequence[Trade]) -> float:
+    """The least share of its intended change in value (``change``, fractions of NAV) that any risky asset's
+    trades make, in [0, 1]; assets whose change is under the planner's minimum trade are left out (skipped as
+    dust by design)."""
+    before, after = _values_after(s, trades)
+    intended = change * s.nav_base * s.base_unit
+    made = after[risky] - before[risky]
+    counted = np.abs(intended) >= max(min_trade, 1)
+    if not counted.any():
+        return 1.0
+    return float(np.clip(np.min(made[counted] / intended[counted]), 0.0, 1.0))
 
 
 def _plan_levered(
@@ -550,15 +637,15 @@ def _plan_levered(
         return refused(common)
     # Gross / NAV: the risky exposures plus the cash buffer when they need borrowing; otherwise the base asset
     # holds the rest and there is no debt (leverage 1). With the vault's guardrail active, the plan's own target
-    # (the composition its fills leave) must be inside the band; a capped trade halves the move.
-    w_full = w_move
-    for shrink in (1.0, 0.5, 0.25) if s.risk is not None and s.risk.guards_next_rebalance else (1.0,):
-        w_move = weights + shrink * (np.clip(w_full, 0.0, None) - weights)
-        gross_over_nav = max(1.0, float(np.clip(w_move, 0.0, None).sum()) + cash)
+    # (the composition its fills leave) must be inside the band.
+    reserves = [a.reserve for a in s.assets]
+
+    def levered(w_try: FloatArray) -> LeveragedPlan:
+        w_try = np.clip(w_try, 0.0, None)
+        gross_over_nav = max(1.0, float(w_try.sum()) + cash)
         composition = np.zeros(len(s.assets))
-        composition[risky] = np.clip(w_move, 0.0, None) / gross_over_nav
-        reserves = [a.reserve for a in s.assets]
-        plan = plan_leveraged_rebalance(
+        composition[risky] = w_try / gross_over_nav
+        return plan_leveraged_rebalance(
             tokens=[a.token for a in s.assets],
             held=[a.balance for a in s.assets],
             supplied=[a.collateral for a in s.assets],
@@ -576,15 +663,18 @@ def _plan_levered(
             min_trade=min_trade,
             max_trade=max_trade,
         )
-        if _bps_inside_guardrail(s, risky, plan.target_bps):
-            break
-    else:
+
+    plan = _plan_inside_guardrail(
+        s, risky, weights, w_move, min_trade, levered, lambda p: _bps_inside_guardrail(s, risky, p.target_bps)
+    )
+    if plan is None:
         return _with(
             common,
             Action.SKIP,
             Reason.ONCHAIN_GUARDRAIL,
-            detail="the levered plan's composition is outside the vault's guardrail band even at a quarter of the "
-            "move (RiskParityVaultTargetsOffBudget): compare covariancePerSecond() with the keeper's estimate",
+            detail="the levered plan's composition is outside the vault's guardrail band even with the move scaled "
+            "to what the shallowest pool fills (RiskParityVaultTargetsOffBudget): compare covariancePerSecond() "
+            "with the keeper's estimate; check the planner's skipped trades",
         )
     step_back = plan.debt_after < s.debt and plan.health_factor_after > lever.health_factor
     if plan.debt_after > 0 and plan.health_factor_after < lever.min_health_factor and not step_back:

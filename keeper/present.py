@@ -3,6 +3,7 @@ where a person reads. Pure functions of a :class:`~keeper.snapshot.Snapshot` (an
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 from keeper.snapshot import AssetState, Snapshot, feed_problem, utc
@@ -25,12 +26,26 @@ def human(raw: int, decimals: int, *, significant: int = 6) -> str:
 
 
 def _exponent(x: float) -> int:
-    e = 0
-    while x >= 10:
-        x, e = x / 10, e + 1
-    while x < 1:
-        x, e = x * 10, e - 1
+    """The power of ten of ``x``'s leading digit: 3 for 1,000 and for 9,999.99, -3 for 0.001; 0 for zero, which has
+    no digit to place. ``log10`` of the double just below a power of ten can round onto it (999.9999999999999 gives
+    3.0), so the result is checked against the doubles nearest the powers on each side."""
+    if x <= 0.0:
+        return 0
+    e = math.floor(math.log10(x))
+    if x < _power_of_ten(e):
+        return e - 1
+    if e < MAX_DOUBLE_EXPONENT and x >= _power_of_ten(e + 1):
+        return e + 1
     return e
+
+
+MAX_DOUBLE_EXPONENT = 308
+"""The largest power of ten a double holds."""
+
+
+def _power_of_ten(e: int) -> float:
+    """The double nearest 10**e (as ``human`` computes its values: integers divided exactly, rounded once)."""
+    return float(10**e) if e >= 0 else 1 / 10**-e
 
 
 def base_symbol(s: Snapshot) -> str:
@@ -85,13 +100,13 @@ def plan_lines(s: Snapshot, p: Proposal, trigger: float) -> list[str]:
     return lines
 
 
-def vault_lines(s: Snapshot) -> list[str]:
+def vault_lines(s: Snapshot, share_decimals: int) -> list[str]:
     """The vault's holdings at a block: balance, value in the base asset, weight, target, budget, feed price and
-    age, by symbol."""
+    age, by symbol. ``share_decimals`` is the vault's own ``decimals()``."""
     base = base_symbol(s)
     lines = [
         f"block {s.block} ({utc(s.timestamp)})  epoch {s.epoch}  {nav_text(s)}  "
-        f"supply {human(s.total_supply, s.assets[0].token_decimals + 6)} shares",
+        f"supply {human(s.total_supply, share_decimals)} shares",
         f"deposits {'paused' if s.deposits_paused else 'open'}, rebalances "
         f"{'paused' if s.rebalances_paused else 'open'}" + (f", health factor {s.health_factor:.2f}" if s.debt else ""),
         f"{'asset':<10} {'holding':>18} {'value ' + base:>16} {'weight':>7} {'target':>7} {'budget':>7} "

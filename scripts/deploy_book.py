@@ -27,7 +27,14 @@ from keeper.artifacts import ROOT, abi
 from keeper.deployments import AssetDeployment, WorldDeployment, deployment_path, save_deployment
 from keeper.errors import ConfigError
 from scripts.address_book import AddressBook, BookCheck, check_book_on_chain, load_book
-from scripts.deploy_vault import DEFAULT_CONFIG, OracleGuard, VaultConfig, deploy_vault, load_vault_config
+from scripts.deploy_vault import (
+    DEFAULT_CONFIG,
+    OracleGuard,
+    VaultConfig,
+    deploy_vault,
+    deployment_section,
+    load_vault_config,
+)
 
 KEEPER_TEMPLATE = ROOT / "config" / "keeper.fork.yaml"
 HEARTBEAT_MARGIN = 1.25
@@ -168,19 +175,7 @@ def main() -> None:
     world = book_world(book, check)
     deployed = deploy_vault(world, accounts[0], cfg)
     vault = deployed.vault
-    section = {
-        "address": vault.address,
-        "adapter": deployed.adapter.address,
-        "lending_adapter": deployed.lending_adapter.address if deployed.lending_adapter else None,
-        "lens": vault.lens(),
-        "module": vault.module(),
-        "timelock": deployed.timelock.address if deployed.timelock else None,
-        "governance_mode": cfg.governance_mode.value,
-        "governor": deployed.governor.address if deployed.governor else None,
-        "votes": deployed.votes.address if deployed.votes else None,
-        "assets": [book.base, *cfg.assets],
-        "block": web3.eth.block_number,
-    }
+    section = deployment_section(deployed, cfg, book.base, web3.eth.block_number)
     dep_path = save_deployment(deployment_for(book, net, section))
     keeper_path = write_keeper_config(dep_path, net, web3.provider.endpoint_uri, web3.eth.chain_id)
     print(f"== RiskParityVault {vault.address} on '{net}'")

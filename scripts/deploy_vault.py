@@ -239,7 +239,16 @@ MAX_RISKY_ASSETS = 15
 
 
 class _Reader:
-    """Fields of config/vault.yaml by dotted name, each error naming the field, the value and the fix."""
+    """Fields of config/vault.yaml by dotted name, each error naming the field, the value and the fix.
+
+    Not merged with keeper/config.py's readers (``_typed``, ``_refuse_unknown``, ``_section``): they are private
+    functions of the keeper's config module, and what overlaps is a type check and a "did you mean" hint with
+    different messages and rules (the keeper lists every unknown key of a section, types string fields and treats
+    ``*_usd`` defaults of None as numbers; this reader names the first unknown key, keeps strings and account
+    indexes as given, checks the vault's bounds, and points at config/vault.yaml). One shared reader would mean a
+    public module both import and a change to keeper/config.py, which another session owns; the tests pin both
+    sets of messages (tests/integration/vault/test_vault_config_validation.py, tests/service/test_config.py).
+    """
 
     def __init__(self, path: str | Path) -> None:
         self.path = path
@@ -432,6 +441,26 @@ class DeployedVault:
     """The VaultGovernor proposing to ``timelock`` (``governance.mode: governor``)."""
     votes: Any | None = None
     """VaultVotes, the governor's votes token (the vault's shares wrapped)."""
+
+
+def deployment_section(deployed: DeployedVault, cfg: VaultConfig, base: str, block: int) -> dict[str, Any]:
+    """The ``vault`` section of a deployment file (what the keeper, the demos and ``rp-vault`` read): the vault, its
+    adapters, lens and module, its governance, the registry's symbols (``base`` first) and the block it was
+    deployed by. Written by this script and by ``scripts/deploy_book.py``."""
+    vault = deployed.vault
+    return {
+        "address": vault.address,
+        "adapter": deployed.adapter.address,
+        "lending_adapter": deployed.lending_adapter.address if deployed.lending_adapter else None,
+        "lens": vault.lens(),
+        "module": vault.module(),
+        "timelock": deployed.timelock.address if deployed.timelock else None,
+        "governance_mode": cfg.governance_mode.value,
+        "governor": deployed.governor.address if deployed.governor else None,
+        "votes": deployed.votes.address if deployed.votes else None,
+        "assets": [base, *cfg.assets],
+        "block": block,
+    }
 
 
 def _library(container: Any, tx: dict[str, Any]) -> Any:
@@ -667,19 +696,7 @@ def main() -> None:
     deployed = deploy_vault(world, accounts[0], cfg)
     vault = deployed.vault
     dep = load_deployment(network.show_active())
-    section = {
-        "address": vault.address,
-        "adapter": deployed.adapter.address,
-        "lending_adapter": deployed.lending_adapter.address if deployed.lending_adapter else None,
-        "lens": vault.lens(),
-        "module": vault.module(),
-        "timelock": deployed.timelock.address if deployed.timelock else None,
-        "governance_mode": cfg.governance_mode.value,
-        "governor": deployed.governor.address if deployed.governor else None,
-        "votes": deployed.votes.address if deployed.votes else None,
-        "assets": [world.cfg.base, *cfg.assets],
-        "block": network.web3.eth.block_number,
-    }
+    section = deployment_section(deployed, cfg, world.cfg.base, network.web3.eth.block_number)
     save_deployment(replace(dep, extra={**dep.extra, "vault": section}))
     print(f"\nRiskParityVault {vault.address} on '{network.show_active()}'")
     print(f"  adapter {deployed.adapter.address}  timelock {section['timelock']} (delay {cfg.timelock_delay_s} s)")

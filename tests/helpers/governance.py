@@ -23,13 +23,6 @@ def sleep(seconds: int) -> None:
     chain.mine()
 
 
-def deposit(world: Any, vault: Any, holder: Any, usdc: int) -> None:
-    amount = usdc * 10 ** world.base.decimals()
-    world.fund("USDC", holder, amount)
-    world.base.approve(vault, amount, {"from": holder})
-    vault.deposit(amount, holder, {"from": holder})
-
-
 def keeper_config(rpc_url: str, deployment_path: str, journal_path: str) -> KeeperConfig:
     """The keeper of the tests' vault (signing with KEEPER_PRIVATE_KEY, which the caller sets)."""
     raw: dict[str, Any] = {

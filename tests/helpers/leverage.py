@@ -16,6 +16,7 @@ from scripts.world import deploy_world
 from tests.helpers.vault import (
     BPS,
     deadline,
+    deposit,
     plan_trades,
     rebalance_params,
     sleep_and_refresh,
@@ -61,10 +62,7 @@ def deploy_levered(world: Any, deployer: Any, gov: Any, manager: Any, keeper: An
 
 def seed(world: Any, vault: Any, who: list[Any], usdc_each: int = 100_000) -> None:
     for account in who:
-        amount = usdc_each * USDC
-        world.fund("USDC", account, amount)
-        world.base.approve(vault, amount, {"from": account})
-        vault.deposit(amount, account, {"from": account})
+        deposit(world, vault, account, usdc_each)
 
 
 def tokens(vault: Any) -> list[str]:

@@ -50,6 +50,14 @@ def timelocked(
     return fn(*args, {"from": manager})
 
 
+def deposit(world: Any, vault: Any, holder: Any, usdc: int) -> None:
+    """``usdc`` whole USDC minted to ``holder`` on the world, approved and deposited into ``vault`` for them."""
+    amount = usdc * 10 ** world.base.decimals()
+    world.fund("USDC", holder, amount)
+    world.base.approve(vault, amount, {"from": holder})
+    vault.deposit(amount, holder, {"from": holder})
+
+
 def deadline(seconds: int = 600) -> int:
     return chain.time() + seconds
 

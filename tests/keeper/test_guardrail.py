@@ -9,11 +9,12 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
+from keeper.amm import Pool
 from keeper.engine import propose
 from keeper.guardrail import BAND_MARGIN, contributions, fit_to_band, gap, onchain_covariance, parity_weights
 from keeper.outcomes import Action, Reason
-from keeper.snapshot import RiskModel
-from tests.keeper.test_engine import PRICES, _cfg, _snapshot
+from keeper.snapshot import ReserveConfig, RiskModel, build_snapshot
+from tests.keeper.test_engine import NOW, PRICES, _cfg, _history, _snapshot, _view, _walk
 
 YEAR = 31_536_000
 
@@ -171,3 +172,83 @@ def test_parity_weights__zero_budget_asset__gets_no_weight() -> None:
     cov = np.diag([0.04, 0.09, 0.01])
     w = parity_weights(cov, np.array([0.5, 0.5, 0.0]), 1.0)
     assert w[2] == 0.0 and w.sum() == pytest.approx(1.0) and gap(w, cov, np.array([0.5, 0.5, 0.0])) < 1e-6
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# A levered vault after a large deposit, its gold pool too shallow for the move (the demo's day-30 and day-60 skips)
+# ---------------------------------------------------------------------------------------------------------------
+
+GOLD = np.round(_walk(2000.0, 0.15, 3), 2)
+LEVERED_PRICES = {**PRICES, 3: GOLD}
+TOKEN_DECIMALS = [6, 18, 8, 18]
+# The vault's covariance: ETH 70%, BTC 50%, gold 15% a year; crypto 0.8 correlated, gold 0.2 with both.
+VOLS = np.array([0.7, 0.5, 0.15])
+ONCHAIN_COV = np.array([[1.0, 0.8, 0.2], [0.8, 1.0, 0.2], [0.2, 0.2, 1.0]]) * np.outer(VOLS, VOLS)
+LEVERED_BUDGETS = np.array([0.3334, 0.3333, 0.3333])
+
+
+def _levered_snapshot(idle_usd: float, supplied_usd: list[float], gold_pool_usd: float):
+    """A vault on a lending market without debt: ``idle_usd`` of USDC held (a deposit not yet invested), the risky
+    assets supplied as collateral; ETH and BTC pools 50M USDC deep, gold's ``gold_pool_usd``."""
+    prices = [LEVERED_PRICES[i][-1] for i in (1, 2, 3)]
+    answers = [10**8] + [round(p * 10**8) for p in prices]
+    supplied = [0] + [int(u / p * 10**d) for u, p, d in zip(supplied_usd, prices, TOKEN_DECIMALS[1:], strict=True)]
+    view = _view(answers, [8] * 4, [int(idle_usd * 10**6), 0, 0, 0], [0, 3334, 3333, 3333])
+    leverage = (15 * 10**17, 18 * 10**17, 125 * 10**16, 20_000, 50, 600, 10**11)  # as the vault returns them
+    lending = ("0x" + "aa" * 20, supplied, 0, 2**256 - 1, leverage, 0)  # adapter, collateral, debt, HF, params
+    depth = [50e6, 50e6, gold_pool_usd]
+    return build_snapshot(
+        (*view, *lending),
+        block=100,
+        timestamp=NOW,
+        head_age_s=0.0,
+        histories=[_history(np.ones(len(GOLD)), 8)] + [_history(LEVERED_PRICES[i], 8) for i in (1, 2, 3)],
+        pools=[None]
+        + [Pool(int(u / p * 10**d), int(u * 10**6)) for u, p, d in zip(depth, prices, TOKEN_DECIMALS[1:], strict=True)],
+        reserves=[ReserveConfig(0.75, 0.78, True)] + [ReserveConfig(0.7, 0.75, True)] * 3,
+        gas_price_wei=10**9,
+        risk=_risk(ONCHAIN_COV),
+    )
+
+
+def _levered_cfg():
+    cfg = _cfg()
+    return replace(cfg, leverage=replace(cfg.leverage, target_vol=0.3))  # levers: a target above the basket's
+
+
+def _levered_gap(p) -> float:
+    return gap(np.array(p.target_bps[1:], dtype=np.float64) / 10_000, ONCHAIN_COV, LEVERED_BUDGETS)
+
+
+def _held_gap(s) -> float:
+    return gap(np.array([a.value for a in s.assets[1:]], dtype=np.float64), ONCHAIN_COV, LEVERED_BUDGETS)
+
+
+def test_propose__levered_move_past_a_shallow_pool__scaled_to_what_the_pool_fills_and_inside_the_band(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    s = _levered_snapshot(1_000_000, [150_000, 150_000, 700_000], gold_pool_usd=10e6)
+    assert _held_gap(s) < 0.10 * BAND_MARGIN
+    p = propose(s, _levered_cfg())
+    assert p.action is Action.REBALANCE and p.exposure_target is not None and p.exposure_target > 1.0
+    # The vault's first check (targets within max(band, gap before)) and the keeper's margin; the levered plan's
+    # targets are the composition its fills leave.
+    assert _levered_gap(p) <= 0.10 * BAND_MARGIN
+    bought = {t.token_out for t in p.trades}
+    assert bought == {a.token for a in s.assets[1:]}  # every asset moves, gold included
+    # Halving the move is not enough: gold's buy stays capped at what its pool takes within the oracle bound, the
+    # others fill, and the composition leaves the band (the skip the demo journaled).
+    monkeypatch.setattr("keeper.engine._reach", lambda *_: 1.0)
+    halved = propose(s, _levered_cfg())
+    assert (halved.action, halved.reason) == (Action.SKIP, Reason.ONCHAIN_GUARDRAIL)
+
+
+def test_propose__levered_holdings_pushed_out_of_the_band__a_capped_step_back_toward_parity_passes() -> None:
+    s = _levered_snapshot(1_000_000, [160_000, 160_000, 650_000], gold_pool_usd=20e6)
+    held = _held_gap(s)
+    assert held > 0.10
+    p = propose(s, _levered_cfg())
+    assert p.action is Action.REBALANCE
+    # The vault allows max(band, gap before): the plan steps back, by less than a tenth of the way (the keeper's
+    # band margin is on the band, not on the holdings' own gap).
+    assert BAND_MARGIN * held < _levered_gap(p) < held

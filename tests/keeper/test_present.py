@@ -3,11 +3,13 @@ role errors by name with the fix, and token symbols decoded however a token retu
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
 from keeper.chain import _symbol_from_words, short_address
 from keeper.errors import describe_revert, role_name
-from keeper.present import human, nav_text, trade_line, vault_lines
+from keeper.present import _exponent, human, nav_text, trade_line, vault_lines
 from keeper.snapshot import build_snapshot, feed_problem
 
 NOW = 1_700_000_000
@@ -45,12 +47,30 @@ def test_human__raw_amounts__whole_units_with_separators_and_significant_digits(
 
 def test_tables__symbols_not_addresses() -> None:
     s = _snapshot()
-    lines = vault_lines(s)
+    lines = vault_lines(s, 12)
     assert lines[0].endswith("supply 100,000.00 shares") and "NAV 150,000.00 USDC" in lines[0]
     rows = {line.split()[0]: line for line in lines[3:]}
     assert set(rows) == {"USDC", "WBTC"} and "0.5 " in rows["WBTC"]
     assert not any(USDC[2:10] in line or WBTC[2:10] in line for line in lines)
     assert trade_line(s, USDC, WBTC, 280 * 10**6, 300_053) == "sell 280 USDC for at least 0.00300053 WBTC"
+
+
+def test_vault_lines__supply_in_the_vault_own_decimals_not_the_asset_plus_six() -> None:
+    # The same raw supply read with an 18-decimal share (a vault without the 6-decimal offset) is 0.1 shares.
+    assert vault_lines(_snapshot(), 18)[0].endswith("supply 0.1 shares")
+
+
+@pytest.mark.parametrize("k", range(-20, 21))
+def test_exponent__powers_of_ten_and_their_neighbours(k: int) -> None:
+    power = float(10**k) if k >= 0 else 1 / 10**-k  # the double nearest 10**k, as ``human`` divides
+    assert _exponent(power) == k
+    assert _exponent(math.nextafter(power, 0.0)) == k - 1  # log10 of these rounds onto k
+    assert _exponent(power * 9.99) == k
+
+
+def test_exponent__zero__zero_not_an_endless_loop() -> None:
+    assert _exponent(0.0) == 0
+    assert human(0, 18) == "0"
 
 
 def test_tables__token_without_symbol__falls_back_to_its_address() -> None:

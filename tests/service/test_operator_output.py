@@ -61,8 +61,12 @@ def test_plan__symbols_and_human_units(config_path, key_of):
     assert re.search(r"NAV [\d,]+\.\d\d USDC", out.stdout), out.stdout  # about the 1,000,000 USDC deposited
     rows = _table_rows(out.stdout, "asset")
     assert rows and {r.split()[0] for r in rows} <= {"WBTC", "WETH", "LINK", "XAU", "TBILL"}
-    assert all(line.startswith("sell ") and " USDC for at least " in line for line in out.stdout.splitlines()
-               if line.startswith("sell"))  # fmt: skip
+    # The deposit sits in USDC: the plan sells USDC for every budgeted asset, each line in symbols and whole units.
+    sells = [line for line in out.stdout.splitlines() if line.startswith("sell")]
+    amount = r"\d{1,3}(,\d{3})*(\.\d+)?"
+    bought = [re.fullmatch(rf"sell {amount} USDC for at least {amount} (?P<symbol>[A-Z]+)", line) for line in sells]
+    assert sells and all(bought), out.stdout
+    assert {m["symbol"] for m in bought if m} == {"WBTC", "WETH", "LINK", "XAU", "TBILL"}, out.stdout
 
 
 def test_status__stale_feed__nav_unavailable_naming_the_asset_not_zero(config_path, key_of):

@@ -13,7 +13,8 @@ from brownie import accounts, web3  # type: ignore[attr-defined]
 from devworld.sim.runner import MarketSimulator
 from keeper.deployments import save_deployment
 from scripts.deploy_vault import GovernanceMode, GovernorConfig, deploy_vault, load_vault_config
-from tests.helpers.governance import TIMELOCK_S, VOTING_DELAY_S, VOTING_PERIOD_S, deposit
+from tests.helpers.governance import TIMELOCK_S, VOTING_DELAY_S, VOTING_PERIOD_S
+from tests.helpers.vault import deposit
 
 WARMUP_HOURS = 36
 

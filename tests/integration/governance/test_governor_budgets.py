@@ -31,12 +31,11 @@ from tests.helpers.governance import (
     TIMELOCK_S,
     VOTING_DELAY_S,
     VOTING_PERIOD_S,
-    deposit,
     keeper_config,
     keeper_key,
     sleep,
 )
-from tests.helpers.vault import plain, reverts_with
+from tests.helpers.vault import deposit, plain, reverts_with
 
 EQUAL = [0, 2000, 2000, 2000, 2000, 2000]
 """config/vault.yaml's budgets: USDC (base, none), WBTC, WETH, LINK, XAU, TBILL."""

@@ -8,6 +8,7 @@ from dataclasses import replace
 import pytest
 
 from scripts.deploy_vault import FeeConfig, deploy_vault, load_vault_config
+from tests.helpers.vault import deposit
 
 
 @pytest.fixture(autouse=True)
@@ -46,11 +47,8 @@ def base(world):
 
 
 @pytest.fixture(scope="module")
-def seeded(world, vault, base, alice, bob):
+def seeded(world, vault, alice, bob):
     """Alice and Bob each hold 100,000 USDC of shares; everything idle in the base asset."""
     for who in (alice, bob):
-        amount = 100_000 * 10 ** base.decimals()
-        world.fund("USDC", who, amount)
-        base.approve(vault, amount, {"from": who})
-        vault.deposit(amount, who, {"from": who})
+        deposit(world, vault, who, 100_000)
     return vault

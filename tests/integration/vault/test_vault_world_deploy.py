@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from brownie import chain  # type: ignore[attr-defined]
 
-from scripts.deploy_vault import deploy_vault, load_vault_config
+from scripts.deploy_vault import deploy_vault, deployment_section, load_vault_config
 from tests.helpers.vault import plain, reverts_with, sleep_and_refresh
 
 
@@ -34,6 +34,25 @@ def test_deploy_vault__config__registry_budgets_and_roles(
     assert vault.hasRole(admin, timelocked.timelock)
     for role in (admin, vault.MANAGER_ROLE(), vault.KEEPER_ROLE(), vault.GUARDIAN_ROLE()):
         assert not vault.hasRole(role, deployer)
+
+
+def test_deployment_section__names_what_the_keeper_and_demos_read(timelocked, vault_cfg):
+    """The one ``vault`` section both deploy scripts write (scripts/deploy_vault.py and scripts/deploy_book.py)."""
+    vault = timelocked.vault
+    section = deployment_section(timelocked, vault_cfg, "USDC", 1234)
+    assert section == {
+        "address": vault.address,
+        "adapter": timelocked.adapter.address,
+        "lending_adapter": None,
+        "lens": vault.lens(),
+        "module": vault.module(),
+        "timelock": timelocked.timelock.address,
+        "governance_mode": vault_cfg.governance_mode.value,
+        "governor": None,
+        "votes": None,
+        "assets": ["USDC", *vault_cfg.assets],
+        "block": 1234,
+    }
 
 
 def test_governance__through_timelock__waits_out_the_delay(timelocked, gov, vault_cfg):
