@@ -44,7 +44,7 @@ DEFAULT_PORT = 8050
 REFRESH_S = 5.0
 """How often the page asks for a new state."""
 SHARE_DECIMALS_OFFSET = 6
-"""The vault's ERC-4626 decimals offset: shares have the base asset's decimals plus this."""
+"""The vault's ERC-4626 decimals offset (``_decimalsOffset``): the virtual shares in its share price."""
 RECENT_TICKS = 100
 """Journal rows the deviation chart and the failure count look at."""
 RECENT_REBALANCES = 10
@@ -107,9 +107,10 @@ def share_price(s: Snapshot) -> float:
     return float(offset * (s.nav + 1) / (s.total_supply + offset))
 
 
-def vault_json(s: Snapshot) -> dict[str, Any]:
+def vault_json(s: Snapshot, share_decimals: int) -> dict[str, Any]:
     """The vault at the snapshot's block: NAV (or why there is none), share price, leverage, health factor,
-    pauses, and one row per registry entry by symbol (holding, value, weight of NAV, target, budget, feed age)."""
+    pauses, and one row per registry entry by symbol (holding, value, weight of NAV, target, budget, feed age).
+    ``share_decimals`` is the vault's own ``decimals()``."""
     nav_ok = s.nav_ok
     nav_base = s.nav / s.base_unit if nav_ok else None
     gross = sum(a.value_base for a in s.assets)
@@ -143,7 +144,7 @@ def vault_json(s: Snapshot) -> dict[str, Any]:
         "nav": nav_base,
         "nav_text": nav_text(s),
         "share_price": share_price(s) if nav_ok else None,
-        "total_supply": human(s.total_supply, s.assets[0].token_decimals + SHARE_DECIMALS_OFFSET),
+        "total_supply": human(s.total_supply, share_decimals),
         "gross": gross,
         "debt": s.debt / s.base_unit,
         "leverage": s.gross_leverage if nav_ok else None,
@@ -303,6 +304,7 @@ class Dashboard:
         self.clock = clock
         self._lock = threading.Lock()
         self._history: deque[_Point] = deque(maxlen=HISTORY_POINTS)
+        self._share_decimals: int | None = None
 
     def state(self) -> dict[str, Any]:
         """One state document: the chain part from one snapshot (or ``error`` saying why not) and the journal."""
@@ -319,7 +321,9 @@ class Dashboard:
         }
         try:
             snap, proposal = self.keeper.decide()
-            out["vault"] = vault_json(snap)
+            if self._share_decimals is None:  # fixed at deployment: read once
+                self._share_decimals = int(self.keeper.client.call("RiskParityVault", self.keeper.vault, "decimals"))
+            out["vault"] = vault_json(snap, self._share_decimals)
             out["plan"] = plan_json(snap, proposal, self.cfg.policy.trigger_rc_deviation)
             self._remember(out["vault"])
         except KeeperError as exc:

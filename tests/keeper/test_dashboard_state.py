@@ -57,9 +57,11 @@ def _config(tmp_path: Path):
 
 
 def test_vault_json__numbers_by_symbol_never_addresses() -> None:
-    v = vault_json(_snapshot())
+    v = vault_json(_snapshot(), 12)
     assert v["nav_ok"] and v["nav"] == 150_000.0 and v["nav_text"] == "NAV 150,000.00 USDC"
     assert v["share_price"] == pytest.approx(1.5, rel=1e-9)  # 150,000 USDC over 100,000 shares
+    assert v["total_supply"] == "100,000.00"  # in the vault's own decimals() (12 here)
+    assert vault_json(_snapshot(), 18)["total_supply"] == "0.1"
     rows = {a["symbol"]: a for a in v["assets"]}
     assert set(rows) == {"USDC", "WBTC"}
     assert rows["WBTC"]["holding"] == "0.5" and rows["WBTC"]["weight"] == pytest.approx(50_000 / 150_000)
@@ -78,7 +80,7 @@ def test_share_price__empty_vault__reads_one_like_convert_to_assets() -> None:
 
 
 def test_vault_json__stale_feed__nav_unavailable_with_the_reason_never_zero() -> None:
-    v = vault_json(_snapshot(wbtc_updated_at=NOW - 5_400, nav_ok=False))
+    v = vault_json(_snapshot(wbtc_updated_at=NOW - 5_400, nav_ok=False), 12)
     assert v["nav"] is None and v["share_price"] is None and v["leverage"] is None
     assert v["nav_text"].startswith("NAV unavailable: feed 0xfeed02 for WBTC is stale since 2023-11-14 21:43:20 UTC")
     wbtc = next(a for a in v["assets"] if a["symbol"] == "WBTC")
@@ -123,10 +125,19 @@ class _NodeDown:
         raise NodeUnreachableError("reading vault keeper view failed 1 times on http://127.0.0.1:1: check the node(s)")
 
 
+class _Vault:
+    """The chain client's ``call`` for the one view the page reads outside the snapshot: ``decimals()``."""
+
+    def call(self, contract: str, address: str, fn: str) -> int:
+        assert (contract, fn) == ("RiskParityVault", "decimals")
+        return 12
+
+
 class _Fine(_NodeDown):
     def __init__(self, journal: Journal, cfg) -> None:
         super().__init__(journal)
         self.cfg = cfg
+        self.client, self.vault = _Vault(), "0x" + "11" * 20
 
     def decide(self):
         s = _snapshot()
