@@ -125,6 +125,12 @@ class LeverageSettings:
     under-forecasts when volatility rises, which left realized vol far above target in turbulent years."""
     band: float = 0.10
     """A rebalance is considered when leverage is this far (in x) from its target."""
+    band_reset: float = 0.0
+    """Where an exposure that left the band is brought back, as a fraction of the band from the target: 0 moves the
+    whole book to the target (composition and exposure); above 0 the exposure alone is brought to within
+    ``band_reset x band`` of the target by scaling the held book (composition kept), so a forecast that wanders
+    across the band's edge costs the distance past it, not a round trip to the target (see
+    keeper.engine.exposure_move)."""
     health_factor_margin: float = 0.05
     """Delever when the health factor is within this fraction above the vault's minimum (before its ripcord)."""
 
@@ -360,6 +366,11 @@ def _validate(cfg: KeeperConfig) -> None:
     )
     need(0.0 < cfg.leverage.target_vol < 2.0, "leverage.target_vol", "must be in (0, 2) (0.10 = 10% a year)")
     need(cfg.leverage.band > 0.0, "leverage.band", "must be > 0")
+    need(
+        0.0 <= cfg.leverage.band_reset < 1.0,
+        "leverage.band_reset",
+        "must be in [0, 1) (0 = back to the target, 0.5 = halfway between the target and the band's edge)",
+    )
     need(0.0 <= cfg.leverage.min_exposure <= 1.0, "leverage.min_exposure", "must be in [0, 1] (1 = fully invested)")
     need(0.0 <= cfg.leverage.health_factor_margin < 1.0, "leverage.health_factor_margin", "must be in [0, 1)")
     need(cfg.schedule.interval_s > 0, "schedule.interval_s", "must be > 0 seconds")

@@ -338,6 +338,32 @@ def _leverage(
     )
 
 
+def exposure_move(weights: FloatArray, target: FloatArray, exposure: float, band: float, reset: float) -> FloatArray:
+    """Where an exposure-only rebalance (the risk split inside its trigger, the exposure outside its band) goes.
+
+    With ``reset`` = 0: the whole way to ``target`` (composition and exposure). Otherwise the held book is scaled,
+    composition kept, to the exposure ``e' = e* + clip(e - e*, -reset x band, reset x band)`` for the held exposure
+    ``e = Σ w`` and the target exposure ``e*``: the trade is ``|e - e'|`` of NAV instead of ``|e - e*|`` plus the
+    composition's move. Under proportional costs the cheapest policy that keeps a quantity in a band trades it
+    back to the band's edge, not to its centre (the no-trade region of Davis and Norman, 1990); stopping
+    ``reset x band`` inside the edge keeps a forecast that hovers at the edge from trading on every tick. The
+    composition is the risk policy's business: it has just judged the split not worth trading. A book with no risky
+    holdings cannot be scaled and goes to the target.
+
+    Parameters
+    ----------
+    weights, target : (N,) held and target risky weights (fractions of NAV).
+    exposure : the target exposure ``e*`` (``target`` sums to it).
+    band : the leverage band (``leverage.band``).
+    reset : ``leverage.band_reset`` in [0, 1).
+    """
+    held = float(weights.sum())
+    if reset <= 0.0 or held <= 0.0:
+        return target
+    e_new = exposure + float(np.clip(held - exposure, -reset * band, reset * band))
+    return weights * (e_new / held)
+
+
 def propose(
     s: Snapshot,
     cfg: KeeperConfig,
@@ -442,7 +468,8 @@ def propose(
     if not d.rebalance and not (off_target and d.reason is not Reason.COOLDOWN):
         return common
     reason = Reason.DEVIATION_ABOVE_THRESHOLD if d.rebalance else Reason.EXPOSURE_OFF_TARGET
-    w_move, refused = _inside_guardrail(s, risky, d.weights if d.rebalance else weights + f_max * (target - weights))
+    aim = exposure_move(weights, target, exposure, cfg.leverage.band, cfg.leverage.band_reset)
+    w_move, refused = _inside_guardrail(s, risky, d.weights if d.rebalance else weights + f_max * (aim - weights))
     if refused is not None:
         return refused(common)
 
@@ -632,7 +659,10 @@ def _plan_levered(
         reason = Reason.HEALTH_FACTOR_ALARM
     else:
         reason = Reason.DEVIATION_ABOVE_THRESHOLD if d.rebalance else Reason.LEVERAGE_OFF_TARGET
-    w_move, refused = _inside_guardrail(s, risky, d.weights if d.rebalance else weights + f_max * (target - weights))
+    # A health-factor alarm moves to its (de-levering) target in full; an exposure off its band by band_reset.
+    reset = 0.0 if lever.alarm else cfg.leverage.band_reset
+    aim = exposure_move(weights, target, lever.exposure, cfg.leverage.band, reset)
+    w_move, refused = _inside_guardrail(s, risky, d.weights if d.rebalance else weights + f_max * (aim - weights))
     if refused is not None:
         return refused(common)
     # Gross / NAV: the risky exposures plus the cash buffer when they need borrowing; otherwise the base asset

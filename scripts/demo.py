@@ -139,7 +139,9 @@ def main() -> None:
             "transactions": {"confirmations": 0},  # anvil mines only on transactions
             # Volatility targeting both ways: levered when calm, down to 20% invested in stress (the rest in USDC),
             # on a forecast corrected up by trailing realized volatility, half of it from the implied-vol feeds.
-            "leverage": {"target_vol": TARGET_VOL, "min_exposure": 0.2, "bias_correction": True},
+            # Off its band, the exposure goes back to halfway between the target and the band's edge by scaling the
+            # book (keeper.engine.exposure_move), not the whole way to the target with the composition re-solved.
+            "leverage": {"target_vol": TARGET_VOL, "min_exposure": 0.2, "bias_correction": True, "band_reset": 0.5},
             "journal": str(journal),
         },
         "demo keeper config",

@@ -245,3 +245,38 @@ def test_propose__exposure_far_above_vol_target__sells_into_base_even_when_the_r
     # Within the band nothing moves.
     near = replace(cfg, leverage=replace(cfg.leverage, band=2.0))
     assert propose(_snapshot(PRICES), near).action is Action.HOLD
+
+
+def test_exposure_move__reset_zero_or_nothing_held__goes_to_the_target() -> None:
+    held, target = np.array([0.3, 0.5]), np.array([0.2, 0.2])
+    np.testing.assert_array_equal(engine.exposure_move(held, target, 0.4, 0.1, 0.0), target)
+    np.testing.assert_array_equal(engine.exposure_move(np.zeros(2), target, 0.4, 0.1, 0.5), target)
+
+
+def test_exposure_move__above_or_below_the_band__scales_the_book_to_reset_times_band_from_the_target() -> None:
+    held, target = np.array([0.3, 0.5]), np.array([0.2, 0.2])
+    down = engine.exposure_move(held, target, 0.4, 0.1, 0.5)
+    assert down.sum() == pytest.approx(0.45) and down[0] / down[1] == pytest.approx(0.6)  # composition kept
+    up = engine.exposure_move(held * 0.25, target, 0.4, 0.1, 0.5)  # held 0.2, target 0.4
+    assert up.sum() == pytest.approx(0.35) and up[0] / up[1] == pytest.approx(0.6)
+    inside = engine.exposure_move(held * 0.5, target, 0.4, 0.1, 0.5)  # already within reset x band: unchanged
+    np.testing.assert_allclose(inside, held * 0.5)
+
+
+def test_propose__exposure_off_band_with_band_reset__trades_the_exposure_only_to_within_the_band() -> None:
+    """The risk split held (trigger out of reach), the exposure 2/3 against a de-risking target near 1/3."""
+    cfg = _vol_cfg(target_vol=0.10, min_exposure=0.0)
+    cfg = replace(cfg, policy=replace(cfg.policy, trigger_rc_deviation=0.99))
+    full = propose(_snapshot(PRICES), cfg)
+    assert full.action is Action.REBALANCE and full.reason is Reason.EXPOSURE_OFF_TARGET, full.text
+    assert full.exposure_target is not None and full.exposure_target < 0.5
+    # band_reset 0: the whole book to the solved split at the target exposure (today's behaviour).
+    assert full.target_bps is not None and sum(full.target_bps[1:]) == pytest.approx(full.exposure_target * 1e4, abs=3)
+
+    halfway = propose(_snapshot(PRICES), replace(cfg, leverage=replace(cfg.leverage, band_reset=0.5)))
+    assert halfway.action is Action.REBALANCE and halfway.reason is Reason.EXPOSURE_OFF_TARGET, halfway.text
+    assert halfway.target_bps is not None
+    risky = np.array(halfway.target_bps[1:], dtype=np.float64)
+    assert risky.sum() == pytest.approx((full.exposure_target + 0.5 * cfg.leverage.band) * 1e4, abs=3)
+    assert risky[0] / risky[1] == pytest.approx(1.0, rel=2e-3)  # held 50/50 in value: composition kept
+    assert len(halfway.trades) == 2 and all(t.token_out == USDC for t in halfway.trades)  # sells only

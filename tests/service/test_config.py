@@ -51,6 +51,7 @@ def test_load_keeper_config__shipped_examples__are_valid(path):
             "'risk.estimator' must be one of sample, ewma, ledoit_wolf, garch, blend",
         ),
         (_with(leverage={"min_exposure": 1.5}), "'leverage.min_exposure' must be in \\[0, 1\\]"),
+        (_with(leverage={"band_reset": 1.0}), "'leverage.band_reset' must be in \\[0, 1\\)"),
         (_with(chain={"max_head_age_s": -1}), "'chain.max_head_age_s' must be >= 0"),
         (_with(transactions={"fee_bump_pct": 5}), "'transactions.fee_bump_pct' must be >= 12.5"),
         (_with(schedule={"max_consecutive_failures": 0}), "'schedule.max_consecutive_failures' must be >= 1"),
