@@ -264,6 +264,8 @@ def with_settings(keeper: KeeperConfig, overrides: dict[str, Any], interval: int
     changes = {k: overrides[k] for k in names if k in overrides}
     if "cooldown_rows" in overrides:
         changes["cooldown_s"] = overrides["cooldown_rows"] * interval
+    if "max_interval_rows" in overrides:
+        changes["max_interval_s"] = overrides["max_interval_rows"] * interval
     return replace(keeper, risk=risk, policy=replace(policy, **changes))
 
 
