@@ -238,9 +238,7 @@ def decide(
         benefit = nav * config.value_per_squared_deviation * (dev0 * dev0 - dev_f * dev_f)
         if first is None:
             first = (dev_f, benefit, cost)
-        if benefit >= multiple * cost and (
-            best is None or benefit - cost > best.expected_benefit - best.expected_cost
-        ):
+        if benefit >= multiple * cost and (best is None or benefit - cost > best.expected_benefit - best.expected_cost):
             best = Decision(True, reason, f, w_f, dev0, dev_f, benefit, cost)
     if not any_trade:
         return hold(Reason.TRADES_BELOW_MINIMUM)

@@ -161,12 +161,15 @@ def test_backtest__calendar_below_a_trigger_that_never_fires__rebalances_every_i
     px = _prices()
     never = _keeper(trigger_rc_deviation=0.99, cooldown_s=0)
     calendar = _keeper(trigger_rc_deviation=0.99, cooldown_s=0, max_interval_s=10 * DAY)
-    assert backtest(px, BacktestConfig(keeper=never), strategies=("risk_parity",)).strategies[
-        "risk_parity"
-    ].rebalances == 1  # the deposit only
-    rows = backtest(px, BacktestConfig(keeper=calendar), strategies=("risk_parity",)).strategies[
-        "risk_parity"
-    ].rebalance_rows
+    assert (
+        backtest(px, BacktestConfig(keeper=never), strategies=("risk_parity",)).strategies["risk_parity"].rebalances
+        == 1
+    )  # the deposit only
+    rows = (
+        backtest(px, BacktestConfig(keeper=calendar), strategies=("risk_parity",))
+        .strategies["risk_parity"]
+        .rebalance_rows
+    )
     assert len(rows) > 10 and set(np.diff(rows)) == {10}
 
 
