@@ -24,14 +24,15 @@ Measured:
   The covariance depends on prices only, so both runs see identical matrices (checked); the keeper's solver is
   then timed on those matrices, solve for solve, and the largest weight difference between the two is reported.
 - **Monthly rebalancing**: the same engine with ``policy.cooldown_s`` = 21 rows and the trigger and cost gate
-  off (a rebalance every 21 rows, whatever the deviation: calendar-style monthly rebalancing; the move is the
-  one of 1, 1/2 or 1/4 of the way to target with the largest model benefit net of cost, not always a full one), and,
+  off (a rebalance every 21 rows, whatever the deviation: calendar-style monthly rebalancing; the move is the one
+  of 1, 1/2 or 1/4 of the way to target with the largest model benefit net of cost, not always a full one), and,
   as a second reference, the shipped policy with only the 21-row cooldown added. Turnover per year and realized
   risk-contribution error come from the backtest's own report (``StrategyResult``).
 - **Turnover study** (``TURNOVER_STUDY``, alone with ``--study-only``): keeper settings (estimator and half-life,
-  relative trigger, cost gate, cooldown, calendar review, damped moves) each beside monthly rebalancing on the same estimator, against the target "turnover at most 1.5x
-  monthly's at equal or lower realized error". Each row also gets the realized error on common 21-row blocks
-  (:func:`block_rc_error`), which measures every strategy over the same periods.
+  relative trigger, cost gate, cooldown, calendar review, damped moves) each beside monthly rebalancing on the
+  same estimator, against the target "turnover at most 1.5x monthly's at equal or lower realized error". Each
+  row also gets the realized error on common 21-row blocks (:func:`block_rc_error`), which measures every
+  strategy over the same periods.
 
 BLAS runs single-threaded (as in ``benchmarks/solver.py``): the machine has 2 cores, shared. Writes
 ``benchmarks/results/backtest.json`` and prints the table for ``benchmarks/README.md``.
