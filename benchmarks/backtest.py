@@ -4,6 +4,7 @@ rebalancing through the same engine.
 
     .venv/bin/python benchmarks/backtest.py            # about 4-5 minutes (skfolio's walk-forward is most of it)
     .venv/bin/python benchmarks/backtest.py --quick    # 1,000 rows, one repeat: a smoke run
+    .venv/bin/python benchmarks/backtest.py --study-only   # the turnover study alone (about 7 minutes)
 
 Data: ``skfolio.datasets.load_sp500_dataset()`` (20 stocks, 8,313 business days, shipped inside skfolio's wheel),
 written as ``DataFrame.to_csv`` writes it and read back by :func:`keeper.prices.load_prices_csv`, as the real-data
@@ -23,13 +24,15 @@ Measured:
   The covariance depends on prices only, so both runs see identical matrices (checked); the keeper's solver is
   then timed on those matrices, solve for solve, and the largest weight difference between the two is reported.
 - **Monthly rebalancing**: the same engine with ``policy.cooldown_s`` = 21 rows and the trigger and cost gate
-  off (a rebalance to target every 21 rows, whatever the deviation: calendar-style monthly rebalancing), and,
+  off (a rebalance every 21 rows, whatever the deviation: calendar-style monthly rebalancing; the move is the one
+  of 1, 1/2 or 1/4 of the way to target with the largest model benefit net of cost, not always a full one), and,
   as a second reference, the shipped policy with only the 21-row cooldown added. Turnover per year and realized
   risk-contribution error come from the backtest's own report (``StrategyResult``).
-- **Turnover study** (``TURNOVER_STUDY``): keeper settings (estimator and half-life, relative trigger, cost gate,
-  cooldown) each beside monthly rebalancing on the same estimator, against the target "turnover at most 1.5x
-  monthly's at equal or lower realized error". Each row also gets the realized error on common 21-row blocks
-  (:func:`block_rc_error`), which measures every strategy over the same periods.
+- **Turnover study** (``TURNOVER_STUDY``, alone with ``--study-only``): keeper settings (estimator and half-life,
+  relative trigger, cost gate, cooldown, calendar review, damped moves) each beside monthly rebalancing on the
+  same estimator, against the target "turnover at most 1.5x monthly's at equal or lower realized error". Each
+  row also gets the realized error on common 21-row blocks (:func:`block_rc_error`), which measures every
+  strategy over the same periods.
 
 BLAS runs single-threaded (as in ``benchmarks/solver.py``): the machine has 2 cores, shared. Writes
 ``benchmarks/results/backtest.json`` and prints the table for ``benchmarks/README.md``.
@@ -73,6 +76,7 @@ from keeper.risk import risk_contributions  # noqa: E402
 from keeper.risk.returns import SECONDS_PER_YEAR  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results" / "backtest.json"
+STUDY_RESULTS = ROOT / "benchmarks" / "results" / "turnover_study.json"
 CONFIG = ROOT / "config" / "keeper.local.yaml"
 TARGET_SECONDS = 5.0
 TARGET_RC_ERROR = 0.03
@@ -82,7 +86,8 @@ STRATEGY = "risk_parity"
 
 # Issue 11's turnover target, keeper settings against monthly rebalancing: overrides of the shipped config, each
 # compared with monthly rebalancing on the same estimator (the same covariance every day). Keys: estimator,
-# ewma_decay, trigger_rc_deviation, trigger_relative, cost_multiple, value_per_squared_deviation, cooldown_rows.
+# ewma_decay, trigger_rc_deviation, trigger_relative, cost_multiple, value_per_squared_deviation, move_fraction,
+# cooldown_rows, max_interval_rows (policy.max_interval_s in rows: the calendar review).
 TURNOVER_STUDY: tuple[tuple[str, dict[str, Any]], ...] = (
     ("shipped", {}),
     ("slower EWMA", {"ewma_decay": 0.97}),
@@ -106,6 +111,22 @@ TURNOVER_STUDY: tuple[tuple[str, dict[str, Any]], ...] = (
             "cost_multiple": 0.0,
             "cooldown_rows": MONTH_ROWS,
         },
+    ),
+    ("calendar review + shipped trigger", {"max_interval_rows": MONTH_ROWS}),
+    ("shipped trigger, half moves", {"move_fraction": 0.5}),
+    (
+        "10-point trigger + 10-row review, half moves",
+        {"trigger_rc_deviation": 0.10, "max_interval_rows": 10, "move_fraction": 0.5},
+    ),
+    (
+        "monthly review, half moves",
+        {"cooldown_rows": MONTH_ROWS, "max_interval_rows": MONTH_ROWS, "move_fraction": 0.5},
+    ),
+    ("10-row review, half moves", {"cooldown_rows": 10, "max_interval_rows": 10, "move_fraction": 0.5}),
+    ("5-row review, quarter moves", {"cooldown_rows": 5, "max_interval_rows": 5, "move_fraction": 0.25}),
+    (
+        "Ledoit-Wolf, 10-row review, half moves",
+        {"estimator": "ledoit_wolf", "cooldown_rows": 10, "max_interval_rows": 10, "move_fraction": 0.5},
     ),
 )
 
@@ -260,10 +281,18 @@ def with_settings(keeper: KeeperConfig, overrides: dict[str, Any], interval: int
         risk = replace(risk, estimator=Estimator(overrides["estimator"]))
     if "ewma_decay" in overrides:
         risk = replace(risk, ewma_decay=overrides["ewma_decay"])
-    names = ("trigger_rc_deviation", "trigger_relative", "cost_multiple", "value_per_squared_deviation")
+    names = (
+        "trigger_rc_deviation",
+        "trigger_relative",
+        "cost_multiple",
+        "value_per_squared_deviation",
+        "move_fraction",
+    )
     changes = {k: overrides[k] for k in names if k in overrides}
     if "cooldown_rows" in overrides:
         changes["cooldown_s"] = overrides["cooldown_rows"] * interval
+    if "max_interval_rows" in overrides:
+        changes["max_interval_s"] = overrides["max_interval_rows"] * interval
     return replace(keeper, risk=risk, policy=replace(policy, **changes))
 
 
@@ -436,6 +465,25 @@ def bench(rows: int | None, repeats: int) -> dict[str, Any]:
     }
 
 
+def study_only(rows: int | None) -> dict[str, Any]:
+    """The turnover study alone: the shipped keeper and monthly rebalancing once each, then every study row (no
+    timed repeats, no instrumented run, no skfolio walk-forward)."""
+    table, _ = load_table(rows)
+    keeper = load_keeper_config(CONFIG)
+    interval = round(SECONDS_PER_YEAR / 252.0)
+    _, result = run(table, keeper)
+    _, monthly = run(table, monthly_of(keeper, interval))
+    return {
+        "data": {
+            "source": "skfolio.datasets.load_sp500_dataset",
+            "assets": len(table.names),
+            "rows": len(table.labels),
+        },
+        "keeper_config": str(CONFIG.relative_to(ROOT)),
+        "turnover_study": turnover_study(table, keeper, interval, result, monthly),
+    }
+
+
 def turnover_study(
     table: PriceTable, keeper: KeeperConfig, interval: int, shipped: kb.BacktestResult, monthly: kb.BacktestResult
 ) -> list[dict[str, Any]]:
@@ -490,8 +538,9 @@ def best_setting(study: list[dict[str, Any]]) -> dict[str, Any]:
 def study_markdown(d: dict[str, Any]) -> str:
     lines = [
         "| setting | turnover/yr | rebalances/yr | RC err (own) | RC err (21-row blocks) | monthly, same estimator:"
-        " turnover/yr, RC err (own), (blocks) | turnover ratio | target met (own / blocks) |",
-        "|---|---:|---:|---:|---:|---|---:|---|",
+        " turnover/yr, RC err (own), (blocks) | turnover ratio | costs bps/yr (monthly's) |"
+        " target met (own / blocks) |",
+        "|---|---:|---:|---:|---:|---|---:|---:|---|",
     ]
     for r in d["turnover_study"]:
         k, m = r["keeper"], r["monthly_same_estimator"]
@@ -501,7 +550,8 @@ def study_markdown(d: dict[str, Any]) -> str:
             f" {k['realized_rc_error'] * 100:.2f} pp | {k['block_rc_error'] * 100:.2f} pp |"
             f" {m['turnover_per_year']:.3f}, {m['realized_rc_error'] * 100:.2f} pp,"
             f" {m['block_rc_error'] * 100:.2f} pp |"
-            f" {r['turnover_ratio']:.2f} | {'yes' if r['met'] else 'no'} / {'yes' if r['met_on_blocks'] else 'no'} |"
+            f" {r['turnover_ratio']:.2f} | {k['costs_bps_per_year']:.1f} ({m['costs_bps_per_year']:.1f}) |"
+            f" {'yes' if r['met'] else 'no'} / {'yes' if r['met_on_blocks'] else 'no'} |"
         )
     return "\n".join(lines)
 
@@ -554,8 +604,19 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="1,000 rows and one repeat, results not written")
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument(
+        "--study-only",
+        action="store_true",
+        help=f"the turnover study alone (written to {STUDY_RESULTS.relative_to(ROOT)}, not {RESULTS.name})",
+    )
     args = parser.parse_args(argv)
     logging.disable(logging.CRITICAL)  # the engine logs a line per decision
+    if args.study_only:
+        study = study_only(1000 if args.quick else None)
+        if not args.quick:
+            STUDY_RESULTS.write_text(json.dumps(study, indent=1) + "\n")
+        print(study_markdown(study))
+        return 0
     data = bench(1000 if args.quick else None, 1 if args.quick else args.repeats)
     if not args.quick:
         RESULTS.write_text(json.dumps(data, indent=1) + "\n")

@@ -96,6 +96,14 @@ class PolicySettings:
     """Measure the trigger as a fraction of each asset's budget (``max |RC/b - 1|``) instead of in absolute
     points, so one threshold means the same for 5 and 20 assets (0.25 = a risk share 25% off its budget)."""
     cooldown_s: int = 6 * 3600
+    max_interval_s: int = 0
+    """Calendar review: once the last rebalance is this old, a rebalance no longer needs the trigger nor the cost
+    gate's margin (see keeper.policy). 0 = off (trigger only). At least ``cooldown_s`` when on."""
+    move_fraction: float = 1.0
+    """Fraction of the way from the held risk split to the solved one a rebalance aims at, at the target exposure
+    (the cost gate then chooses among that move, half and a quarter of it). Below 1 each rebalance averages the
+    new estimate with the holdings, which damps the estimator's noise (benchmarks/README.md, turnover against
+    monthly); the exposure is not damped."""
     min_trade_usd: float = 100.0
     max_trade_usd: float | None = None
     slippage_bps: int = 50
@@ -347,6 +355,17 @@ def _validate(cfg: KeeperConfig) -> None:
     need(0.0 <= cfg.risk.implied_vol_weight <= 1.0, "risk.implied_vol_weight", "must be in [0, 1]")
     need(0.0 < cfg.policy.trigger_rc_deviation < 1.0, "policy.trigger_rc_deviation", "must be in (0, 1)")
     need(cfg.policy.cooldown_s >= 0, "policy.cooldown_s", "must be >= 0")
+    need(
+        cfg.policy.max_interval_s == 0 or cfg.policy.max_interval_s >= cfg.policy.cooldown_s,
+        "policy.max_interval_s",
+        f"is {cfg.policy.max_interval_s}: must be 0 (off) or >= policy.cooldown_s = {cfg.policy.cooldown_s} seconds "
+        "(the cooldown is checked first)",
+    )
+    need(
+        0.0 < cfg.policy.move_fraction <= 1.0,
+        "policy.move_fraction",
+        f"is {cfg.policy.move_fraction}: must be in (0, 1] (1 = a full move to the target)",
+    )
     need(0 <= cfg.policy.slippage_bps <= 1000, "policy.slippage_bps", "must be within 0..1000")
     need(0 <= cfg.policy.cash_buffer_bps < BPS, "policy.cash_buffer_bps", "must be within 0..9999")
     need(cfg.tx.gas_price_cap_gwei > 0, "transactions.gas_price_cap_gwei", "must be > 0")

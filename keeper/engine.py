@@ -408,14 +408,25 @@ def propose(
     move = float(np.abs(target - weights).sum())
     cap = s.max_turnover_bps / BPS * TURNOVER_MARGIN
     f_max = 1.0 if move <= cap else cap / move
+    # The risk policy aims a fraction (policy.move_fraction) of the way from the held risk split to the solved one,
+    # at the target exposure: it damps the estimator's noise in the split, never the exposure (a deposit is
+    # invested, a de-risking or a health-factor alarm moves, in full). Held nothing risky yet: the target itself.
+    aim, f_aim = target, f_max
+    held = float(weights.sum())
+    if cfg.policy.move_fraction < 1.0 and held > 0.0:
+        m = cfg.policy.move_fraction
+        aim = ((1.0 - m) * weights / held + m * solved / float(solved.sum())) * exposure
+        move_aim = float(np.abs(aim - weights).sum())
+        f_aim = 1.0 if move_aim <= cap else cap / move_aim
     policy = PolicyConfig(
         trigger_threshold=cfg.policy.trigger_rc_deviation,
         trigger_relative=cfg.policy.trigger_relative,
         cooldown_seconds=cfg.policy.cooldown_s,
+        max_interval_seconds=cfg.policy.max_interval_s,
         min_trade_value=cfg.policy.min_trade_usd / base_usd,
         value_per_squared_deviation=cfg.policy.value_per_squared_deviation,
         cost_multiple=cfg.policy.cost_multiple,
-        fractions=(f_max, f_max / 2, f_max / 4),
+        fractions=(f_aim, f_aim / 2, f_aim / 4),
     )
     last = last_rebalance_at if last_rebalance_at is not None else (s.last_rebalance_at or None)
     # The trigger and the cost gate measure distance from the allocator's own risk split (the budget itself for
@@ -426,7 +437,7 @@ def propose(
         last_rebalance=last,
         nav=nav,
         current_weights=weights,
-        target_weights=target,
+        target_weights=aim,
         cov=cov,
         budget=held_to,
         prices=[s.assets[i].price_base for i in risky],
@@ -467,9 +478,9 @@ def propose(
         )
     if not d.rebalance and not (off_target and d.reason is not Reason.COOLDOWN):
         return common
-    reason = Reason.DEVIATION_ABOVE_THRESHOLD if d.rebalance else Reason.EXPOSURE_OFF_TARGET
-    aim = exposure_move(weights, target, exposure, cfg.leverage.band, cfg.leverage.band_reset)
-    w_move, refused = _inside_guardrail(s, risky, d.weights if d.rebalance else weights + f_max * (aim - weights))
+    reason = d.reason if d.rebalance else Reason.EXPOSURE_OFF_TARGET
+    rescaled = exposure_move(weights, target, exposure, cfg.leverage.band, cfg.leverage.band_reset)
+    w_move, refused = _inside_guardrail(s, risky, d.weights if d.rebalance else weights + f_max * (rescaled - weights))
     if refused is not None:
         return refused(common)
 
@@ -658,11 +669,11 @@ def _plan_levered(
     if lever.alarm:
         reason = Reason.HEALTH_FACTOR_ALARM
     else:
-        reason = Reason.DEVIATION_ABOVE_THRESHOLD if d.rebalance else Reason.LEVERAGE_OFF_TARGET
+        reason = d.reason if d.rebalance else Reason.LEVERAGE_OFF_TARGET
     # A health-factor alarm moves to its (de-levering) target in full; an exposure off its band by band_reset.
     reset = 0.0 if lever.alarm else cfg.leverage.band_reset
-    aim = exposure_move(weights, target, lever.exposure, cfg.leverage.band, reset)
-    w_move, refused = _inside_guardrail(s, risky, d.weights if d.rebalance else weights + f_max * (aim - weights))
+    rescaled = exposure_move(weights, target, lever.exposure, cfg.leverage.band, reset)
+    w_move, refused = _inside_guardrail(s, risky, d.weights if d.rebalance else weights + f_max * (rescaled - weights))
     if refused is not None:
         return refused(common)
     # Gross / NAV: the risky exposures plus the cash buffer when they need borrowing; otherwise the base asset

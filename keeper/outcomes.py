@@ -42,6 +42,8 @@ class Reason(TextEnum):
     TRADES_BELOW_MINIMUM = "trades_below_minimum"
     NOT_WORTH_COST = "not_worth_cost"
     DEVIATION_ABOVE_THRESHOLD = "deviation_above_threshold"
+    INTERVAL_ELAPSED = "interval_elapsed"
+    """A calendar review (``policy.max_interval_s``): the last rebalance is that old, the move passed the cost gate."""
     # leverage (keeper.engine, levered vaults)
     HEALTH_FACTOR_ALARM = "health_factor_alarm"
     LEVERAGE_OFF_TARGET = "leverage_off_target"

@@ -6,7 +6,9 @@ not a weight split: weights can drift while risk stays balanced (and the other w
 A rebalance happens only when all hold, in this order:
 
 1. the cooldown since the last rebalance has elapsed (checked first: nothing inside it can trigger);
-2. the deviation exceeds the trigger threshold;
+2. the deviation exceeds the trigger threshold, or the last rebalance is at least ``max_interval_seconds`` old
+   (a calendar review, as calendar-plus-threshold funds run: then neither the threshold nor the cost gate below
+   is required; see ``PolicyConfig``);
 3. some move toward the target (full, or a partial fraction) has an expected benefit at least ``cost_multiple``
    times its expected cost. Benefit = NAV × ``value_per_squared_deviation`` × (dev_before² − dev_after²); cost =
    gas per swap + the constant-product fee and price impact of each swap against the pool's reserves. Trades
@@ -48,6 +50,16 @@ class PolicyConfig:
         Deviation (absolute, as a fraction of total risk) above which a rebalance is considered. 0.05 = 5 points.
     cooldown_seconds : int
         Minimum time between rebalances.
+    max_interval_seconds : int
+        0: off. Otherwise, once the last rebalance (or none at all) is this old, a rebalance needs neither the
+        trigger nor the cost gate's margin: a calendar review on top of the trigger, as calendar-plus-threshold
+        funds run. The review still costs its moves and makes the one with the largest benefit net of cost
+        (cost decides how far, not whether), none whose model benefit is below zero, and no trade below the
+        minimum (a portfolio at its target sends nothing): the rule the benchmark's monthly rebalancing runs.
+        Why not the cost gate's margin: it prices the model's own deviation, and what a review buys is mostly
+        not in it (a move to a fresh estimate while the model's deviation is small); gated at the shipped
+        ``value_per_squared_deviation``, no review passed in the study (benchmarks/README.md). Its cost is
+        bounded instead: at most one review per interval.
     min_trade_value : float
         Trades worth less than this (in base-asset units) are skipped.
     value_per_squared_deviation : float
@@ -62,6 +74,7 @@ class PolicyConfig:
     trigger_threshold: float = 0.05
     trigger_relative: bool = False
     cooldown_seconds: int = 6 * 3600
+    max_interval_seconds: int = 0
     min_trade_value: float = 50.0
     value_per_squared_deviation: float = 0.2
     cost_multiple: float = 1.5
@@ -76,8 +89,9 @@ class Decision:
     ----------
     rebalance : bool
     reason : Reason
-        ``COOLDOWN``, ``BELOW_THRESHOLD``, ``TRADES_BELOW_MINIMUM``, ``NOT_WORTH_COST`` or
-        ``DEVIATION_ABOVE_THRESHOLD`` (rebalance).
+        ``COOLDOWN``, ``BELOW_THRESHOLD``, ``TRADES_BELOW_MINIMUM``, ``NOT_WORTH_COST``, or for a rebalance
+        ``DEVIATION_ABOVE_THRESHOLD`` (the trigger fired) or ``INTERVAL_ELAPSED`` (the calendar review, below the
+        trigger).
     fraction : float
         Chosen fraction of the full move (0 when not rebalancing).
     weights : FloatArray, shape (N,)
@@ -190,8 +204,13 @@ def decide(
     if last_rebalance is not None and now - last_rebalance < config.cooldown_seconds:
         return hold(Reason.COOLDOWN)
     trigger = rc_deviation(w0, cov, budget, relative=True) if config.trigger_relative else dev0
-    if trigger <= config.trigger_threshold:
+    interval = config.max_interval_seconds
+    overdue = bool(interval) and (last_rebalance is None or now - last_rebalance >= interval)
+    fired = trigger > config.trigger_threshold
+    if not fired and not overdue:
         return hold(Reason.BELOW_THRESHOLD)
+    reason = Reason.DEVIATION_ABOVE_THRESHOLD if fired else Reason.INTERVAL_ELAPSED
+    multiple = 0.0 if overdue else config.cost_multiple  # a review moves unless the model says it makes things worse
 
     px_list = px.tolist()
     best: Decision | None = None
@@ -219,17 +238,16 @@ def decide(
         benefit = nav * config.value_per_squared_deviation * (dev0 * dev0 - dev_f * dev_f)
         if first is None:
             first = (dev_f, benefit, cost)
-        if benefit >= config.cost_multiple * cost and (
-            best is None or benefit - cost > best.expected_benefit - best.expected_cost
-        ):
-            best = Decision(True, Reason.DEVIATION_ABOVE_THRESHOLD, f, w_f, dev0, dev_f, benefit, cost)
+        if benefit >= multiple * cost and (best is None or benefit - cost > best.expected_benefit - best.expected_cost):
+            best = Decision(True, reason, f, w_f, dev0, dev_f, benefit, cost)
     if not any_trade:
         return hold(Reason.TRADES_BELOW_MINIMUM)
     if best is None:
         assert first is not None
         return hold(Reason.NOT_WORTH_COST, *first)
     logger.info(
-        "policy rebalance fraction=%.2f deviation_before=%.4f deviation_after=%.4f benefit=%.2f cost=%.2f",
+        "policy rebalance reason=%s fraction=%.2f deviation_before=%.4f deviation_after=%.4f benefit=%.2f cost=%.2f",
+        best.reason,
         best.fraction,
         best.deviation_before,
         best.deviation_after,
