@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
+from scipy.linalg import lapack
 
 from keeper.errors import InsufficientDataError, NotPositiveDefiniteError, ShapeMismatchError
 from keeper.risk.types import FloatArray
@@ -196,7 +197,8 @@ def repair_covariance(cov: npt.ArrayLike, *, min_eigenvalue_ratio: float = 1e-8)
     """
     c = np.asarray(cov, dtype=np.float64)
     c = 0.5 * (c + c.T)
-    flat = ~(np.diag(c) > 0.0)
+    n = c.shape[0]
+    flat = ~(c.diagonal() > 0.0)
     if flat.any():
         # A constant series has no variance and no covariance: give it a tiny one instead of failing (the
         # engine floors such assets at a documented level first and journals it; this is the last guard).
@@ -205,15 +207,11 @@ def repair_covariance(cov: npt.ArrayLike, *, min_eigenvalue_ratio: float = 1e-8)
         c[flat, :] = 0.0
         c[:, flat] = 0.0
         c[flat, flat] = tiny
-    vols, corr = correlation_from_covariance(c)
-    # Fast path: a correlation matrix's largest eigenvalue is at most N, so corr - ratio * N * I positive definite
-    # (one Cholesky) proves λ_min >= ratio * λ_max without the eigendecomposition; otherwise decide exactly.
-    n = corr.shape[0]
-    try:
-        np.linalg.cholesky(corr - min_eigenvalue_ratio * n * np.eye(n))
+    # Fast path: one Cholesky proves the margin without the eigendecomposition (_margin_holds); otherwise decide
+    # exactly.
+    if n == 0 or _margin_holds(c, c.diagonal(), min_eigenvalue_ratio * n):
         return c
-    except np.linalg.LinAlgError:
-        pass
+    vols, corr = correlation_from_covariance(c)
     eigval, eigvec = np.linalg.eigh(corr)
     floor = min_eigenvalue_ratio * float(eigval[-1])
     if eigval[0] >= floor:
@@ -225,6 +223,23 @@ def repair_covariance(cov: npt.ArrayLike, *, min_eigenvalue_ratio: float = 1e-8)
     fixed = 0.5 * (fixed + fixed.T)
     np.fill_diagonal(fixed, 1.0)
     return np.asarray(fixed * np.outer(vols, vols), dtype=np.float64)
+
+
+def _margin_holds(c: FloatArray, var: FloatArray, shift: float) -> bool:
+    """Whether ``c − shift · diag(var)`` has a Cholesky factorisation: then ``λ_min ≥ ratio · λ_max`` holds for the
+    correlation matrix of ``c`` (``shift = ratio · N``), without an eigendecomposition.
+
+    Why: ``c − shift · D²`` is ``D (corr − shift · I) D`` with ``D = diag(σ)``, positive definite exactly when
+    ``λ_min(corr) > ratio · N``, and a correlation matrix's largest eigenvalue is at most its trace N. Factorising
+    the covariance form skips building the correlation matrix; in floating point the two forms can only disagree
+    when ``λ_min`` is within round-off of ``ratio · N``, where the matrix meets the floor either way (it is then
+    left as it is, or decided exactly by the eigendecomposition).
+    """
+    shifted = c.copy()
+    shifted.ravel()[:: c.shape[0] + 1] -= shift * var
+    # Symmetric, so its transpose is the same matrix in Fortran order: LAPACK factorises it without a copy.
+    _, info = lapack.dpotrf(shifted.T, lower=0, clean=0, overwrite_a=1)
+    return bool(info == 0)
 
 
 def blend_implied_vol(cov: npt.ArrayLike, implied_vol: npt.ArrayLike, weight: float) -> FloatArray:

@@ -74,7 +74,7 @@ def resample_last(
         raise ShapeMismatchError(f"timestamps {ts.shape} and prices {px.shape} must be 1-D of equal length")
     if ts.size == 0 or ts[0] > grid[0]:
         raise InsufficientDataError("feed has no round at or before the first grid time")
-    if np.any(np.diff(ts) < 0):
+    if (ts[1:] < ts[:-1]).any():
         raise ValueError("round timestamps must be non-decreasing")
     # side="right" so that a round published exactly at t is already visible at t.
     idx = np.searchsorted(ts, grid, side="right") - 1
@@ -152,7 +152,7 @@ def _resample_shared(timestamps: npt.ArrayLike, answers: list[npt.ArrayLike], gr
     px = np.array(answers, dtype=np.float64)
     if ts.size == 0 or ts[0] > grid[0]:
         raise InsufficientDataError("feed has no round at or before the first grid time")
-    if np.any(np.diff(ts) < 0):
+    if (ts[1:] < ts[:-1]).any():
         raise ValueError("round timestamps must be non-decreasing")
     idx = np.searchsorted(ts, grid, side="right") - 1
     return np.ascontiguousarray(px[:, idx].T)
@@ -174,9 +174,10 @@ def log_returns(prices: npt.ArrayLike) -> FloatArray:
     p = np.asarray(prices, dtype=np.float64)
     if p.shape[0] < 2:
         raise InsufficientDataError(f"need at least two prices for a return, got {p.shape[0]}")
-    if (~(p > 0.0)).any():
+    if p.size and not p.min() > 0.0:  # min > 0 is false for a NaN too
         raise ValueError("prices must be strictly positive and finite for log returns")
-    return np.diff(np.log(p), axis=0)
+    logs = np.log(p)
+    return logs[1:] - logs[:-1]  # np.diff's own subtraction, without its generic set-up
 
 
 def annualize_covariance(cov: FloatArray, interval: int) -> FloatArray:
