@@ -153,13 +153,15 @@ def estimate_covariance(s: Snapshot, risky: list[int], cfg: KeeperConfig) -> Est
     what was floored. Raises InsufficientDataError when the window holds fewer returns than
     ``risk.min_observations``."""
     r = cfg.risk
-    rounds = []
+    histories = []
     for i in risky:
         h = s.assets[i].history
         if not h.updated_at:
             raise InsufficientDataError(f"no feed rounds for {s.assets[i].token}")
-        # Times as read (a tuple): feeds that share round times are then resampled together (``resample_rounds``).
-        rounds.append((h.updated_at, raw_answers(h.answers)))
+        histories.append(h)
+    # Times as read (a tuple): feeds that share round times are then resampled together (``resample_rounds``).
+    answers = raw_answers_of([h.answers for h in histories])
+    rounds = [(h.updated_at, a) for h, a in zip(histories, answers, strict=True)]
     end = s.timestamp
     start = max(max(int(ts[0]) for ts, _ in rounds), end - r.lookback_s)
     _, prices = resample_rounds(rounds, r.interval_s, start=start, end=end)
@@ -210,6 +212,17 @@ def raw_answers(answers: tuple[int, ...]) -> FloatArray:
         except OverflowError:
             pass
     return np.array(answers, dtype=np.float64)
+
+
+def raw_answers_of(feeds: list[tuple[int, ...]]) -> Sequence[FloatArray]:
+    """:func:`raw_answers` of several feeds: one conversion for all when each has as many integer rounds (the rows
+    of one (N, M) array), else feed by feed. The same doubles either way."""
+    if feeds and len({len(a) for a in feeds}) == 1 and all(a and type(a[0]) is int for a in feeds):
+        try:
+            return list(np.array(feeds, dtype=np.int64).astype(np.float64))
+        except (OverflowError, TypeError, ValueError):
+            pass
+    return [raw_answers(a) for a in feeds]
 
 
 def garch_on_own_grid(rets: FloatArray, ewma: FloatArray, tokens: list[str]) -> tuple[FloatArray, tuple[str, ...]]:

@@ -199,6 +199,10 @@ def utc(ts: int) -> str:
     return datetime.fromtimestamp(ts, timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
+def _feed_of(a: AssetState) -> str:
+    return f"feed {a.feed} for {a.label}"
+
+
 def feed_problem(s: Snapshot) -> str | None:
     """The first feed the vault would refuse, as a sentence with the asset's symbol and what to do; None if none.
 
@@ -208,19 +212,20 @@ def feed_problem(s: Snapshot) -> str | None:
     for a in s.assets:
         if a.balance == 0 and a.collateral == 0 and a.budget_bps == 0 and a.target_bps == 0:
             continue
-        where = f"feed {a.feed} for {a.label}"
         if a.answer <= 0:
-            return f"{where} answers {a.answer} (not positive): the vault refuses it until the feed publishes again"
+            return (
+                f"{_feed_of(a)} answers {a.answer} (not positive): the vault refuses it until the feed publishes again"
+            )
         age = s.timestamp - a.updated_at
         if a.updated_at == 0 or age > a.heartbeat_s:
             since = "never published" if a.updated_at == 0 else f"stale since {utc(a.updated_at + a.heartbeat_s)}"
             return (
-                f"{where} is {since} (answer {age:,} s old, heartbeat {a.heartbeat_s:,} s): wait for the feed to "
+                f"{_feed_of(a)} is {since} (answer {age:,} s old, heartbeat {a.heartbeat_s:,} s): wait for the feed to "
                 "publish (on the local world: keep `make market` running)"
             )
         if not a.min_price <= a.answer <= a.max_price:
             return (
-                f"{where} answers {a.answer}, outside the registry's bounds [{a.min_price}, {a.max_price}]: "
+                f"{_feed_of(a)} answers {a.answer}, outside the registry's bounds [{a.min_price}, {a.max_price}]: "
                 "governance must check the feed or widen the bounds (setAssetOracle)"
             )
     return None

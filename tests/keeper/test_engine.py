@@ -280,3 +280,15 @@ def test_propose__exposure_off_band_with_band_reset__trades_the_exposure_only_to
     assert risky.sum() == pytest.approx((full.exposure_target + 0.5 * cfg.leverage.band) * 1e4, abs=3)
     assert risky[0] / risky[1] == pytest.approx(1.0, rel=2e-3)  # held 50/50 in value: composition kept
     assert len(halfway.trades) == 2 and all(t.token_out == USDC for t in halfway.trades)  # sells only
+
+
+def test_raw_answers_of__all_at_once_or_feed_by_feed__the_same_doubles_as_raw_answers() -> None:
+    same = [(1, 2**53 + 1, 3), (10**18, 7, 2**62)]
+    ragged = [(1, 2), (3,)]
+    wide = [(2**70, 1), (5, 6)]  # an int256 feed's answer beyond int64
+    for feeds in (same, ragged, wide):
+        got = engine.raw_answers_of(feeds)
+        assert len(got) == len(feeds)
+        for g, a in zip(got, feeds, strict=True):
+            np.testing.assert_array_equal(g, engine.raw_answers(a))
+            assert g.tolist() == [float(x) for x in a]
