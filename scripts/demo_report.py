@@ -27,6 +27,8 @@ FloatArray = npt.NDArray[np.float64]
 
 SETTLE_DAYS = 7
 RC_MIN_STEPS = 42
+RC_MONTH_DAYS = 21
+"""The keeper's backtest measures realized risk contributions on at least 21 rows (daily: about a month)."""
 """Fewest market steps (a week of 4-hour steps) a realized risk contribution is measured on: a window shorter than
 that (the next rebalance came sooner) is extended past it, as the keeper's backtest does (``rc_min_rows``)."""
 
@@ -216,10 +218,13 @@ def perfect_forecast_gap(
     return float(np.mean(gaps)) if gaps else float("nan")
 
 
-def _realized_rc(log: DemoLog, true_covariances: Sequence[FloatArray] | None = None) -> dict[str, Any]:
+def _realized_rc(
+    log: DemoLog, true_covariances: Sequence[FloatArray] | None = None, *, min_steps: int = RC_MIN_STEPS
+) -> dict[str, Any]:
     """Realized risk contributions between rebalances against the budget (see :func:`realized_risk_contributions`);
     with the world's true covariances (calm, stress; over every world asset), also the measure's floor
-    (:func:`perfect_forecast_gap`)."""
+    (:func:`perfect_forecast_gap`). The summary also gives the same measure on windows of at least
+    ``RC_MONTH_DAYS`` days (``month``), the length the keeper's backtest measures on (21 rows)."""
     cols = [i for i, b in enumerate(log.budgets_bps) if b > 0]
     rows = log.market_rows
     if len(rows) < 3 or not cols:
@@ -229,7 +234,7 @@ def _realized_rc(log: DemoLog, true_covariances: Sequence[FloatArray] | None = N
     after = np.array([[m["weights"][i] for i in cols] if "weights" in m else [0.0] * len(cols) for m in rows[1:]])
     exposures = held_exposures(after, returns)
     starts = sorted({int(r["step"]) for r in log.rebalances if "step" in r and r["step"] < len(returns)})
-    windows, rc = realized_risk_contributions(returns, exposures, starts)
+    windows, rc = realized_risk_contributions(returns, exposures, starts, min_steps)
     if not windows:
         return {}
     start_budget = np.array([log.budgets_bps[i] for i in cols], dtype=np.float64) / 10_000
@@ -245,11 +250,11 @@ def _realized_rc(log: DemoLog, true_covariances: Sequence[FloatArray] | None = N
     settled = [k for k, d in enumerate(days) if d >= SETTLE_DAYS]
     floor = None
     if true_covariances is not None:
-        spans = dict(rc_windows(starts, len(returns)))
+        spans = dict(rc_windows(starts, len(returns), min_steps))
         # The regime of a window's first step (a row's flag is the regime that moved the prices into it).
         covs = [true_covariances[int(bool(rows[w + 1]["stress"]))][np.ix_(cols, cols)] for w in windows]
         floor = perfect_forecast_gap(returns, [(w, spans[w]) for w in windows], budget, covs)
-    return {
+    out: dict[str, Any] = {
         "symbols": [log.symbols[i] for i in cols],
         "budget": start_budget.tolist(),
         "window_budgets": budget.tolist(),
@@ -258,9 +263,16 @@ def _realized_rc(log: DemoLog, true_covariances: Sequence[FloatArray] | None = N
         "mean_abs_gap": float(gap.mean()),
         "mean_abs_gap_after_first_week": float(gap[settled].mean()) if settled else None,
         "mean_max_gap": float(gap.max(axis=1).mean()),
-        "min_steps": RC_MIN_STEPS,
+        "min_steps": min_steps,
         "perfect_forecast_gap": floor,
     }
+    if min_steps == RC_MIN_STEPS and len(rows) > 1:
+        steps_per_day = round(1.0 / (rows[1]["day"] - rows[0]["day"]))
+        month = _realized_rc(log, true_covariances, min_steps=RC_MONTH_DAYS * steps_per_day)
+        out["month"] = {k: month.get(k) for k in ("mean_abs_gap", "perfect_forecast_gap", "min_steps")} | {
+            "windows": len(month.get("rc", []))
+        }
+    return out
 
 
 def rebalanced_events(w3: Web3, vault: str, vault_abi: list[dict[str, Any]]) -> list[dict[str, int]]:
@@ -576,6 +588,18 @@ def _markdown_risk(r: dict[str, Any]) -> list[str]:
                 f"; a vault that knew the true covariance would show {rc['perfect_forecast_gap'] * 100:.1f} pp on "
                 "the same windows (the measure's sampling noise)"
                 if rc.get("perfect_forecast_gap") is not None
+                else ""
+            )
+            + " |"
+        )
+    month = rc.get("month") or {}
+    if month.get("mean_abs_gap") is not None:
+        lines.append(
+            f"| the same on windows of at least {RC_MONTH_DAYS} days (the backtest's length) | "
+            f"{month['mean_abs_gap'] * 100:.1f} pp over {month['windows']} windows"
+            + (
+                f"; {month['perfect_forecast_gap'] * 100:.1f} pp for the vault that knew the true covariance"
+                if month.get("perfect_forecast_gap") is not None
                 else ""
             )
             + " |"

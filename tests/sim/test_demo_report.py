@@ -146,3 +146,21 @@ def _split(x: np.ndarray) -> np.ndarray:
     xc = x - x.mean(axis=0)
     p = xc.sum(axis=1)
     return xc.T @ p / (p @ p)
+
+
+def test_realized_rc_summary__month_windows__measured_on_at_least_21_days():
+    log = DemoLog(symbols=["USDC", "A", "B"], budgets_bps=[0, 5_000, 5_000], threshold=0.05)
+    returns = _correlated(600, np.diag([0.01, 0.04]) / 10_000, seed=8)
+    prices = np.array([1.0, 10.0, 10.0])
+    log.market_rows.append({"day": 0.0, "prices": tuple(prices), "weights": [0.0, 0.5, 0.5], "stress": False})
+    for step, r in enumerate(returns, start=1):
+        prices = prices * np.r_[1.0, 1.0 + r]
+        log.market_rows.append({"day": step / 6, "prices": tuple(prices), "weights": [0.0, 0.5, 0.5], "stress": False})
+    log.rebalances += [{"step": s, "block": s} for s in range(0, 600, 60)]  # every 10 days
+    summary = _realized_rc(log)
+    assert len(summary["rc"]) == 10 and summary["min_steps"] == 42
+    month = summary["month"]
+    assert month["min_steps"] == 21 * 6 and month["windows"] == 10
+    # Each window runs on to 126 steps (cut at the end), so the month figure is the summary at that length.
+    assert month["mean_abs_gap"] == pytest.approx(_realized_rc(log, min_steps=126)["mean_abs_gap"])
+    assert month["mean_abs_gap"] != pytest.approx(summary["mean_abs_gap"])
