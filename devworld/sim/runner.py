@@ -93,8 +93,7 @@ class MarketSimulator:
             s: p.functions.token0().call() == Web3.to_checksum_address(dep.assets[s].token)
             for s, p in self.pairs.items()
         }
-        self._last = {s: f.functions.latestRoundData().call() for s, f in self.feeds.items()}
-        self._last_iv_time = max((f.functions.latestTimestamp().call() for f in self.iv_feeds.values()), default=0)
+        self.resync()
         self._arb_inventory_usd = arb_inventory_usd
         self._arb_ready = False
         self._now = 0
@@ -124,6 +123,15 @@ class MarketSimulator:
                 self._send(self.tokens[a.symbol].functions.mint(self.arbitrageur, amount), self.reporter)
             self._send(self.tokens[a.symbol].functions.approve(self.router.address, MAX_UINT), self.arbitrageur)
         self._arb_ready = True
+
+    def resync(self) -> None:
+        """Read from the chain what the simulator acts on: the feeds' latest rounds (what the Chainlink rule
+        compares the next answer with) and whether the arbitrageur is still funded and approved."""
+        self._last = {s: f.functions.latestRoundData().call() for s, f in self.feeds.items()}
+        self._last_iv_time = max((f.functions.latestTimestamp().call() for f in self.iv_feeds.values()), default=0)
+        if getattr(self, "_arb_ready", False):
+            base = self.tokens[self.cfg.base].functions
+            self._arb_ready = base.allowance(self.arbitrageur, self.router.address).call() > 0
 
     # ---------------------------------------------------------------- stepping
 
@@ -157,6 +165,10 @@ class MarketSimulator:
         return StepReport(now, self.model.regime, tuple(float(p) for p in prices), rounds, iv_rounds, arbs)
 
     def run(self, n_steps: int, on_step: Callable[[int, StepReport], None] | None = None) -> list[StepReport]:
+        """``n_steps`` steps. The feeds' last rounds are read from the chain first: a chain reverted under the
+        simulator (a test's snapshot isolation) would otherwise leave it judging the heartbeat and deviation
+        against rounds that no longer exist, and a feed could go stale without the simulator noticing."""
+        self.resync()
         reports = []
         for i in range(n_steps):
             report = self.step()

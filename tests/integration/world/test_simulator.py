@@ -81,6 +81,20 @@ def test_simulator__rounds__follow_deviation_or_heartbeat(world):
     assert sum("XAU" in r.rounds for r in reports) < 30
 
 
+def test_simulator__chain_reverted_under_it__run_still_keeps_every_heartbeat(world):
+    """A module-wide simulator under per-test snapshots: the rounds it published in a reverted test are gone."""
+    sim = _simulator(world, seed=11)
+    chain.snapshot()
+    sim.run(3)
+    chain.revert()  # the three steps' rounds no longer exist; the simulator still remembers them
+    reports = sim.run(2)
+    now = chain.time()
+    for a in world.cfg.assets:
+        age = now - world.feeds[a.symbol].latestRoundData()[3]
+        assert age < a.feed.heartbeat_s, f"{a.symbol} feed {age} s old after a reverted run"
+    assert all("WBTC" in r.rounds and "WETH" in r.rounds for r in reports)  # 1 h heartbeats, hourly steps
+
+
 def test_simulator__implied_vol_feeds__publish_daily(world):
     sim = _simulator(world, seed=3)
     reports = sim.run(30)
