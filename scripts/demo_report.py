@@ -218,13 +218,24 @@ def perfect_forecast_gap(
     return float(np.mean(gaps)) if gaps else float("nan")
 
 
-def _realized_rc(
-    log: DemoLog, true_covariances: Sequence[FloatArray] | None = None, *, min_steps: int = RC_MIN_STEPS
-) -> dict[str, Any]:
-    """Realized risk contributions between rebalances against the budget (see :func:`realized_risk_contributions`);
-    with the world's true covariances (calm, stress; over every world asset), also the measure's floor
-    (:func:`perfect_forecast_gap`). The summary also gives the same measure on windows of at least
-    ``RC_MONTH_DAYS`` days (``month``), the length the keeper's backtest measures on (21 rows)."""
+def _realized_rc(log: DemoLog, true_covariances: Sequence[FloatArray] | None = None) -> dict[str, Any]:
+    """:func:`_rc_summary` on windows of at least ``RC_MIN_STEPS`` steps, with the same measure on windows of at
+    least ``RC_MONTH_DAYS`` days (``month``), the length the keeper's backtest measures on (21 rows)."""
+    out = _rc_summary(log, true_covariances, RC_MIN_STEPS)
+    rows = log.market_rows
+    if out:
+        steps_per_day = round(1.0 / (rows[1]["day"] - rows[0]["day"]))
+        month = _rc_summary(log, true_covariances, RC_MONTH_DAYS * steps_per_day)
+        out["month"] = {k: month.get(k) for k in ("mean_abs_gap", "perfect_forecast_gap", "min_steps")} | {
+            "windows": len(month.get("rc", []))
+        }
+    return out
+
+
+def _rc_summary(log: DemoLog, true_covariances: Sequence[FloatArray] | None, min_steps: int) -> dict[str, Any]:
+    """Realized risk contributions between rebalances against the budget (see :func:`realized_risk_contributions`)
+    on windows of at least ``min_steps``; with the world's true covariances (calm, stress; over every world asset),
+    also the measure's floor (:func:`perfect_forecast_gap`)."""
     cols = [i for i, b in enumerate(log.budgets_bps) if b > 0]
     rows = log.market_rows
     if len(rows) < 3 or not cols:
@@ -254,7 +265,7 @@ def _realized_rc(
         # The regime of a window's first step (a row's flag is the regime that moved the prices into it).
         covs = [true_covariances[int(bool(rows[w + 1]["stress"]))][np.ix_(cols, cols)] for w in windows]
         floor = perfect_forecast_gap(returns, [(w, spans[w]) for w in windows], budget, covs)
-    out: dict[str, Any] = {
+    return {
         "symbols": [log.symbols[i] for i in cols],
         "budget": start_budget.tolist(),
         "window_budgets": budget.tolist(),
@@ -266,13 +277,6 @@ def _realized_rc(
         "min_steps": min_steps,
         "perfect_forecast_gap": floor,
     }
-    if min_steps == RC_MIN_STEPS and len(rows) > 1:
-        steps_per_day = round(1.0 / (rows[1]["day"] - rows[0]["day"]))
-        month = _realized_rc(log, true_covariances, min_steps=RC_MONTH_DAYS * steps_per_day)
-        out["month"] = {k: month.get(k) for k in ("mean_abs_gap", "perfect_forecast_gap", "min_steps")} | {
-            "windows": len(month.get("rc", []))
-        }
-    return out
 
 
 def rebalanced_events(w3: Web3, vault: str, vault_abi: list[dict[str, Any]]) -> list[dict[str, int]]:

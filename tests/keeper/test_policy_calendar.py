@@ -8,21 +8,13 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from keeper.amm import Pool
 from keeper.backtest import BacktestConfig, backtest
 from keeper.config import parse_keeper_config
 from keeper.errors import ConfigError
 from keeper.outcomes import Reason
-from keeper.policy import Decision, PolicyConfig, decide, rc_deviation
-from keeper.risk import risk_budget_weights
+from keeper.policy import Decision, rc_deviation
+from tests.helpers.policy import BUDGET, COV, TARGET, decide_on
 
-VOL = np.array([0.8, 0.6, 0.15])
-CORR = np.array([[1.0, 0.6, 0.1], [0.6, 1.0, 0.1], [0.1, 0.1, 1.0]])
-COV = CORR * np.outer(VOL, VOL)
-BUDGET = np.full(3, 1 / 3)
-TARGET = risk_budget_weights(COV)
-PRICES = np.array([3000.0, 60000.0, 2000.0])
-NAV = 1_000_000.0
 DAY = 86_400
 NOW = 100 * DAY
 # 2-3 points off the budget: below the default 5-point trigger, worth a rebalance to a keeper on a calendar.
@@ -30,21 +22,7 @@ NEAR = TARGET * np.array([1.06, 0.97, 0.99])
 
 
 def run(current: np.ndarray, *, last: int | None, depth: float = 1e8, **cfg: object) -> Decision:
-    return decide(
-        now=NOW,
-        last_rebalance=last,
-        nav=NAV,
-        current_weights=current,
-        target_weights=TARGET,
-        cov=COV,
-        budget=BUDGET,
-        prices=PRICES,
-        pools=[Pool(int(depth / p * 1e18), int(depth * 1e6)) for p in PRICES],
-        token_decimals=[18, 18, 18],
-        base_decimals=6,
-        gas_cost_per_trade=5.0,
-        config=PolicyConfig(**cfg),  # type: ignore[arg-type]
-    )
+    return decide_on(current, now=NOW, last=last, depth=depth, **cfg)
 
 
 def test_decide__near_target__below_trigger_holds_without_a_calendar() -> None:

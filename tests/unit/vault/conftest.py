@@ -11,6 +11,8 @@ from tests.helpers.vault import (
     MINI_BASE,
     deploy_mini_world,
     mini_vault_config,
+    plan_trades,
+    rebalance_params,
 )
 
 BASE = MINI_BASE
@@ -55,4 +57,15 @@ def funded(mini, vault, base, alice, bob):
     for who in (alice, bob):
         mini.fund("USDC", who, 1_000_000 * 10**6)
         base.approve(vault, 2**256 - 1, {"from": who})
+    return vault
+
+
+@pytest.fixture(scope="module")
+def invested(funded, alice, bob, keeper):
+    """Alice 100k and Bob 50k USDC in, then half of NAV moved into the two assets (no fees set)."""
+    vault = funded
+    vault.deposit(100_000 * 10**6, alice, {"from": alice})
+    vault.deposit(50_000 * 10**6, bob, {"from": bob})
+    targets = [5000, 2500, 2500]
+    vault.rebalance(rebalance_params(vault, targets, plan_trades(vault, targets)), {"from": keeper})
     return vault

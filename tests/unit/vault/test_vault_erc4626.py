@@ -6,20 +6,9 @@ import pytest
 from brownie import chain  # type: ignore[attr-defined]
 
 from scripts.deploy_vault import keeper_view
-from tests.helpers.vault import plan_trades, rebalance_params, reverts_with
+from tests.helpers.vault import reverts_with
 
 USDC = 10**6
-
-
-@pytest.fixture(scope="module")
-def invested(funded, alice, bob, keeper):
-    """Alice 100k and Bob 50k deposited, then half of NAV moved into the two assets."""
-    vault = funded
-    vault.deposit(100_000 * USDC, alice, {"from": alice})
-    vault.deposit(50_000 * USDC, bob, {"from": bob})
-    targets = [5000, 2500, 2500]
-    vault.rebalance(rebalance_params(vault, targets, plan_trades(vault, targets)), {"from": keeper})
-    return vault
 
 
 def test_deposit__matches_preview__exactly(invested, alice):

@@ -12,6 +12,7 @@ USDC = 10**6
 
 @pytest.fixture(scope="module")
 def invested(funded, alice, bob, keeper):
+    """The conftest's ``invested`` with 40/30/30 targets: the exits' expected amounts are worked out on these."""
     vault = funded
     vault.deposit(100_000 * USDC, alice, {"from": alice})
     vault.deposit(50_000 * USDC, bob, {"from": bob})

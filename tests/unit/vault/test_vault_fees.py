@@ -54,17 +54,6 @@ def check_accrual(vault, tx, before: FeeState, nav: int, supply: int, *, priced:
     assert model_state(vault) == after
 
 
-@pytest.fixture(scope="module")
-def invested(funded, alice, bob, keeper):
-    """Alice 100k and Bob 50k in, half of NAV in the two assets; no fees yet."""
-    vault = funded
-    vault.deposit(100_000 * USDC, alice, {"from": alice})
-    vault.deposit(50_000 * USDC, bob, {"from": bob})
-    targets = [5000, 2500, 2500]
-    vault.rebalance(rebalance_params(vault, targets, plan_trades(vault, targets)), {"from": keeper})
-    return vault
-
-
 @pytest.fixture
 def charging(invested, gov):
     """`invested` with 2% a year and 20% of the gain going to FEE_RECIPIENT (per test: `invested` stays fee-free)."""
